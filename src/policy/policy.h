@@ -1,0 +1,75 @@
+#pragma once
+// The interface every policy (ACT, Diffusion) implements for the training loop, evaluation
+// and checkpointing. Batches are raw (unnormalised) tensors keyed by LeRobot feature names;
+// the policy normalises inputs and un-normalises outputs itself (LeRobot 0.5 does this in
+// its processors; the normaliser state is saved the same way, see policy/normalizer.h).
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/json.h"
+
+namespace robotrain::policy {
+
+using TensorMap = std::map<std::string, torch::Tensor>;
+
+enum class FeatureType { Visual, State, Env, Action };
+const char* feature_type_name(FeatureType t);  // "VISUAL", "STATE", "ENV", "ACTION"
+
+struct PolicyFeature {
+  std::string key;
+  FeatureType type;
+  std::vector<int64_t> shape;  // cameras CHW
+};
+
+struct LossOutput {
+  torch::Tensor loss;                    // scalar, requires grad in training
+  std::map<std::string, double> parts;   // e.g. {"l1_loss": .., "kld_loss": ..}
+};
+
+struct ParamGroup {
+  std::string name;                      // "default", "backbone"
+  std::vector<torch::Tensor> params;
+  double lr = 0;
+  double weight_decay = 0;
+};
+
+// LeRobot's optimizer/scheduler preset for a policy.
+struct OptimizerPreset {
+  std::string type = "adamw";  // "adam" | "adamw"
+  double lr = 1e-5;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double weight_decay = 1e-4;
+  double grad_clip_norm = 10.0;
+  std::string scheduler;       // "" (none) | "diffuser_cosine"
+  int64_t warmup_steps = 0;
+};
+
+class Policy : public torch::nn::Module {
+ public:
+  virtual ~Policy() = default;
+  virtual std::string type() const = 0;  // "act" | "diffusion"
+  // Frame offsets per dataset key the sampler must provide (LeRobot's delta_indices);
+  // keys absent here are loaded at the anchor frame only, without a time dimension.
+  virtual std::map<std::string, std::vector<int>> delta_indices() const = 0;
+  virtual int drop_n_last_frames() const { return 0; }
+  // Training loss on a raw batch (what the loader produced, moved to the device).
+  virtual LossOutput forward_loss(const TensorMap& batch) = 0;
+  // Inference on raw observations (batch dim first); returns un-normalised actions (B, A).
+  virtual torch::Tensor select_action(const TensorMap& observation) = 0;
+  // (B, n_action_steps or chunk, A), un-normalised.
+  virtual torch::Tensor predict_action_chunk(const TensorMap& observation) = 0;
+  // Clears action queues / ensembling state (start of an episode).
+  virtual void reset() = 0;
+  // LeRobot config.json contents (type first, then the documented field order).
+  virtual util::Json config_json() const = 0;
+  virtual std::vector<ParamGroup> param_groups() = 0;
+  virtual OptimizerPreset optimizer_preset() const = 0;
+  // State dict with LeRobot key names (parameters + persistent buffers).
+  virtual std::vector<std::pair<std::string, torch::Tensor>> lerobot_state_dict() = 0;
+};
+
+}  // namespace robotrain::policy

@@ -1,0 +1,43 @@
+#pragma once
+// Where a run's params, tags, metrics and artifacts go. Implementations: the local
+// MLflow-compatible FileStore (embedded default, ./mlruns), the MLflow REST API (http(s)),
+// Azure ML workspace tracking (azureml://). Calls never block on the network: remote
+// trackers buffer and send from a background thread and journal to disk when the server is
+// down.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace robotrain::track {
+
+enum class RunStatus { Finished, Failed, Killed };
+
+class Tracker {
+ public:
+  virtual ~Tracker() = default;
+  virtual std::string run_id() const = 0;
+  virtual std::string experiment_id() const = 0;
+  virtual void log_params(const std::map<std::string, std::string>& params) = 0;
+  virtual void set_tags(const std::map<std::string, std::string>& tags) = 0;
+  // timestamp_ms 0 = now.
+  virtual void log_metrics(const std::map<std::string, double>& metrics, int64_t step, int64_t timestamp_ms = 0) = 0;
+  // Copies a file or directory under the run's artifacts at artifact_path.
+  virtual void log_artifact(const std::filesystem::path& local, const std::string& artifact_path) = 0;
+  // Flushes everything and ends the run.
+  virtual void finish(RunStatus status) = 0;
+};
+
+struct TrackerOptions {
+  std::string tracking_uri;     // "" = $MLFLOW_TRACKING_URI or ./mlruns
+  std::string experiment_name;  // "" = "Default"
+  std::string run_name;
+  std::string run_id;           // attach to an existing run (e.g. Azure ML's MLFLOW_RUN_ID)
+  bool disabled = false;        // a no-op tracker
+};
+
+// Validates the URI (InputError on a malformed one) and opens/creates the run.
+std::unique_ptr<Tracker> open_tracker(const TrackerOptions& options);
+
+}  // namespace robotrain::track
