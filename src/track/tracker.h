@@ -6,6 +6,7 @@
 // down.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,7 +28,18 @@ class Tracker {
   virtual void log_artifact(const std::filesystem::path& local, const std::string& artifact_path) = 0;
   // Flushes everything and ends the run.
   virtual void finish(RunStatus status) = 0;
+  // Where the run lives, for logs and reports ("" for the no-op tracker).
+  virtual std::string tracking_uri() const { return ""; }
+  virtual std::string artifact_uri() const { return ""; }
+  // Blocks until every buffered call has reached the store (or the journal). Remote trackers
+  // flush in the background; this is for checkpoints and tests.
+  virtual void flush() {}
 };
+
+// Returns a bearer token for https://management.azure.com/ (azureml:// tracking and the Azure
+// ML model registry). Injected by the caller (the storage area's credential chain) so that
+// track stays independent of storage.
+using AccessTokenProvider = std::function<std::string()>;
 
 struct TrackerOptions {
   std::string tracking_uri;     // "" = $MLFLOW_TRACKING_URI or ./mlruns
@@ -35,6 +47,15 @@ struct TrackerOptions {
   std::string run_name;
   std::string run_id;           // attach to an existing run (e.g. Azure ML's MLFLOW_RUN_ID)
   bool disabled = false;        // a no-op tracker
+  // Remote trackers: where unsent calls are journaled when the server is unreachable
+  // ("" = ./.robotrain/mlflow-journal.jsonl); replay with `robotrain track sync --journal`.
+  std::filesystem::path journal_path;
+  AccessTokenProvider access_token;  // required for azureml:// URIs
+  // Tags set when the run is created (in addition to mlflow.runName/user/source.*).
+  std::map<std::string, std::string> tags;
+  // Logs system/* metrics (cpu, memory, disk, GPUs) from a background thread.
+  bool system_metrics = false;
+  double system_metrics_interval_s = 30;
 };
 
 // Validates the URI (InputError on a malformed one) and opens/creates the run.
