@@ -1,0 +1,92 @@
+#pragma once
+// Helpers shared by the Parquet tests: building columns and turning them into JSON rows
+// (the form DuckDB's dumps use) so that values compare one by one.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "dataset/parquet/parquet.h"
+#include "util/json.h"
+
+namespace robotrain::dataset::parquet::testing {
+
+inline std::string hex(const std::string& s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(d[c >> 4]);
+    out.push_back(d[c & 15]);
+  }
+  return out;
+}
+
+// One value as JSON: numbers, strings; binary as lowercase hex; null for nulls.
+inline util::Json value_json(const Column& c, int64_t i) {
+  if (c.is_null(i)) return nullptr;
+  switch (c.type) {
+    case ValueType::Float: return static_cast<double>(c.floats[i]);
+    case ValueType::Double: return c.doubles[i];
+    case ValueType::String: return c.strings[i];
+    case ValueType::Binary: return hex(c.strings[i]);
+    case ValueType::Bool: return c.ints[i] != 0;
+    default: return c.ints[i];
+  }
+}
+
+inline util::Json row_json(const Column& c, int64_t r) {
+  if (!c.is_list) return value_json(c, r);
+  if (!c.row_valid.empty() && !c.row_valid[r]) return nullptr;
+  util::Json a = util::Json::array();
+  for (int64_t i = c.offsets[r]; i < c.offsets[r + 1]; ++i) a.push_back(value_json(c, i));
+  return a;
+}
+
+// Compares JSON values; floats within a relative tolerance (JSON round trips of doubles).
+inline bool json_equal(const util::Json& a, const util::Json& b, bool float32) {
+  if (a.is_number() && b.is_number()) {
+    double x = a.get<double>(), y = b.get<double>();
+    if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && std::isnan(y);
+    if (float32) return static_cast<float>(x) == static_cast<float>(y);
+    return x == y || std::fabs(x - y) <= 1e-12 * std::max(std::fabs(x), std::fabs(y));
+  }
+  if (a.is_array() && b.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!json_equal(a[i], b[i], float32)) return false;
+    return true;
+  }
+  return a == b;
+}
+
+// Expects two columns to hold the same rows (nulls compare equal regardless of filler values).
+inline void expect_same_column(const Column& want, const Column& got) {
+  ASSERT_EQ(want.name, got.name);
+  EXPECT_EQ(want.type, got.type) << want.name;
+  EXPECT_EQ(want.is_list, got.is_list) << want.name;
+  ASSERT_EQ(want.num_rows(), got.num_rows()) << want.name;
+  for (int64_t r = 0; r < want.num_rows(); ++r) {
+    util::Json a = row_json(want, r), b = row_json(got, r);
+    if (!json_equal(a, b, want.type == ValueType::Float)) {
+      ADD_FAILURE() << want.name << " row " << r << ": want " << a.dump() << " got " << b.dump();
+      return;
+    }
+  }
+}
+
+inline Column scalar_column(const std::string& name, ValueType t) {
+  Column c;
+  c.name = name;
+  c.type = t;
+  return c;
+}
+
+inline Column list_column(const std::string& name, ValueType t) {
+  Column c = scalar_column(name, t);
+  c.is_list = true;
+  c.offsets.push_back(0);
+  return c;
+}
+
+}  // namespace robotrain::dataset::parquet::testing
