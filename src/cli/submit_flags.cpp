@@ -1,0 +1,148 @@
+#include "cli/submit_flags.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "platform/env_file.h"
+#include "platform/job_control.h"
+#include "platform/local_runner.h"
+#include "util/error.h"
+#include "util/process.h"
+#include "util/strings.h"
+
+namespace robotrain::cli {
+
+using platform::Platform;
+
+void SubmitFlags::add_to(CLI::App* c, Platform p, bool for_pipeline) {
+  c->add_option("-d,--dataset-repo-id,--dataset,--dataset.repo_id", o.dataset_repo_id,
+                p == Platform::Local ? "HuggingFace dataset repo id, or a local dataset path" : "HuggingFace dataset repo id");
+  c->add_option("--dataset.root,--dataset-path", o.dataset_root_path, "Local LeRobot dataset directory (local platform)");
+  c->add_option("--blob-url", o.blob_urls, "Azure Blob dataset URL https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX (repeatable)");
+  if (p != Platform::Osmo)
+    c->add_option("--dataset-asset", o.dataset_assets, "Azure ML data asset azureml:NAME:VERSION (repeatable, max 64)");
+  c->add_option("--dataset-root", o.dataset_root, "Where remote datasets are materialised inside the job")->capture_default_str();
+  c->add_option("-p,--policy-type,--policy,--policy.type", o.policy_type, "act | diffusion")->capture_default_str();
+  c->add_option("-j,--job-name", o.job_name, for_pipeline ? "Job name prefix" : "Job name")->capture_default_str();
+  c->add_option("-o,--output-dir,--output_dir", o.output_dir, "Output directory of the training run");
+  c->add_option("-i,--image", o.image, "Container image with robotrain (built from the repo's Dockerfile)");
+  c->add_option("--training-steps,--steps", training_steps, "Total training steps (default 100000)");
+  c->add_option("--batch-size,--batch_size", batch_size, "Batch size per GPU (default 32)");
+  c->add_option("--learning-rate", learning_rate, "Optimizer learning rate (default: the policy's preset)");
+  c->add_option("--lr-warmup-steps", lr_warmup_steps, "Learning-rate warm-up steps (diffusion)");
+  c->add_option("--save-freq,--save_freq", save_freq, "Checkpoint every N steps (default 5000)");
+  c->add_option("--eval-freq,--eval_freq", eval_freq, "Validation every N steps");
+  c->add_option("--log-freq,--log_freq", log_freq, "Metrics every N steps");
+  c->add_option("--val-split", val_split, "Held-out episode fraction (default 0.1)");
+  c->add_flag("--no-val-split", no_val_split, "Train on every episode");
+  c->add_flag("--no-system-metrics", no_system_metrics, "Do not log system/* metrics");
+  c->add_option("--num-gpus", num_gpus, "GPUs per node (default 1)");
+  c->add_option("--mixed-precision", o.mixed_precision, "no | fp16 | bf16")->capture_default_str();
+  c->add_option("--policy-repo-id", o.policy_repo_id, "Pretrained policy to fine-tune (HF repo id)");
+  if (p != Platform::Osmo)
+    c->add_option("--init-from-policy-model", o.init_from_policy_model,
+                  "Warm-start weights: azureml:NAME:VERSION, azureml://.../models/NAME/versions/V, https blob folder, models:/NAME/V, path");
+  c->add_option(for_pipeline ? "--register-checkpoint" : "-r,--register-checkpoint", o.register_checkpoint,
+                "Register the final checkpoint under this model name");
+  c->add_option("--experiment-name", o.experiment_name, "MLflow experiment (default lerobot-<policy>-<job>)");
+  c->add_option("--display-name", o.display_name, "Display name (Azure ML)");
+  if (p == Platform::Osmo || for_pipeline) c->add_option("--platform", o.osmo_platform, "OSMO pool platform")->capture_default_str();
+  if (p == Platform::AzureML || for_pipeline) {
+    c->add_option("--compute", o.compute, "Azure ML compute target (or AZUREML_COMPUTE)");
+    c->add_option("--instance-type", o.instance_type, "Azure ML instance type")->capture_default_str();
+    c->add_option("--environment-name", o.environment_name, "Azure ML environment name")->capture_default_str();
+    c->add_option("--environment-version", o.environment_version, "Azure ML environment version (default: from the image)");
+    c->add_flag("--via-rest", via_rest, "Submit through the Azure ML REST API instead of the az CLI");
+  }
+  if (p != Platform::Local || for_pipeline) {
+    c->add_option("--subscription-id,--azure-subscription-id", o.subscription_id, "Azure subscription (or AZURE_SUBSCRIPTION_ID)");
+    c->add_option("--resource-group,--azure-resource-group", o.resource_group, "Azure resource group (or AZURE_RESOURCE_GROUP)");
+    c->add_option("--workspace-name,--azure-workspace-name", o.workspace_name, "Azure ML workspace (or AZUREML_WORKSPACE_NAME)");
+  }
+  if (p == Platform::Local || for_pipeline) c->add_option("--tracking-uri", o.tracking_uri, "MLflow tracking URI for the run");
+  c->add_option("--train-arg", o.extra_train_args, "Extra argument passed to `robotrain train` (repeatable)");
+  if (!for_pipeline) {
+    c->add_flag("--stream", o.stream, "Follow the job's logs after submission");
+    c->add_flag("--wait", wait, "Wait until the job ends; exit code reflects its outcome");
+    c->add_option("-a,--save-as", o.save_as, "Write the job spec to FILE");
+    c->add_flag("--config-preview", o.config_preview, "Print the resolved settings and exit");
+    c->add_flag("--dry-run", o.dry_run, "Print the job spec and submit nothing");
+    c->add_flag("--json", json, "Print the job record as JSON");
+    c->add_option("forward", o.forward_args, "Arguments after -- go to the platform CLI (az ml job create / osmo workflow submit)");
+  }
+  c->add_option("--poll-interval", poll_interval_s, "Seconds between status checks")->capture_default_str();
+  c->add_option("--env-file", env_file, "Environment file with Azure context")->capture_default_str();
+  c->add_option("--jobs-dir", jobs_dir, "Job store directory (default $ROBOTRAIN_HOME/jobs or ~/.robotrain/jobs)");
+}
+
+namespace {
+
+int64_t positive_int(const std::string& raw, const char* flag) {
+  int64_t v = 0;
+  if (!util::parse_int64(raw, v) || v < 1) throw util::InputError(std::string(flag) + " must be a positive integer (got '" + raw + "')");
+  return v;
+}
+
+}  // namespace
+
+platform::SubmitOptions SubmitFlags::resolve(Platform p) {
+  platform::SubmitOptions r = o;
+  r.platform = p;
+  if (!training_steps.empty()) r.training_steps = positive_int(training_steps, "--training-steps");
+  if (!batch_size.empty()) r.batch_size = positive_int(batch_size, "--batch-size");
+  if (!save_freq.empty()) r.save_freq = positive_int(save_freq, "--save-freq");
+  if (!eval_freq.empty()) r.eval_freq = positive_int(eval_freq, "--eval-freq");
+  if (!log_freq.empty()) r.log_freq = positive_int(log_freq, "--log-freq");
+  if (!num_gpus.empty()) r.num_gpus = static_cast<int>(positive_int(num_gpus, "--num-gpus"));
+  if (!lr_warmup_steps.empty()) {
+    int64_t v = 0;
+    if (!util::parse_int64(lr_warmup_steps, v) || v < 0)
+      throw util::InputError("--lr-warmup-steps must be a non-negative integer (got '" + lr_warmup_steps + "')");
+    r.lr_warmup_steps = v;
+  }
+  if (!learning_rate.empty()) {
+    double v = 0;
+    if (!util::parse_double(learning_rate, v) || !(v > 0)) throw util::InputError("--learning-rate must be a positive number (got '" + learning_rate + "')");
+    r.learning_rate = v;
+  }
+  if (!val_split.empty()) {
+    double v = 0;
+    if (!util::parse_double(val_split, v)) throw util::InputError("--val-split must be a number in [0, 1) (got '" + val_split + "')");
+    r.val_split = v;
+  }
+  r.val_split_enabled = !no_val_split;
+  r.system_metrics = !no_system_metrics;
+  platform::resolve_azure_context(r, platform::load_env_file(env_file));
+  platform::validate_submit_options(r);
+  return r;
+}
+
+platform::SubmitHooks azure_submit_hooks() {
+  platform::SubmitHooks h;
+  if (auto ep = util::get_env("ROBOTRAIN_AZUREML_ENDPOINT")) h.azureml_endpoint = *ep;
+  h.azure_token = azure_management_token_provider();
+  return h;
+}
+
+int follow_job(const platform::JobStore& store, platform::JobRecord record, bool stream_logs, double poll_interval_s) {
+  size_t printed = 0;
+  while (true) {
+    auto status = platform::refresh_status(store, record);
+    if (stream_logs && record.platform == "local") {
+      std::string log = platform::job_logs(store, record);
+      if (log.size() > printed) {
+        std::cout << log.substr(printed) << std::flush;
+        printed = log.size();
+      }
+    }
+    if (platform::is_terminal(status.state)) {
+      std::cerr << "job " << record.id << ": " << platform::job_state_name(status.state) << "\n";
+      return status.state == platform::JobState::Completed ? 0 : 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(poll_interval_s * 1000)));
+  }
+}
+
+}  // namespace robotrain::cli

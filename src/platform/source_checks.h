@@ -1,0 +1,15 @@
+#pragma once
+// The dataset-source and model-name rules live with the code that uses them (storage: blob
+// URLs and data assets; track: registry names and warm-start URIs). Submission applies the
+// very same checks before anything is sent, through these forwarders.
+#include <string>
+#include <vector>
+
+namespace robotrain::platform {
+
+void check_blob_urls(const std::vector<std::string>& urls);
+void check_dataset_assets(const std::vector<std::string>& assets);
+void check_register_name(const std::string& name);
+void check_warm_start_uri(const std::string& uri);
+
+}  // namespace robotrain::platform

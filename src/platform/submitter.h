@@ -1,0 +1,24 @@
+#pragma once
+// From validated options to a running job on any platform, recorded in the job store.
+#include <string>
+
+#include "platform/azureml_job.h"
+#include "platform/job_store.h"
+#include "platform/submit_options.h"
+
+namespace robotrain::platform {
+
+// The platform's job spec as text (Azure ML YAML, OSMO YAML, or the local command line).
+std::string render_job_spec(const SubmitOptions& options);
+
+struct SubmitHooks {
+  TokenProvider azure_token;  // used for Azure ML REST submission when `az` is absent
+  std::string azureml_endpoint = "https://management.azure.com";
+  bool force_rest = false;
+};
+
+// Submits (options must be validated) and records the job. `kind` is "train" or "eval";
+// `local_argv` overrides the command for local jobs (evaluation stages).
+JobRecord submit_job(const JobStore& store, const SubmitOptions& options, const SubmitHooks& hooks = {});
+
+}  // namespace robotrain::platform

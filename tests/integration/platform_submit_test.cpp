@@ -1,0 +1,159 @@
+// `robotrain submit` and `robotrain jobs` against executables named az and osmo placed first
+// on PATH. They stand in for the real CLIs only because no Azure ML or OSMO service can run
+// here: they record their arguments and answer with the documented JSON / tsv shapes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/test_support.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/strings.h"
+
+namespace fs = std::filesystem;
+using robotrain::test::run_robotrain;
+using robotrain::util::Json;
+
+namespace {
+
+const char* kFakeAz = R"(#!/bin/sh
+printf '%s\n' "az $*" >> "$FAKE_DIR/calls.log"
+case "$1 $2 $3" in
+  "ml environment show") exit 1 ;;
+  "ml environment create") echo '{"name":"robotrain"}' ;;
+  "ml job create")
+    while [ $# -gt 0 ]; do
+      if [ "$1" = "--file" ]; then cp "$2" "$FAKE_DIR/submitted.yaml"; fi
+      shift
+    done
+    echo "amlrun-7f3a" ;;
+  "ml job show") cat "$FAKE_DIR/aml_status" 2>/dev/null || echo Running ;;
+  "ml job cancel") echo '{}' ;;
+  "ml job stream") echo "streamed logs" ;;
+  *) echo "unexpected az call: $*" >&2; exit 2 ;;
+esac
+)";
+
+const char* kFakeOsmo = R"(#!/bin/sh
+printf '%s\n' "osmo $*" >> "$FAKE_DIR/calls.log"
+case "$1 $2" in
+  "workflow submit") cp "$3" "$FAKE_DIR/submitted.yaml"; echo '{"name": "robotrain-wf-42", "overview": "https://osmo.example/workflows/robotrain-wf-42", "dashboard_url": "https://osmo.example/d/42"}' ;;
+  "workflow query") echo "{\"name\": \"$3\", \"status\": \"$(cat "$FAKE_DIR/osmo_status" 2>/dev/null || echo RUNNING)\"}" ;;
+  "workflow logs") echo "osmo logs for $3" ;;
+  "workflow cancel") echo '{}' ;;
+  *) echo "unexpected osmo call: $*" >&2; exit 2 ;;
+esac
+)";
+
+class FakeClis : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bin = tmp.path() / "bin";
+    fs::create_directories(bin);
+    for (auto [name, text] : {std::pair{"az", kFakeAz}, std::pair{"osmo", kFakeOsmo}}) {
+      std::ofstream(bin / name) << text;
+      fs::permissions(bin / name, fs::perms::owner_all);
+    }
+    env = {{"PATH", bin.string() + ":/usr/bin:/bin"},
+           {"FAKE_DIR", tmp.path().string()},
+           {"ROBOTRAIN_HOME", (tmp.path() / "home").string()},
+           {"AZURE_SUBSCRIPTION_ID", ""},
+           {"AZURE_RESOURCE_GROUP", ""},
+           {"AZUREML_WORKSPACE_NAME", ""},
+           {"AZUREML_COMPUTE", ""}};
+  }
+  std::string calls() { return fs::exists(tmp.path() / "calls.log") ? robotrain::util::read_file(tmp.path() / "calls.log") : ""; }
+  robotrain::util::TempDir tmp;
+  fs::path bin;
+  std::map<std::string, std::string> env;
+};
+
+}  // namespace
+
+TEST_F(FakeClis, OsmoSubmitRecordsReturnedWorkflowIdAndPollsByIt) {
+  auto r = run_robotrain({"submit", "osmo", "-d", "user/dataset", "-p", "diffusion", "-j", "my-job", "--json"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rec = Json::parse(r.out);
+  EXPECT_EQ(rec["id"], "robotrain-wf-42");
+  EXPECT_EQ(rec["platform"], "osmo");
+  EXPECT_NE(calls().find("osmo workflow submit "), std::string::npos);
+  EXPECT_NE(calls().find("-t json"), std::string::npos);
+  auto submitted = robotrain::util::read_file(tmp.path() / "submitted.yaml");
+  EXPECT_NE(submitted.find("HF_TOKEN: hf_token"), std::string::npos);
+  EXPECT_NE(submitted.find("- \"diffusion\""), std::string::npos);
+
+  std::ofstream(tmp.path() / "osmo_status") << "FAILED_EVICTED";
+  auto s = run_robotrain({"jobs", "status", "robotrain-wf-42"}, env);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_NE(s.out.find("failed (FAILED_EVICTED)"), std::string::npos) << s.out;
+  EXPECT_NE(calls().find("osmo workflow query robotrain-wf-42 -t json"), std::string::npos) << calls();
+  EXPECT_EQ(calls().find("query my-job"), std::string::npos) << "must poll by the returned id, not the name";
+
+  auto logs = run_robotrain({"jobs", "logs", "robotrain-wf-42"}, env);
+  EXPECT_NE(logs.out.find("osmo logs for robotrain-wf-42"), std::string::npos);
+  auto list = run_robotrain({"jobs", "list", "--json"}, env);
+  EXPECT_EQ(Json::parse(list.out).size(), 1u);
+}
+
+TEST_F(FakeClis, AzureMLSubmitUsesContextFromEnvFileAndForwardsArgs) {
+  std::ofstream(tmp.path() / "azure.env") << "AZURE_SUBSCRIPTION_ID=sub-1\nAZURE_RESOURCE_GROUP=rg-1\nAZUREML_WORKSPACE_NAME=ws-1\nAZUREML_COMPUTE=gpu-cl\n";
+  auto r = run_robotrain({"submit", "azureml", "-d", "lerobot/pusht", "--env-file", (tmp.path() / "azure.env").string(),
+                          "--workspace-name", "ws-flag", "--json", "--", "--debug"},
+                         env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["id"], "amlrun-7f3a");
+  auto c = calls();
+  EXPECT_NE(c.find("az ml environment create --name robotrain"), std::string::npos) << c;
+  EXPECT_NE(c.find("--subscription sub-1 --resource-group rg-1 --workspace-name ws-flag"), std::string::npos) << "flag beats .env: " << c;
+  EXPECT_NE(c.find("--debug --query name -o tsv"), std::string::npos) << c;
+  auto yaml = robotrain::util::read_file(tmp.path() / "submitted.yaml");
+  EXPECT_NE(yaml.find("compute: azureml:gpu-cl"), std::string::npos) << yaml;
+
+  std::ofstream(tmp.path() / "aml_status") << "Completed";
+  auto s = run_robotrain({"jobs", "status", "amlrun-7f3a", "--json"}, env);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(Json::parse(s.out)["state"], "completed");
+  EXPECT_NE(calls().find("az ml job show --name amlrun-7f3a"), std::string::npos);
+}
+
+TEST_F(FakeClis, EnvironmentBeatsEnvFile) {
+  std::ofstream(tmp.path() / "azure.env") << "AZURE_SUBSCRIPTION_ID=from-file\nAZURE_RESOURCE_GROUP=rg\nAZUREML_WORKSPACE_NAME=ws\nAZUREML_COMPUTE=c\n";
+  env["AZURE_SUBSCRIPTION_ID"] = "from-env";
+  auto r = run_robotrain({"submit", "azureml", "-d", "a/b", "--env-file", (tmp.path() / "azure.env").string(), "--config-preview"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("from-env"), std::string::npos) << r.out;
+  EXPECT_EQ(calls(), "") << "--config-preview must not call the platform CLI";
+}
+
+TEST_F(FakeClis, InvalidInputExits2BeforeCallingThePlatform) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"submit", "osmo"},
+           {"submit", "osmo", "-d", "a/b", "--num-gpus", "two"},
+           {"submit", "osmo", "-d", "a/b", "--mixed-precision", "fp8"},
+           {"submit", "osmo", "-d", "a/b", "-p", "pi0"},
+           {"submit", "azureml", "-d", "a/b"},
+           {"submit", "osmo", "-d", "a/b", "--no-such-flag"},
+       }) {
+    auto r = run_robotrain(args, env);
+    EXPECT_EQ(r.exit_code, 2) << robotrain::util::join(args, " ") << "\n" << r.err;
+    EXPECT_NE(r.err.find("robotrain: error:"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(calls(), "");
+}
+
+TEST_F(FakeClis, DryRunPrintsSpecAndSubmitsNothing) {
+  auto r = run_robotrain({"submit", "osmo", "-d", "a/b", "--dry-run", "--save-as", (tmp.path() / "wf.yaml").string()}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("workflow:"), std::string::npos);
+  EXPECT_EQ(robotrain::util::read_file(tmp.path() / "wf.yaml"), r.out);
+  EXPECT_EQ(calls(), "");
+}
+
+TEST_F(FakeClis, CancelUsesTheReturnedId) {
+  ASSERT_EQ(run_robotrain({"submit", "osmo", "-d", "a/b"}, env).exit_code, 0);
+  auto r = run_robotrain({"jobs", "cancel", "robotrain-wf-42"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(calls().find("osmo workflow cancel robotrain-wf-42"), std::string::npos);
+  EXPECT_EQ(run_robotrain({"jobs", "status", "nope"}, env).exit_code, 2);
+}
