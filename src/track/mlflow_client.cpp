@@ -1,0 +1,567 @@
+#include "track/mlflow_client.h"
+
+#include <cmath>
+
+#include "track/file_store.h"
+#include "track/file_tracker.h"
+#include "track/validation.h"
+#include "util/crypto.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/process.h"
+#include "util/strings.h"
+
+namespace robotrain::track {
+
+namespace fs = std::filesystem;
+using util::cat;
+using util::Json;
+
+bool MlflowError::transient() const {
+  return status_ == 0 || status_ == 408 || status_ == 429 || status_ >= 500 || error_code_ == "REQUEST_LIMIT_EXCEEDED" ||
+         error_code_ == "TEMPORARILY_UNAVAILABLE" || error_code_ == "INTERNAL_ERROR";
+}
+
+int64_t json_int64(const Json& j, const char* key, int64_t fallback) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
+  const auto& v = j[key];
+  if (v.is_number()) return v.get<int64_t>();
+  if (v.is_string()) {
+    int64_t out;
+    if (util::parse_int64(v.get<std::string>(), out)) return out;
+  }
+  return fallback;
+}
+
+namespace {
+
+std::string str(const Json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return "";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
+Json number_json(double v) {
+  // Protobuf's JSON mapping spells non-finite doubles as strings.
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return v;
+}
+
+double number_from_json(const Json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    if (s == "NaN") return std::nan("");
+    if (s == "Infinity") return INFINITY;
+    if (s == "-Infinity") return -INFINITY;
+    return std::strtod(s.c_str(), nullptr);
+  }
+  return std::nan("");
+}
+
+Json kv_list(const std::map<std::string, std::string>& m) {
+  Json a = Json::array();
+  for (auto& [k, v] : m) a.push_back({{"key", k}, {"value", v}});
+  return a;
+}
+
+std::map<std::string, std::string> kv_map(const Json& a) {
+  std::map<std::string, std::string> out;
+  if (!a.is_array()) return out;
+  for (auto& e : a) out[str(e, "key")] = str(e, "value");
+  return out;
+}
+
+ExperimentInfo experiment_from_json(const Json& e) {
+  ExperimentInfo x;
+  x.experiment_id = str(e, "experiment_id");
+  x.name = str(e, "name");
+  x.artifact_location = str(e, "artifact_location");
+  x.lifecycle_stage = str(e, "lifecycle_stage");
+  if (x.lifecycle_stage.empty()) x.lifecycle_stage = "active";
+  x.creation_time = json_int64(e, "creation_time");
+  x.last_update_time = json_int64(e, "last_update_time");
+  return x;
+}
+
+// The path part of mlflow-artifacts:/p or mlflow-artifacts://host/p.
+std::optional<std::string> mlflow_artifacts_path(const std::string& uri) {
+  const std::string scheme = "mlflow-artifacts:";
+  if (!util::starts_with(uri, scheme)) return std::nullopt;
+  std::string rest = uri.substr(scheme.size());
+  if (util::starts_with(rest, "//")) {
+    auto slash = rest.find('/', 2);
+    rest = slash == std::string::npos ? "" : rest.substr(slash);
+  }
+  while (util::starts_with(rest, "/")) rest = rest.substr(1);
+  while (util::ends_with(rest, "/")) rest.pop_back();
+  return rest;
+}
+
+}  // namespace
+
+std::string mlflow_quote(const std::string& value) { return "'" + util::replace_all(value, "'", "\\'") + "'"; }
+
+Json metric_to_json(const MetricPoint& m) {
+  return {{"key", m.key}, {"value", number_json(m.value)}, {"timestamp", m.timestamp}, {"step", m.step}};
+}
+
+MetricPoint metric_from_json(const Json& j) {
+  MetricPoint m;
+  m.key = str(j, "key");
+  m.value = j.contains("value") ? number_from_json(j["value"]) : 0.0;
+  m.timestamp = json_int64(j, "timestamp", 0);
+  m.step = json_int64(j, "step", 0);
+  return m;
+}
+
+RunInfo run_info_from_json(const Json& i) {
+  RunInfo r;
+  r.run_id = str(i, "run_id");
+  if (r.run_id.empty()) r.run_id = str(i, "run_uuid");
+  r.experiment_id = str(i, "experiment_id");
+  r.run_name = str(i, "run_name");
+  r.user_id = str(i, "user_id");
+  r.status = str(i, "status");
+  if (r.status.empty()) r.status = "RUNNING";
+  r.start_time = json_int64(i, "start_time");
+  r.end_time = json_int64(i, "end_time");
+  r.artifact_uri = str(i, "artifact_uri");
+  r.lifecycle_stage = str(i, "lifecycle_stage");
+  if (r.lifecycle_stage.empty()) r.lifecycle_stage = "active";
+  return r;
+}
+
+RunRecord run_from_json(const Json& run) {
+  RunRecord rec;
+  rec.info = run_info_from_json(run.value("info", Json::object()));
+  Json data = run.value("data", Json::object());
+  rec.params = kv_map(data.value("params", Json::array()));
+  rec.tags = kv_map(data.value("tags", Json::array()));
+  for (auto& m : data.value("metrics", Json::array())) {
+    auto p = metric_from_json(m);
+    rec.metrics[p.key] = p;
+  }
+  if (rec.info.run_name.empty() && rec.tags.count("mlflow.runName")) rec.info.run_name = rec.tags["mlflow.runName"];
+  return rec;
+}
+
+ModelVersionInfo model_version_from_json(const Json& j) {
+  ModelVersionInfo v;
+  v.name = str(j, "name");
+  v.version = str(j, "version");
+  v.source = str(j, "source");
+  v.run_id = str(j, "run_id");
+  v.status = str(j, "status");
+  v.creation_timestamp = json_int64(j, "creation_timestamp");
+  v.tags = kv_map(j.value("tags", Json::array()));
+  return v;
+}
+
+MlflowClient::MlflowClient(std::string base_url, AccessTokenProvider token)
+    : base_url_(std::move(base_url)), token_(std::move(token)) {
+  while (util::ends_with(base_url_, "/")) base_url_.pop_back();
+  policy_.max_retries = 7;
+  policy_.base_delay_s = 2.0;
+  policy_.max_delay_s = 120.0;
+  policy_.jitter_s = 1.0;
+  policy_.on_retry = [](int attempt, double delay, const std::string& reason) {
+    util::log_warn("MLflow request failed (", reason, "); retry ", attempt, " in ", delay, " s");
+  };
+  auto insecure = util::to_lower(util::get_env_or("MLFLOW_TRACKING_INSECURE_TLS", ""));
+  insecure_tls_ = insecure == "true" || insecure == "1";
+}
+
+std::vector<std::pair<std::string, std::string>> MlflowClient::auth_headers() const {
+  if (token_) return {{"Authorization", "Bearer " + token_()}};
+  auto user = util::get_env("MLFLOW_TRACKING_USERNAME");
+  auto pass = util::get_env("MLFLOW_TRACKING_PASSWORD");
+  if (user && pass) return {{"Authorization", "Basic " + util::base64_encode(*user + ":" + *pass)}};
+  auto tok = util::get_env("MLFLOW_TRACKING_TOKEN");
+  if (tok && !tok->empty()) return {{"Authorization", "Bearer " + *tok}};
+  return {};
+}
+
+util::HttpResponse MlflowClient::send(util::HttpRequest request, const util::RetryPolicy& policy) const {
+  for (auto& h : auth_headers()) request.headers.push_back(h);
+  request.insecure_tls = insecure_tls_;
+  request.timeout_s = 120;
+  return util::http_send(request, policy);
+}
+
+Json MlflowClient::parse_reply(const util::HttpRequest& request, const util::HttpResponse& response) const {
+  Json body;
+  try {
+    body = response.body.empty() ? Json::object() : Json::parse(response.body);
+  } catch (const std::exception&) {
+    body = Json();
+  }
+  if (response.ok()) {
+    if (body.is_null()) throw MlflowError(cat("MLflow ", request.method, " ", util::redact_url(request.url),
+                                              ": response is not JSON"), "INVALID_RESPONSE", response.status);
+    return body;
+  }
+  std::string code = body.is_object() ? str(body, "error_code") : "";
+  std::string message = body.is_object() ? str(body, "message") : "";
+  if (code.empty()) code = cat("HTTP_", response.status);
+  std::string hint;
+  if (code == "UNAUTHENTICATED" || response.status == 401)
+    hint = "; set MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN (azureml://: az login or a managed identity)";
+  else if (code == "PERMISSION_DENIED" || response.status == 403)
+    hint = "; the identity lacks access to this workspace/experiment";
+  throw MlflowError(cat(message.empty() ? util::describe_http_failure(request, response)
+                                        : cat("MLflow ", request.method, " ", util::redact_url(request.url), ": ", code,
+                                              ": ", message),
+                        hint),
+                    code, response.status);
+}
+
+Json MlflowClient::post(const std::string& endpoint, const Json& body) const {
+  util::HttpRequest req;
+  req.method = "POST";
+  req.url = base_url_ + "/api/2.0/mlflow/" + endpoint;
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = body.dump();
+  return parse_reply(req, send(req, policy_));
+}
+
+Json MlflowClient::get(const std::string& endpoint, const std::vector<std::pair<std::string, std::string>>& query) const {
+  util::HttpRequest req;
+  req.url = base_url_ + "/api/2.0/mlflow/" + endpoint;
+  for (size_t i = 0; i < query.size(); ++i)
+    req.url += cat(i ? "&" : "?", util::url_encode(query[i].first), "=", util::url_encode(query[i].second));
+  return parse_reply(req, send(req, policy_));
+}
+
+std::optional<ExperimentInfo> MlflowClient::get_experiment_by_name(const std::string& name) const {
+  try {
+    return experiment_from_json(get("experiments/get-by-name", {{"experiment_name", name}}).value("experiment", Json::object()));
+  } catch (const MlflowError& e) {
+    if (e.error_code() == "RESOURCE_DOES_NOT_EXIST" || e.status() == 404) return std::nullopt;
+    throw;
+  }
+}
+
+ExperimentInfo MlflowClient::get_experiment(const std::string& experiment_id) const {
+  return experiment_from_json(get("experiments/get", {{"experiment_id", experiment_id}}).value("experiment", Json::object()));
+}
+
+std::vector<ExperimentInfo> MlflowClient::search_experiments() const {
+  std::vector<ExperimentInfo> out;
+  std::string token;
+  do {
+    Json body{{"max_results", 1000}};
+    if (!token.empty()) body["page_token"] = token;
+    Json r = post("experiments/search", body);
+    for (auto& e : r.value("experiments", Json::array())) out.push_back(experiment_from_json(e));
+    token = str(r, "next_page_token");
+  } while (!token.empty());
+  return out;
+}
+
+std::string MlflowClient::get_or_create_experiment(const std::string& name) const {
+  auto check = [&](const ExperimentInfo& e) {
+    if (e.lifecycle_stage != "active")
+      throw util::InputError(cat("MLflow experiment '", name, "' is deleted on ", base_url_,
+                                 "; restore it (mlflow experiments restore) or choose another --experiment-name"));
+    return e.experiment_id;
+  };
+  if (auto e = get_experiment_by_name(name)) return check(*e);
+  try {
+    Json r = post("experiments/create", {{"name", name}});
+    return str(r, "experiment_id");
+  } catch (const MlflowError& e) {
+    if (e.error_code() != "RESOURCE_ALREADY_EXISTS") throw;
+  }
+  // Someone created it between our get and create: theirs is ours.
+  if (auto e = get_experiment_by_name(name)) return check(*e);
+  throw util::RuntimeError(cat("MLflow experiment '", name, "' reported as existing but cannot be read on ", base_url_));
+}
+
+std::optional<RunInfo> MlflowClient::find_run_by_client_token(const std::string& experiment_id,
+                                                              const std::string& token) const {
+  auto runs = search_runs({experiment_id}, "tags.robotrain_client_token = " + mlflow_quote(token), 1);
+  if (runs.empty()) return std::nullopt;
+  return runs.front().info;
+}
+
+RunInfo MlflowClient::create_run(const std::string& experiment_id, const std::string& run_name, int64_t start_time,
+                                 const std::map<std::string, std::string>& tags, const std::string& client_token) const {
+  auto all_tags = tags;
+  all_tags["robotrain_client_token"] = client_token;
+  if (!run_name.empty()) all_tags["mlflow.runName"] = run_name;
+  Json body{{"experiment_id", experiment_id}, {"start_time", start_time}, {"tags", kv_list(all_tags)}};
+  if (!run_name.empty()) body["run_name"] = run_name;
+  if (all_tags.count("mlflow.user")) body["user_id"] = all_tags["mlflow.user"];
+  util::HttpRequest req;
+  req.method = "POST";
+  req.url = base_url_ + "/api/2.0/mlflow/runs/create";
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = body.dump();
+  util::RetryPolicy once = policy_;
+  once.max_retries = 0;
+  for (int attempt = 1;; ++attempt) {
+    std::string reason;
+    try {
+      auto resp = send(req, once);
+      if (!util::is_retryable_status(resp.status, policy_)) {
+        return run_info_from_json(parse_reply(req, resp).value("run", Json::object()).value("info", Json::object()));
+      }
+      reason = cat("HTTP ", resp.status);
+      if (attempt > policy_.max_retries) parse_reply(req, resp);  // throws with the server's message
+      util::sleep_for_retry(util::retry_delay_s(&resp, attempt, policy_));
+    } catch (const util::NetworkError& e) {
+      if (attempt > policy_.max_retries) throw;
+      reason = e.what();
+      util::sleep_for_retry(util::retry_delay_s(nullptr, attempt, policy_));
+    }
+    // The failed attempt may still have created the run: look for our token first.
+    util::log_warn("MLflow runs/create failed (", reason, "); checking whether the run exists before retrying");
+    if (auto existing = find_run_by_client_token(experiment_id, client_token)) return *existing;
+  }
+}
+
+RunRecord MlflowClient::get_run(const std::string& run_id) const {
+  return run_from_json(get("runs/get", {{"run_id", run_id}}).value("run", Json::object()));
+}
+
+std::vector<RunRecord> MlflowClient::search_runs(const std::vector<std::string>& experiment_ids,
+                                                 const std::string& filter, int max_results) const {
+  std::vector<RunRecord> out;
+  std::string token;
+  do {
+    Json body{{"experiment_ids", experiment_ids}, {"max_results", std::min(max_results, 1000)},
+              {"order_by", Json::array({"attributes.start_time DESC"})}};
+    if (!filter.empty()) body["filter"] = filter;
+    if (!token.empty()) body["page_token"] = token;
+    Json r = post("runs/search", body);
+    for (auto& run : r.value("runs", Json::array())) out.push_back(run_from_json(run));
+    token = str(r, "next_page_token");
+  } while (!token.empty() && static_cast<int>(out.size()) < max_results);
+  return out;
+}
+
+void MlflowClient::update_run(const std::string& run_id, const std::string& status, int64_t end_time) const {
+  Json body{{"run_id", run_id}, {"run_uuid", run_id}, {"status", status}};
+  if (end_time >= 0) body["end_time"] = end_time;
+  post("runs/update", body);
+}
+
+void MlflowClient::log_batch(const std::string& run_id, const std::vector<MetricPoint>& metrics,
+                             const std::vector<std::pair<std::string, std::string>>& params,
+                             const std::vector<std::pair<std::string, std::string>>& tags) const {
+  constexpr size_t kBodyBudget = 900 * 1024;  // stay under the 1 MB request limit
+  Json batch{{"run_id", run_id}, {"metrics", Json::array()}, {"params", Json::array()}, {"tags", Json::array()}};
+  size_t items = 0, bytes = 0;
+  auto flush = [&] {
+    if (items == 0) return;
+    post("runs/log-batch", batch);
+    batch["metrics"] = Json::array();
+    batch["params"] = Json::array();
+    batch["tags"] = Json::array();
+    items = bytes = 0;
+  };
+  auto add = [&](const char* field, size_t limit, Json entry) {
+    size_t sz = entry.dump().size() + 1;
+    if (batch[field].size() >= limit || items >= kMaxEntitiesPerBatch || bytes + sz > kBodyBudget) flush();
+    batch[field].push_back(std::move(entry));
+    ++items;
+    bytes += sz;
+  };
+  for (auto& [k, v] : params) add("params", kMaxParamsPerBatch, {{"key", k}, {"value", clamp_value(v, kMaxParamValueLength)}});
+  for (auto& [k, v] : tags) add("tags", kMaxTagsPerBatch, {{"key", k}, {"value", clamp_value(v, kMaxTagValueLength)}});
+  for (auto& m : metrics) add("metrics", kMaxMetricsPerBatch, metric_to_json(m));
+  flush();
+}
+
+void MlflowClient::set_tag(const std::string& run_id, const std::string& key, const std::string& value) const {
+  post("runs/set-tag", {{"run_id", run_id}, {"run_uuid", run_id}, {"key", key}, {"value", clamp_value(value, kMaxTagValueLength)}});
+}
+
+std::vector<MetricPoint> MlflowClient::metric_history(const std::string& run_id, const std::string& key) const {
+  std::vector<MetricPoint> out;
+  std::string token;
+  do {
+    std::vector<std::pair<std::string, std::string>> q{{"run_id", run_id}, {"metric_key", key}, {"max_results", "25000"}};
+    if (!token.empty()) q.push_back({"page_token", token});
+    Json r = get("metrics/get-history", q);
+    for (auto& m : r.value("metrics", Json::array())) out.push_back(metric_from_json(m));
+    token = str(r, "next_page_token");
+  } while (!token.empty());
+  return out;
+}
+
+std::string MlflowClient::artifacts_url(const std::string& artifact_uri, const std::string& rel) const {
+  auto path = mlflow_artifacts_path(artifact_uri);
+  std::string full = *path;
+  if (!rel.empty()) full += (full.empty() ? "" : "/") + rel;
+  return base_url_ + "/api/2.0/mlflow-artifacts/artifacts/" + util::url_encode(full, true);
+}
+
+bool MlflowClient::upload_artifacts(const std::string& artifact_uri, const fs::path& local,
+                                    const std::string& artifact_path) const {
+  if (util::starts_with(artifact_uri, "file:") || (!artifact_uri.empty() && artifact_uri[0] == '/')) {
+    fs::path root = file_uri_to_path(artifact_uri);
+    std::error_code ec;
+    if (fs::is_directory(root.parent_path(), ec)) {
+      copy_artifact(local, root, artifact_path);
+      return true;
+    }
+  }
+  if (!mlflow_artifacts_path(artifact_uri)) {
+    util::log_warn("artifact store ", artifact_uri, " is not reachable through the MLflow server (start it with ",
+                   "--serve-artifacts); ", local.string(), " was not uploaded");
+    return false;
+  }
+  fs::path rel = fs::path(artifact_path).lexically_normal();
+  if (rel == ".") rel.clear();
+  if (rel.is_absolute() || util::starts_with(rel.generic_string(), ".."))
+    throw util::InputError(cat("artifact path '", artifact_path, "' must be relative"));
+  auto put = [&](const fs::path& file, const std::string& dest_rel) {
+    util::HttpRequest req;
+    req.method = "PUT";
+    req.url = artifacts_url(artifact_uri, dest_rel);
+    req.headers = {{"Content-Type", "application/octet-stream"}};
+    req.body = util::read_file(file);
+    parse_reply(req, send(req, policy_));
+  };
+  std::string base = rel.generic_string();
+  auto join = [&](const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; };
+  if (fs::is_directory(local)) {
+    for (auto it = fs::recursive_directory_iterator(local); it != fs::recursive_directory_iterator(); ++it)
+      if (it->is_regular_file()) put(it->path(), join(base, fs::relative(it->path(), local).generic_string()));
+  } else {
+    put(local, join(base, local.filename().string()));
+  }
+  return true;
+}
+
+void MlflowClient::download_artifacts(const std::string& artifact_uri, const fs::path& dest) const {
+  if (util::starts_with(artifact_uri, "file:") || (!artifact_uri.empty() && artifact_uri[0] == '/')) {
+    fs::path src = file_uri_to_path(artifact_uri);
+    if (!fs::exists(src)) throw util::RuntimeError(cat(src.string(), ": model source not found on this machine"));
+    fs::create_directories(dest);
+    fs::copy(src, dest, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    return;
+  }
+  auto root = mlflow_artifacts_path(artifact_uri);
+  if (!root)
+    throw util::RuntimeError(cat("cannot download ", artifact_uri,
+                                 ": only mlflow-artifacts:/ (proxied) and local file sources are supported"));
+  std::function<void(const std::string&, const fs::path&)> walk = [&](const std::string& rel, const fs::path& out) {
+    util::HttpRequest req;
+    std::string p = rel.empty() ? *root : *root + "/" + rel;
+    req.url = base_url_ + "/api/2.0/mlflow-artifacts/artifacts?path=" + util::url_encode(p);
+    Json listing = parse_reply(req, send(req, policy_));
+    auto files = listing.value("files", Json::array());
+    if (files.empty() && rel.empty()) {
+      // A single file source: download it directly.
+      util::HttpRequest one;
+      one.url = artifacts_url(artifact_uri, "");
+      auto resp = send(one, policy_);
+      if (!resp.ok()) parse_reply(one, resp);
+      util::atomic_write_file(out / fs::path(*root).filename(), resp.body);
+      return;
+    }
+    fs::create_directories(out);
+    for (auto& f : files) {
+      std::string name = fs::path(str(f, "path")).filename().string();
+      if (name.empty() || name == "." || name == "..") continue;
+      std::string child = rel.empty() ? name : rel + "/" + name;
+      if (f.value("is_dir", false)) {
+        walk(child, out / name);
+      } else {
+        util::HttpRequest dl;
+        dl.url = artifacts_url(artifact_uri, child);
+        auto resp = send(dl, policy_);
+        if (!resp.ok()) parse_reply(dl, resp);
+        util::atomic_write_file(out / name, resp.body);
+      }
+    }
+  };
+  walk("", dest);
+}
+
+void MlflowClient::create_registered_model(const std::string& name, const std::map<std::string, std::string>& tags) const {
+  try {
+    post("registered-models/create", {{"name", name}, {"tags", kv_list(tags)}});
+  } catch (const MlflowError& e) {
+    if (e.error_code() != "RESOURCE_ALREADY_EXISTS") throw;
+  }
+}
+
+ModelVersionInfo MlflowClient::create_model_version(const std::string& name, const std::string& source,
+                                                    const std::string& run_id,
+                                                    const std::map<std::string, std::string>& tags) const {
+  Json body{{"name", name}, {"source", source}, {"tags", kv_list(tags)}};
+  if (!run_id.empty()) body["run_id"] = run_id;
+  return model_version_from_json(post("model-versions/create", body).value("model_version", Json::object()));
+}
+
+ModelVersionInfo MlflowClient::get_model_version(const std::string& name, const std::string& version) const {
+  return model_version_from_json(
+      get("model-versions/get", {{"name", name}, {"version", version}}).value("model_version", Json::object()));
+}
+
+std::optional<ModelVersionInfo> MlflowClient::get_latest_version(const std::string& name) const {
+  auto versions = search_model_versions(name);
+  std::optional<ModelVersionInfo> best;
+  for (auto& v : versions) {
+    int64_t n = 0, b = 0;
+    util::parse_int64(v.version, n);
+    if (best) util::parse_int64(best->version, b);
+    if (!best || n > b) best = v;
+  }
+  return best;
+}
+
+std::vector<RegisteredModelInfo> MlflowClient::search_registered_models() const {
+  std::vector<RegisteredModelInfo> out;
+  std::string token;
+  do {
+    std::vector<std::pair<std::string, std::string>> q{{"max_results", "1000"}};
+    if (!token.empty()) q.push_back({"page_token", token});
+    Json r = get("registered-models/search", q);
+    for (auto& m : r.value("registered_models", Json::array())) {
+      RegisteredModelInfo info;
+      info.name = str(m, "name");
+      info.creation_timestamp = json_int64(m, "creation_timestamp");
+      info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
+      info.description = str(m, "description");
+      for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
+      out.push_back(std::move(info));
+    }
+    token = str(r, "next_page_token");
+  } while (!token.empty());
+  return out;
+}
+
+RegisteredModelInfo MlflowClient::get_registered_model(const std::string& name) const {
+  Json m = get("registered-models/get", {{"name", name}}).value("registered_model", Json::object());
+  RegisteredModelInfo info;
+  info.name = str(m, "name");
+  info.creation_timestamp = json_int64(m, "creation_timestamp");
+  info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
+  info.description = str(m, "description");
+  for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
+  return info;
+}
+
+std::vector<ModelVersionInfo> MlflowClient::search_model_versions(const std::string& name) const {
+  std::vector<ModelVersionInfo> out;
+  std::string token;
+  do {
+    std::vector<std::pair<std::string, std::string>> q{{"filter", "name=" + mlflow_quote(name)}, {"max_results", "1000"}};
+    if (!token.empty()) q.push_back({"page_token", token});
+    Json r = get("model-versions/search", q);
+    for (auto& v : r.value("model_versions", Json::array())) out.push_back(model_version_from_json(v));
+    token = str(r, "next_page_token");
+  } while (!token.empty());
+  return out;
+}
+
+std::string MlflowClient::get_model_version_download_uri(const std::string& name, const std::string& version) const {
+  return str(get("model-versions/get-download-uri", {{"name", name}, {"version", version}}), "artifact_uri");
+}
+
+}  // namespace robotrain::track
