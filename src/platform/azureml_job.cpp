@@ -54,18 +54,31 @@ std::string azureml_job_command(const SubmitOptions& o) {
 
 std::string render_azureml_job_yaml(const SubmitOptions& o) {
   auto cmd = build_train_command(o, "robotrain");
+  AzureMLJobParts parts;
+  parts.display_name = o.display_name.empty() ? o.job_name : o.display_name;
+  parts.description = "robotrain " + o.policy_type + " training (LeRobot-compatible checkpoints, MLflow tracking)";
+  parts.command = azureml_job_command(o);
+  parts.env = cmd.env;
+  if (!o.init_from_policy_model.empty()) parts.inputs.push_back({"init_from_policy_model", "custom_model", "download", o.init_from_policy_model});
+  for (size_t i = 0; i < o.dataset_assets.size(); ++i)
+    parts.inputs.push_back({"dataset_asset_" + std::to_string(i), "uri_folder", "ro_mount", o.dataset_assets[i]});
+  parts.outputs = {"checkpoints"};
+  parts.process_count = o.num_gpus;
+  return render_azureml_command_job_yaml(o, parts);
+}
+
+std::string render_azureml_command_job_yaml(const SubmitOptions& o, const AzureMLJobParts& parts) {
   YAML::Emitter y;
   y << YAML::BeginMap;
   y << YAML::Key << "$schema" << YAML::Value << "https://azuremlschemas.azureedge.net/latest/commandJob.schema.json";
   y << YAML::Key << "type" << YAML::Value << "command";
-  y << YAML::Key << "display_name" << YAML::Value << (o.display_name.empty() ? o.job_name : o.display_name);
+  y << YAML::Key << "display_name" << YAML::Value << parts.display_name;
   y << YAML::Key << "experiment_name" << YAML::Value << o.effective_experiment_name();
-  y << YAML::Key << "description" << YAML::Value
-    << "robotrain " + o.policy_type + " training (LeRobot-compatible checkpoints, MLflow tracking)";
+  y << YAML::Key << "description" << YAML::Value << parts.description;
   y << YAML::Key << "tags" << YAML::Value << YAML::BeginMap;
   for (auto& [k, v] : job_tags(o)) y << YAML::Key << k << YAML::Value << v;
   y << YAML::EndMap;
-  y << YAML::Key << "command" << YAML::Value << azureml_job_command(o);
+  y << YAML::Key << "command" << YAML::Value << parts.command;
   y << YAML::Key << "environment" << YAML::Value << environment_ref(o);
   y << YAML::Key << "compute" << YAML::Value << compute_ref(o);
   y << YAML::Key << "resources" << YAML::Value << YAML::BeginMap;
@@ -75,37 +88,33 @@ std::string render_azureml_job_yaml(const SubmitOptions& o) {
   y << YAML::EndMap;
   y << YAML::Key << "distribution" << YAML::Value << YAML::BeginMap;
   y << YAML::Key << "type" << YAML::Value << "pytorch";
-  y << YAML::Key << "process_count_per_instance" << YAML::Value << o.num_gpus;
+  y << YAML::Key << "process_count_per_instance" << YAML::Value << parts.process_count;
   y << YAML::EndMap;
   y << YAML::Key << "identity" << YAML::Value << YAML::BeginMap << YAML::Key << "type" << YAML::Value << "managed"
     << YAML::EndMap;
   y << YAML::Key << "environment_variables" << YAML::Value << YAML::BeginMap;
   y << YAML::Key << "AZURE_AUTHORITY_HOST" << YAML::Value << "https://login.microsoftonline.com";
-  for (auto& [k, v] : cmd.env) y << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+  for (auto& [k, v] : parts.env) y << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
   y << YAML::EndMap;
-  if (!o.dataset_assets.empty() || !o.init_from_policy_model.empty()) {
+  if (!parts.inputs.empty()) {
     y << YAML::Key << "inputs" << YAML::Value << YAML::BeginMap;
-    if (!o.init_from_policy_model.empty()) {
-      y << YAML::Key << "init_from_policy_model" << YAML::Value << YAML::BeginMap;
-      y << YAML::Key << "type" << YAML::Value << "custom_model";
-      y << YAML::Key << "mode" << YAML::Value << "download";
-      y << YAML::Key << "path" << YAML::Value << o.init_from_policy_model;
-      y << YAML::EndMap;
-    }
-    for (size_t i = 0; i < o.dataset_assets.size(); ++i) {
-      y << YAML::Key << ("dataset_asset_" + std::to_string(i)) << YAML::Value << YAML::BeginMap;
-      y << YAML::Key << "type" << YAML::Value << "uri_folder";
-      y << YAML::Key << "mode" << YAML::Value << "ro_mount";
-      y << YAML::Key << "path" << YAML::Value << o.dataset_assets[i];
+    for (auto& in : parts.inputs) {
+      y << YAML::Key << in.name << YAML::Value << YAML::BeginMap;
+      y << YAML::Key << "type" << YAML::Value << in.type;
+      y << YAML::Key << "mode" << YAML::Value << in.mode;
+      y << YAML::Key << "path" << YAML::Value << in.path;
       y << YAML::EndMap;
     }
     y << YAML::EndMap;
   }
   y << YAML::Key << "outputs" << YAML::Value << YAML::BeginMap;
-  y << YAML::Key << "checkpoints" << YAML::Value << YAML::BeginMap;
-  y << YAML::Key << "type" << YAML::Value << "uri_folder";
-  y << YAML::Key << "mode" << YAML::Value << "upload";
-  y << YAML::EndMap << YAML::EndMap;
+  for (auto& out : parts.outputs) {
+    y << YAML::Key << out << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "type" << YAML::Value << "uri_folder";
+    y << YAML::Key << "mode" << YAML::Value << "upload";
+    y << YAML::EndMap;
+  }
+  y << YAML::EndMap;
   y << YAML::EndMap;
   return std::string(y.c_str()) + "\n";
 }

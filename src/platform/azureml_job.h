@@ -2,6 +2,8 @@
 // Azure ML command jobs: the CLI v2 YAML (for `az ml job create`) and the REST body (PUT
 // jobs/{name}), rendered from the same SubmitOptions so both paths submit the same job.
 #include <functional>
+#include <map>
+#include <vector>
 #include <string>
 
 #include "platform/submit_options.h"
@@ -14,6 +16,21 @@ namespace robotrain::platform {
 std::string azureml_job_command(const SubmitOptions& options);
 
 std::string render_azureml_job_yaml(const SubmitOptions& options);
+
+// The pieces that differ between the training and the evaluation job.
+struct AzureMLJobParts {
+  struct Input {
+    std::string name, type, mode, path;
+  };
+  std::string display_name;
+  std::string description;
+  std::string command;
+  std::map<std::string, std::string> env;
+  std::vector<Input> inputs;
+  std::vector<std::string> outputs;
+  int process_count = 1;
+};
+std::string render_azureml_command_job_yaml(const SubmitOptions& context, const AzureMLJobParts& parts);
 
 // ARM id of the workspace: /subscriptions/../resourceGroups/../providers/Microsoft.MachineLearningServices/workspaces/..
 std::string azureml_workspace_arm_id(const SubmitOptions& options);

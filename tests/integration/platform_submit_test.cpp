@@ -30,7 +30,7 @@ case "$1 $2 $3" in
     echo "amlrun-7f3a" ;;
   "ml job show") cat "$FAKE_DIR/aml_status" 2>/dev/null || echo Running ;;
   "ml job cancel") echo '{}' ;;
-  "ml job stream") echo "streamed logs" ;;
+  "ml job stream") cat "$FAKE_DIR/aml_logs" 2>/dev/null || echo "streamed logs" ;;
   *) echo "unexpected az call: $*" >&2; exit 2 ;;
 esac
 )";
@@ -156,4 +156,46 @@ TEST_F(FakeClis, CancelUsesTheReturnedId) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(calls().find("osmo workflow cancel robotrain-wf-42"), std::string::npos);
   EXPECT_EQ(run_robotrain({"jobs", "status", "nope"}, env).exit_code, 2);
+}
+
+TEST_F(FakeClis, PipelineFailsOnStatusThatStaysUnknown) {
+  std::ofstream(tmp.path() / "osmo_status") << "";
+  auto r = run_robotrain({"pipeline", "--on", "osmo", "-d", "a/b", "--skip-inference", "--poll-interval", "0.01"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("status stayed unknown"), std::string::npos) << r.err;
+  EXPECT_NE(calls().find("osmo workflow query robotrain-wf-42"), std::string::npos);
+}
+
+TEST_F(FakeClis, PipelineResubmitsOsmoInfrastructureFailureOnce) {
+  std::ofstream(tmp.path() / "osmo_status") << "FAILED_PREEMPTED";
+  auto r = run_robotrain({"pipeline", "--on", "osmo", "-d", "a/b", "--skip-inference", "--poll-interval", "0.01"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("resubmitting once"), std::string::npos) << r.err;
+  auto c = calls();
+  size_t submits = 0;
+  for (size_t pos = 0; (pos = c.find("workflow submit", pos)) != std::string::npos; ++pos) ++submits;
+  EXPECT_EQ(submits, 2u) << c;
+}
+
+TEST_F(FakeClis, AzureMLPipelineEvaluatesTheTrainedCheckpointAndReportsOneSummary) {
+  std::ofstream(tmp.path() / "aml_status") << "Completed";
+  std::ofstream(tmp.path() / "aml_logs")
+      << "step:1K smpl:32K ep:20 epch:1.5 loss:0.123 grdn:1.5 lr:1.0e-05 updt_s:0.100 data_s:0.002\n"
+      << "robotrain-eval-result: {\"aggregate\": {\"mse\": 0.01, \"mae\": 0.05}, \"passed\": true, \"registered\": {\"name\": \"m1\", \"version\": 3}}\n";
+  auto r = run_robotrain({"pipeline", "--on", "azureml", "-d", "lerobot/pusht", "--subscription-id", "s", "--resource-group", "g",
+                          "--workspace-name", "w", "--compute", "c", "-r", "m1", "--max-action-mse", "0.05", "--poll-interval", "0.01",
+                          "--json"},
+                         env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = Json::parse(r.out);
+  EXPECT_EQ(j["train_job_id"], "amlrun-7f3a");
+  EXPECT_EQ(j["checkpoint"], "azureml://jobs/amlrun-7f3a/outputs/checkpoints");
+  EXPECT_EQ(j["registered_model"], "m1:3");
+  EXPECT_EQ(j["gate_passed"], true);
+  EXPECT_DOUBLE_EQ(j["train_metrics"]["loss"].get<double>(), 0.123);
+  auto eval_yaml = robotrain::util::read_file(tmp.path() / "submitted.yaml");
+  EXPECT_NE(eval_yaml.find("path: azureml://jobs/amlrun-7f3a/outputs/checkpoints"), std::string::npos) << eval_yaml;
+  EXPECT_NE(eval_yaml.find("--max-action-mse 0.05"), std::string::npos) << eval_yaml;
+  EXPECT_NE(eval_yaml.find("--register-checkpoint m1"), std::string::npos) << eval_yaml;
+  EXPECT_EQ(eval_yaml.find("lerobot/pusht --steps"), std::string::npos) << "eval must not be a training command";
 }
