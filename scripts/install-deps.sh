@@ -32,6 +32,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 
-if [ ! -d tests/node/node_modules/@duckdb/node-api ] || [ ! -d tests/node/node_modules/azurite ]; then
+if [ ! -f tests/node/node_modules/@duckdb/node-api/package.json ] || [ ! -d tests/node/node_modules/azurite ]; then
   (cd tests/node && npm install --no-audit --no-fund --loglevel=error)
 fi

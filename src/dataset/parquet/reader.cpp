@@ -461,7 +461,8 @@ struct Reader::Impl {
         if (a.has_dict) ctx.fail("second dictionary page in a column chunk");
         const uint8_t* data = decompress_page(cm.codec, body, csize, h.uncompressed_page_size, page_buf);
         size_t n = static_cast<size_t>(std::max(0, h.dictionary->num_values));
-        if (n > static_cast<size_t>(h.uncompressed_page_size) * 8 + 1) ctx.fail("dictionary size implausible");
+        if (n > max_plain_values(leaf, static_cast<size_t>(h.uncompressed_page_size)))
+          ctx.fail("dictionary page holds more values than its bytes can encode");
         if (h.dictionary->encoding != PLAIN && h.dictionary->encoding != PLAIN_DICTIONARY)
           ctx.fail(cat("dictionary page encoding ", encoding_name(h.dictionary->encoding), " is not supported"));
         a.dict.resize(n);
@@ -488,6 +489,18 @@ struct Reader::Impl {
     uint8_t* dst = b.get(static_cast<size_t>(usize) + 1);
     decompress(codec, src, csize, dst, static_cast<size_t>(usize));
     return dst;
+  }
+
+  // Upper bound of PLAIN values in `bytes` (checked before allocating for them).
+  static size_t max_plain_values(const Leaf& leaf, size_t bytes) {
+    switch (leaf.physical) {
+      case BOOLEAN: return bytes * 8;
+      case INT32:
+      case FLOAT:
+      case BYTE_ARRAY: return bytes / 4;
+      case FIXED_LEN_BYTE_ARRAY: return leaf.type_length > 0 ? bytes / static_cast<size_t>(leaf.type_length) : bytes;
+      default: return bytes / 8;
+    }
   }
 
   static void check_levels(const uint8_t* lv, size_t n, int max, const char* what) {

@@ -1,0 +1,230 @@
+// Cross-checks against DuckDB (@duckdb/node-api): DuckDB writes files with every codec, page
+// version, encoding, list shape and struct we support and we must read the same values; we
+// write files and DuckDB must read back exactly what we wrote.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "dataset/parquet/parquet.h"
+#include "parquet_test_util.h"
+#include "support/test_support.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/process.h"
+#include "util/strings.h"
+
+namespace robotrain::dataset::parquet {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::json_equal;
+using testing::row_json;
+
+std::string modules_dir() {
+  return util::get_env_or("ROBOTRAIN_NODE_MODULES", test::node_modules_dir());
+}
+
+std::string script(const std::string& name) { return test::source_dir() + "/tests/node/" + name; }
+
+util::ProcessResult run_node(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"node"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  util::ProcessOptions o;
+  o.env["ROBOTRAIN_NODE_MODULES"] = modules_dir();
+  o.timeout_s = 300;
+  return util::run_process(argv, o);
+}
+
+// Empty when DuckDB can be used from node; otherwise why not.
+std::string duckdb_unavailable() {
+  if (!test::node_available()) return "node is not on PATH";
+  auto r = run_node({"-e",
+                     "const m=require('module').createRequire(require('path').dirname(process.env.ROBOTRAIN_NODE_MODULES)+'/x.js');"
+                     "m('@duckdb/node-api').DuckDBInstance.create(':memory:').then(()=>process.exit(0),e=>{console.error(e);process.exit(1)})"});
+  if (r.exit_code != 0)
+    return util::cat("@duckdb/node-api is not usable from ", modules_dir(), " (exit ", r.exit_code, ": ",
+                     r.err.substr(0, 300), "); run scripts/install-deps.sh or set ROBOTRAIN_NODE_MODULES");
+  return "";
+}
+
+ValueType expected_type(std::string duck, bool& is_list) {
+  is_list = false;
+  auto bracket = duck.find('[');
+  if (bracket != std::string::npos) {
+    is_list = true;
+    duck = duck.substr(0, bracket);
+  }
+  if (duck == "INTEGER") return ValueType::Int32;
+  if (duck == "BIGINT" || duck == "UINTEGER") return ValueType::Int64;
+  if (duck == "FLOAT") return ValueType::Float;
+  if (duck == "DOUBLE") return ValueType::Double;
+  if (duck == "BOOLEAN") return ValueType::Bool;
+  if (duck == "VARCHAR") return ValueType::String;
+  if (duck == "BLOB") return ValueType::Binary;
+  ADD_FAILURE() << "unexpected DuckDB type " << duck;
+  return ValueType::Int64;
+}
+
+// Compares every value of `table` with a DuckDB dump {columns: [{name, type}], rows: [...]}.
+void expect_matches_dump(const Table& table, const util::Json& dump, const std::string& label) {
+  ASSERT_EQ(table.columns.size(), dump["columns"].size()) << label;
+  const auto& rows = dump["rows"];
+  ASSERT_EQ(table.num_rows, static_cast<int64_t>(rows.size())) << label;
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    const Column& col = table.columns[c];
+    const std::string name = dump["columns"][c]["name"];
+    ASSERT_EQ(col.name, name) << label;
+    bool is_list;
+    EXPECT_EQ(col.type, expected_type(dump["columns"][c]["type"], is_list)) << label << " " << name;
+    EXPECT_EQ(col.is_list, is_list) << label << " " << name;
+    ASSERT_EQ(col.num_rows(), table.num_rows) << label << " " << name;
+    for (int64_t r = 0; r < table.num_rows; ++r) {
+      util::Json got = row_json(col, r);
+      const util::Json& want = rows[r][name];
+      if (!json_equal(got, want, col.type == ValueType::Float)) {
+        ADD_FAILURE() << label << " column " << name << " row " << r << ": DuckDB " << want.dump() << ", ours "
+                      << got.dump();
+        break;
+      }
+    }
+  }
+}
+
+class DuckDBCrossCheck : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    skip_reason_ = duckdb_unavailable();
+    if (!skip_reason_.empty()) return;
+    dir_ = new util::TempDir("parquet-duckdb");
+    auto r = run_node({script("parquet_duckdb_write.mjs"), (dir_->path() / "duck").string()});
+    if (r.exit_code != 0) {
+      write_error_ = util::cat("parquet_duckdb_write.mjs failed (exit ", r.exit_code, "): ", r.err);
+      return;
+    }
+    manifest_ = util::read_json_file(dir_->path() / "duck" / "manifest.json");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    ASSERT_TRUE(write_error_.empty()) << write_error_;
+  }
+
+  static inline std::string skip_reason_;
+  static inline std::string write_error_;
+  static inline util::TempDir* dir_ = nullptr;
+  static inline util::Json manifest_;
+};
+
+TEST_F(DuckDBCrossCheck, DuckDBFilesCoverEveryEncodingAndCodec) {
+  std::set<std::string> enc, codecs;
+  for (const auto& e : manifest_["encodings"]) enc.insert(e.get<std::string>());
+  for (const auto& c : manifest_["codecs"]) codecs.insert(c.get<std::string>());
+  for (const char* want : {"PLAIN", "RLE_DICTIONARY", "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY",
+                           "BYTE_STREAM_SPLIT"})
+    EXPECT_TRUE(enc.count(want)) << "DuckDB fixtures no longer use " << want;
+  for (const char* want : {"UNCOMPRESSED", "SNAPPY", "ZSTD", "GZIP"}) EXPECT_TRUE(codecs.count(want)) << want;
+  bool multi_group = false;
+  for (const auto& f : manifest_["files"]) multi_group |= f["row_groups"].get<int>() > 1;
+  EXPECT_TRUE(multi_group);
+}
+
+TEST_F(DuckDBCrossCheck, ReadsEveryValueDuckDBWrote) {
+  ASSERT_GE(manifest_["files"].size(), 10u);
+  for (const auto& f : manifest_["files"]) {
+    const std::string name = f["name"];
+    SCOPED_TRACE(name);
+    util::Json dump = util::read_json_file(f["json"].get<std::string>());
+    Reader reader(f["parquet"].get<std::string>());
+    EXPECT_EQ(reader.info().num_row_groups, f["row_groups"].get<int>());
+    ASSERT_EQ(reader.info().columns.size(), dump["columns"].size());
+    for (size_t c = 0; c < dump["columns"].size(); ++c)
+      EXPECT_EQ(reader.info().columns[c].name, dump["columns"][c]["name"].get<std::string>());
+    expect_matches_dump(reader.read(), dump, name);
+  }
+}
+
+TEST_F(DuckDBCrossCheck, ProjectionAndSingleRowGroupsMatchDuckDB) {
+  for (const auto& f : manifest_["files"]) {
+    if (f["row_groups"].get<int>() < 2) continue;
+    util::Json dump = util::read_json_file(f["json"].get<std::string>());
+    Reader reader(f["parquet"].get<std::string>());
+    Table t = reader.read({"state", "image.path", "s"});
+    ASSERT_EQ(t.columns.size(), 3u);
+    int64_t base = 0;
+    for (int g = 0; g < reader.info().num_row_groups; ++g) {
+      Table part = reader.read_row_group(g, {"lf", "image.bytes"});
+      for (int64_t r = 0; r < part.num_rows; ++r) {
+        ASSERT_TRUE(json_equal(row_json(part.column("lf"), r), dump["rows"][base + r]["lf"], true)) << g << " " << r;
+        ASSERT_TRUE(json_equal(row_json(part.column("image.bytes"), r), dump["rows"][base + r]["image.bytes"], false));
+      }
+      base += part.num_rows;
+    }
+    EXPECT_EQ(base, t.num_rows);
+    for (int64_t r = 0; r < t.num_rows; ++r) {
+      ASSERT_TRUE(json_equal(row_json(t.column("state"), r), dump["rows"][r]["state"], true)) << r;
+      ASSERT_TRUE(json_equal(row_json(t.column("s"), r), dump["rows"][r]["s"], false)) << r;
+    }
+    return;  // one multi-row-group file is enough here
+  }
+  FAIL() << "no multi-row-group file";
+}
+
+// Our writer -> DuckDB: every type, nulls, lists (3-level LIST), several row groups, each codec.
+TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
+  Table t;
+  t.num_rows = 3000;
+  Column i32 = testing::scalar_column("i32", ValueType::Int32), i64 = testing::scalar_column("i64", ValueType::Int64),
+         f = testing::scalar_column("f", ValueType::Float), d = testing::scalar_column("d", ValueType::Double),
+         b = testing::scalar_column("b", ValueType::Bool), s = testing::scalar_column("s", ValueType::String),
+         bin = testing::scalar_column("bin", ValueType::Binary), task = testing::scalar_column("task", ValueType::String);
+  Column lf = testing::list_column("observation.state", ValueType::Float),
+         ls = testing::list_column("ls", ValueType::String), li = testing::list_column("li", ValueType::Int32);
+  for (int64_t r = 0; r < t.num_rows; ++r) {
+    bool null = r % 9 == 4;
+    i32.ints.push_back(static_cast<int32_t>(r * 7919 - 100000));
+    i64.ints.push_back(r * 123456789012LL - 5);
+    f.floats.push_back(static_cast<float>(r) / 7.f);
+    d.doubles.push_back(r * 1e-7 - 3.25);
+    b.ints.push_back(r % 3 == 0);
+    s.strings.push_back("row " + std::to_string(r) + " é");
+    bin.strings.push_back(std::string("\x00\x01\xfe", 3) + std::to_string(r));
+    task.strings.push_back(r % 2 ? "pick" : "place");
+    for (Column* c : {&i32, &i64, &f, &d, &b, &s, &bin}) c->valid.push_back(!null);
+    int len = static_cast<int>(r % 4);
+    bool null_list = r % 17 == 3;
+    for (Column* c : {&lf, &ls, &li}) {
+      c->row_valid.push_back(!null_list);
+      int n = null_list ? 0 : len;
+      for (int k = 0; k < n; ++k) {
+        bool vnull = (r + k) % 10 == 7;
+        c->valid.push_back(!vnull);
+        if (c == &lf) c->floats.push_back(r + k / 8.f);
+        if (c == &ls) c->strings.push_back("v" + std::to_string(r * 10 + k));
+        if (c == &li) c->ints.push_back(r * 10 + k);
+      }
+      c->offsets.push_back(c->offsets.back() + n);
+    }
+  }
+  t.columns = {i32, i64, f, d, b, s, bin, task, lf, ls, li};
+  for (Compression comp : {Compression::Uncompressed, Compression::Snappy, Compression::Zstd, Compression::Gzip}) {
+    WriteOptions o;
+    o.compression = comp;
+    o.row_group_rows = 1000;
+    o.key_value_metadata["huggingface"] = "{\"info\": 1}";
+    fs::path file = dir_->path() / util::cat("ours_", static_cast<int>(comp), ".parquet");
+    fs::path out = dir_->path() / util::cat("ours_", static_cast<int>(comp), ".json");
+    write_table(file, t, o);
+    auto r = run_node({script("parquet_duckdb_read.mjs"), file.string(), out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    util::Json dump = util::read_json_file(out);
+    expect_matches_dump(t, dump, file.filename().string());
+    EXPECT_EQ(dump["key_value_metadata"]["huggingface"], "{\"info\": 1}");
+  }
+}
+
+}  // namespace
+}  // namespace robotrain::dataset::parquet
