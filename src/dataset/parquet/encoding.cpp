@@ -42,8 +42,14 @@ void unpack(const uint8_t* src, size_t src_bytes, int w, size_t count, T* out) {
     std::fill(out, out + count, T(0));
     return;
   }
-  if (w == 1) {
-    for (size_t i = 0; i < count; ++i) out[i] = static_cast<T>((src[i >> 3] >> (i & 7)) & 1);
+  if (w == 1) {  // levels of lists: 8 at a time
+    size_t full = count / 8;
+    for (size_t j = 0; j < full; ++j) {
+      const unsigned b = src[j];
+      T* o = out + j * 8;
+      for (int k = 0; k < 8; ++k) o[k] = static_cast<T>((b >> k) & 1);
+    }
+    for (size_t i = full * 8; i < count; ++i) out[i] = static_cast<T>((src[i >> 3] >> (i & 7)) & 1);
     return;
   }
   const uint64_t mask = w == 64 ? ~0ull : ((1ull << w) - 1);

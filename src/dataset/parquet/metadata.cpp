@@ -381,6 +381,18 @@ std::string encode_page_header(const PageHeader& h, const std::optional<Statisti
     e.field_i32(2, h.dictionary->encoding);
     e.end_struct();
   }
+  if (h.data_v2) {
+    const auto& v = *h.data_v2;
+    e.field_struct_begin(8);
+    e.field_i32(1, v.num_values);
+    e.field_i32(2, v.num_nulls);
+    e.field_i32(3, v.num_rows);
+    e.field_i32(4, v.encoding);
+    e.field_i32(5, v.definition_levels_byte_length);
+    e.field_i32(6, v.repetition_levels_byte_length);
+    e.field_bool(7, v.is_compressed);
+    e.end_struct();
+  }
   e.end_struct();
   return std::move(e.out());
 }

@@ -199,24 +199,68 @@ struct ColumnAssembler {
     }
   }
 
+  static bool all_equal(const uint8_t* v, size_t n, uint8_t x) {
+    uint8_t diff = 0;
+    for (size_t i = 0; i < n; ++i) diff |= static_cast<uint8_t>(v[i] ^ x);
+    return diff == 0;
+  }
+  int64_t offsets_at_page_start = 0;
+  int64_t rows_before_page() const { return offsets_at_page_start; }
+
   // Appends one data page: n level entries, their levels, and the encoded values.
   void add_page(size_t n, const uint8_t* def, const uint8_t* rep, int32_t encoding, const uint8_t* data,
                 size_t size) {
     const uint8_t md = static_cast<uint8_t>(leaf.max_def);
-    size_t non_null = n, slots = n;
-    if (def) {
-      non_null = 0;
-      for (size_t i = 0; i < n; ++i) non_null += def[i] == md;
-      if (leaf.is_list) {
-        slots = 0;
-        const uint8_t ld = static_cast<uint8_t>(leaf.list_def);
-        for (size_t i = 0; i < n; ++i) slots += def[i] >= ld;
-      }
-    }
-    if (leaf.is_list) add_list_structure(n, def, rep);
-    else pending_rows += static_cast<int64_t>(n);
-
+    const uint8_t ld = static_cast<uint8_t>(leaf.list_def);
     const size_t old = vals.size();
+    size_t non_null = n, slots = n;
+    offsets_at_page_start = static_cast<int64_t>(col.offsets.size());
+    if (leaf.is_list && all_equal(def, n, md)) {
+      // Common case (dense lists of non-null values): only row starts matter.
+      uint8_t bad = 0;
+      for (size_t i = 0; i < n; ++i) bad |= static_cast<uint8_t>(rep[i] > 1);
+      if (bad) throw enc::EncodingError("repetition level exceeds the schema maximum");
+      if (n > 0 && rep[0] != 0 && pending_rows == 0) throw enc::EncodingError("column chunk starts in the middle of a list");
+      const int64_t base = static_cast<int64_t>(old);
+      for (size_t i = 0; i < n; ++i)
+        if (rep[i] == 0) col.offsets.push_back(base + static_cast<int64_t>(i));
+      const int64_t new_rows = static_cast<int64_t>(col.offsets.size()) - rows_before_page();
+      if (!col.row_valid.empty()) col.row_valid.resize(col.offsets.size(), 1);
+      pending_rows += new_rows;
+    } else if (leaf.is_list) {
+      // One pass builds the row structure and counts slots and non-null values.
+      non_null = slots = 0;
+      uint8_t bad = 0;
+      int64_t value_count = static_cast<int64_t>(old);
+      for (size_t i = 0; i < n; ++i) {
+        const uint8_t d = def[i];
+        bad |= static_cast<uint8_t>((d > md) | (rep[i] > 1));
+        if (rep[i] == 0) {
+          col.offsets.push_back(value_count + static_cast<int64_t>(slots));
+          bool present = d + 1 >= ld;
+          if (!present && col.row_valid.empty()) col.row_valid.assign(col.offsets.size() - 1, 1);
+          if (!col.row_valid.empty()) col.row_valid.push_back(present);
+          ++pending_rows;
+        } else if (pending_rows == 0) {
+          throw enc::EncodingError("column chunk starts in the middle of a list");
+        }
+        slots += d >= ld;
+        non_null += d == md;
+      }
+      if (bad) throw enc::EncodingError("level exceeds the schema maximum");
+    } else {
+      if (def) {
+        non_null = 0;
+        uint8_t bad = 0;
+        for (size_t i = 0; i < n; ++i) {
+          non_null += def[i] == md;
+          bad |= static_cast<uint8_t>(def[i] > md);
+        }
+        if (bad) throw enc::EncodingError("definition level exceeds the schema maximum");
+      }
+      pending_rows += static_cast<int64_t>(n);
+    }
+
     if (non_null == slots) {
       vals.resize(old + slots);
       decode_values<T>(leaf, encoding, data, size, non_null, vals.data() + old, has_dict ? &dict : nullptr, idx);
@@ -226,7 +270,6 @@ struct ColumnAssembler {
     dense.resize(non_null);
     decode_values<T>(leaf, encoding, data, size, non_null, dense.data(), has_dict ? &dict : nullptr, idx);
     vals.resize(old + slots);
-    const uint8_t ld = static_cast<uint8_t>(leaf.list_def);
     size_t k = 0, s = old;
     for (size_t i = 0; i < n; ++i) {
       if (leaf.is_list && def[i] < ld) continue;
@@ -238,23 +281,6 @@ struct ColumnAssembler {
       ++s;
     }
     mark_valid(old, def, n, slots, true);
-  }
-
-  void add_list_structure(size_t n, const uint8_t* def, const uint8_t* rep) {
-    const uint8_t ld = static_cast<uint8_t>(leaf.list_def);
-    int64_t value_count = static_cast<int64_t>(vals.size());
-    for (size_t i = 0; i < n; ++i) {
-      if (rep[i] == 0) {
-        col.offsets.push_back(value_count);
-        bool present = !def || def[i] + 1 >= ld;
-        if (!present && col.row_valid.empty()) col.row_valid.assign(col.offsets.size() - 1, 1);
-        if (!col.row_valid.empty()) col.row_valid.push_back(present);
-        ++pending_rows;
-      } else if (pending_rows == 0) {
-        throw enc::EncodingError("column chunk starts in the middle of a list");
-      }
-      if (!def || def[i] >= ld) ++value_count;
-    }
   }
 };
 
@@ -366,17 +392,18 @@ struct Reader::Impl {
 
   Table read(const std::vector<std::string>& names, int only_group) const {
     Table t;
+    Buffer chunk, page;  // reused across columns: fewer fresh pages to fault in
     for (const Leaf* l : select(names)) {
       Column c;
       c.name = l->name;
       c.type = l->type;
       c.is_list = l->is_list;
       switch (l->physical) {
-        case FLOAT: read_column<float>(*l, c, only_group); break;
-        case DOUBLE: read_column<double>(*l, c, only_group); break;
+        case FLOAT: read_column<float>(*l, c, only_group, chunk, page); break;
+        case DOUBLE: read_column<double>(*l, c, only_group, chunk, page); break;
         case BYTE_ARRAY:
-        case FIXED_LEN_BYTE_ARRAY: read_column<std::string>(*l, c, only_group); break;
-        default: read_column<int64_t>(*l, c, only_group); break;
+        case FIXED_LEN_BYTE_ARRAY: read_column<std::string>(*l, c, only_group, chunk, page); break;
+        default: read_column<int64_t>(*l, c, only_group, chunk, page); break;
       }
       t.columns.push_back(std::move(c));
     }
@@ -386,7 +413,7 @@ struct Reader::Impl {
   }
 
   template <class T>
-  void read_column(const Leaf& leaf, Column& col, int only_group) const {
+  void read_column(const Leaf& leaf, Column& col, int only_group, Buffer& chunk, Buffer& page) const {
     ColumnAssembler<T> a(leaf, col);
     // Reserve from metadata only when the claim is plausible for the bytes on disk.
     int64_t claimed = 0;
@@ -399,7 +426,6 @@ struct Reader::Impl {
       a.vals.reserve(static_cast<size_t>(claimed));
       if (leaf.is_list) col.offsets.reserve(static_cast<size_t>(std::min<int64_t>(claimed, meta.num_rows)) + 1);
     }
-    Buffer chunk, page;
     for (size_t g = 0; g < meta.row_groups.size(); ++g) {
       if (only_group >= 0 && static_cast<int>(g) != only_group) continue;
       ChunkError ctx{cat(path.string(), ": column '", leaf.name, "' row group ", g)};
@@ -503,12 +529,6 @@ struct Reader::Impl {
     }
   }
 
-  static void check_levels(const uint8_t* lv, size_t n, int max, const char* what) {
-    uint8_t m = 0;
-    for (size_t i = 0; i < n; ++i) m = std::max(m, lv[i]);
-    if (m > max) throw enc::EncodingError(cat(what, " level ", int(m), " exceeds the schema maximum ", max));
-  }
-
   size_t level_count(const Leaf& leaf, int32_t n, size_t page_bytes, const ChunkError& ctx) const {
     if (n < 0) ctx.fail("negative page value count");
     if (static_cast<size_t>(n) > page_bytes * 8 + kLevelSlack) ctx.fail("page value count implausible for its size");
@@ -534,7 +554,6 @@ struct Reader::Impl {
       if (len > left - 4) throw enc::EncodingError(cat(what, " levels truncated"));
       out.resize(n);
       enc::decode_rle_hybrid(p + 4, len, enc::bit_width(max), n, out.data());
-      check_levels(out.data(), n, max, what);
       p += 4 + len;
       left -= 4 + len;
     };
@@ -560,12 +579,10 @@ struct Reader::Impl {
     if (leaf.max_rep > 0) {
       a.reps.resize(n);
       enc::decode_rle_hybrid(body, rl, enc::bit_width(leaf.max_rep), n, a.reps.data());
-      check_levels(a.reps.data(), n, leaf.max_rep, "repetition");
     }
     if (leaf.max_def > 0) {
       a.defs.resize(n);
       enc::decode_rle_hybrid(body + rl, dl, enc::bit_width(leaf.max_def), n, a.defs.data());
-      check_levels(a.defs.data(), n, leaf.max_def, "definition");
     }
     const uint8_t* vals = body + rl + dl;
     size_t vsize = csize - rl - dl;
