@@ -20,6 +20,7 @@ template <class Policy>
 Stats run(int episodes, Policy policy) {
   PushTConfig cfg;
   cfg.render = false;
+  if (const char* m = std::getenv("PUSHT_MAX_STEPS")) cfg.max_steps = std::atoi(m);
   Stats s;
   auto t0 = std::chrono::steady_clock::now();
   for (int seed = 0; seed < episodes; ++seed) {

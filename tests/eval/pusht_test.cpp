@@ -67,7 +67,7 @@ TEST(PushTExpert, SolvesSomeEpisodes) {
   PushTConfig cfg;
   cfg.render = false;
   int successes = 0;
-  const int episodes = 6;
+  const int episodes = 10;
   double mean_start = 0, mean_end = 0;
   for (int seed = 0; seed < episodes; ++seed) {
     PushTEnv env(cfg);

@@ -89,19 +89,21 @@ void PushTExpert::plan(const PushTState& state) {
   bool fine = tee_coverage(state.block, goal) > 0.75;
   double current = objective(state.block, fine);
   Candidate best{{}, {}, 0, current};
-  double step_units = fine ? 5.0 : kPushStepUnits;
+  double step_units = fine ? 4.0 : kPushStepUnits;
   for (auto& c : outline_contacts()) {
     Vec2 n = rotate(c.normal, state.block.angle);
     Vec2 contact = to_world(state.block, c.point);
-    for (double tilt : {-0.4, 0.0, 0.4}) {
+    static const std::vector<double> coarse_tilts = {-0.35, 0.0, 0.35}, fine_tilts = {-0.6, -0.3, 0.0, 0.3, 0.6};
+    for (double tilt : fine ? fine_tilts : coarse_tilts) {
       Vec2 dir = rotate(n * -1.0, tilt);
-      Vec2 pre = contact - dir * (kAgentRadius + 8);
+      Vec2 pre = contact - dir * (kAgentRadius + (fine ? 2.0 : 8.0));
       if (pre.x < 15 || pre.x > 497 || pre.y < 15 || pre.y > 497) continue;
-      if (distance_to_tee(state.block, pre) < kAgentRadius + 2) continue;
-      for (int steps : {2, 5}) {
+      if (distance_to_tee(state.block, pre) < kAgentRadius + 1) continue;
+      static const std::vector<int> coarse_steps = {3, 6}, fine_steps = {1, 2, 3};
+      for (int steps : fine ? fine_steps : coarse_steps) {
         Candidate cand{pre, dir, steps, 0, step_units};
         cand.cost = simulate_push(state, cand, fine);
-        if (cand.cost < best.cost - 1.0) best = cand;
+        if (cand.cost < best.cost - (fine ? 0.2 : 1.0)) best = cand;
       }
     }
   }
