@@ -31,7 +31,10 @@ CREATE TABLE src AS SELECT
   list_transform(range(i % 3), k -> CASE WHEN k = 1 AND i % 2 = 0 THEN NULL ELSE 'e' || i || '_' || k END) AS ls,
   list_transform(range(3), k -> (i * 3 + k) * 0.5)::DOUBLE[] AS ld,
   list_transform(range(14), k -> ((i * 14 + k) / 3.0)::FLOAT)::FLOAT[14] AS state,
-  CASE WHEN i % 12 = 7 THEN NULL ELSE {'bytes': ('img' || i)::BLOB, 'path': 'frame_' || i || '.png'} END AS image
+  CASE WHEN i % 12 = 7 THEN NULL ELSE {'bytes': ('img' || i)::BLOB, 'path': 'frame_' || i || '.png'} END AS image,
+  -- LeRobot per-episode image stats have shape 3x1x1: nested lists, read flattened.
+  CASE WHEN i % 15 = 4 THEN NULL ELSE [[[i * 0.1]], [[i * 0.2]], [[i * 0.3]]]::DOUBLE[][][] END AS img_mean,
+  [[i, NULL], [], NULL, [i + 1]][1 : i % 5]::INTEGER[][] AS nested
 FROM range(5000) t(i)`);
 
 // A LeRobot-like table large enough for several pages per column chunk.

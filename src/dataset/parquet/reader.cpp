@@ -218,7 +218,8 @@ struct ColumnAssembler {
     if (leaf.is_list && all_equal(def, n, md)) {
       // Common case (dense lists of non-null values): only row starts matter.
       uint8_t bad = 0;
-      for (size_t i = 0; i < n; ++i) bad |= static_cast<uint8_t>(rep[i] > 1);
+      const uint8_t mr = static_cast<uint8_t>(leaf.max_rep);
+      for (size_t i = 0; i < n; ++i) bad |= static_cast<uint8_t>(rep[i] > mr);
       if (bad) throw enc::EncodingError("repetition level exceeds the schema maximum");
       if (n > 0 && rep[0] != 0 && pending_rows == 0) throw enc::EncodingError("column chunk starts in the middle of a list");
       const int64_t base = static_cast<int64_t>(old);
@@ -231,13 +232,15 @@ struct ColumnAssembler {
       // One pass builds the row structure and counts slots and non-null values.
       non_null = slots = 0;
       uint8_t bad = 0;
+      const uint8_t mr = static_cast<uint8_t>(leaf.max_rep);
+      const uint8_t rd = static_cast<uint8_t>(leaf.row_def);
       int64_t value_count = static_cast<int64_t>(old);
       for (size_t i = 0; i < n; ++i) {
         const uint8_t d = def[i];
-        bad |= static_cast<uint8_t>((d > md) | (rep[i] > 1));
+        bad |= static_cast<uint8_t>((d > md) | (rep[i] > mr));
         if (rep[i] == 0) {
           col.offsets.push_back(value_count + static_cast<int64_t>(slots));
-          bool present = d + 1 >= ld;
+          bool present = d >= rd;
           if (!present && col.row_valid.empty()) col.row_valid.assign(col.offsets.size() - 1, 1);
           if (!col.row_valid.empty()) col.row_valid.push_back(present);
           ++pending_rows;

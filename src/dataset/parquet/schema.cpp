@@ -66,7 +66,7 @@ struct Walker {
   }
 
   void add_leaf(const Node& n, const std::string& name, const std::vector<std::string>& path, int def, int rep,
-                bool is_list, int list_def, std::string unsupported) {
+                bool is_list, int list_def, int row_def, std::string unsupported) {
     Leaf l;
     l.name = name;
     l.path = path;
@@ -80,7 +80,8 @@ struct Walker {
     l.max_def = def;
     l.max_rep = rep;
     l.list_def = list_def;
-    if (rep > 1 && unsupported.empty()) unsupported = "nested lists are not supported";
+    l.row_def = row_def;
+    if (def > 250 || rep > 250) unsupported = "nesting too deep";
     l.unsupported = std::move(unsupported);
     leaves.push_back(std::move(l));
   }
@@ -89,7 +90,7 @@ struct Walker {
   void unsupported_subtree(const Node& n, const std::string& name, std::vector<std::string> path, const std::string& why) {
     path.push_back(n.e->name);
     if (n.primitive()) {
-      add_leaf(n, name, path, 0, 0, false, 0, why);
+      add_leaf(n, name, path, 0, 0, false, 0, 0, why);
       return;
     }
     for (const auto& c : n.children) unsupported_subtree(c, name + "." + c.e->name, path, why);
@@ -103,7 +104,11 @@ struct Walker {
     if (n.primitive()) {
       // A bare repeated primitive is the legacy form of a list of required values.
       bool is_list = n.repetition() == REPEATED;
-      add_leaf(n, name, path, d, r, is_list, is_list ? d : 0, "");
+      if (is_list && r > 1) {
+        unsupported_subtree(n, name, {}, "repeated fields inside lists are not supported");
+        return;
+      }
+      add_leaf(n, name, path, d, r, is_list, is_list ? d : 0, is_list ? d - 1 : 0, "");
       return;
     }
     if (n.is_list_annotated() && n.children.size() == 1 && n.children[0].repetition() == REPEATED) {
@@ -123,12 +128,21 @@ struct Walker {
     for (const auto& c : n.children) walk(c, name, path, d, r);  // struct: leaves "<name>.<field>"
   }
 
-  void walk_list(const Node& list, const std::string& name, std::vector<std::string> path, int d, int r) {
+  // `list` is a LIST-annotated group with one repeated child. Inner LIST groups (nested
+  // lists) are followed down to the primitive and flattened into one list per row.
+  void walk_list(const Node& list, const std::string& name, std::vector<std::string> path, int d, int r,
+                 int row_def = -1) {
+    if (r > 0 && row_def < 0) {  // a list below another repeated field that is not a LIST chain
+      path.pop_back();
+      unsupported_subtree(list, name, path, "lists inside repeated groups are not supported");
+      return;
+    }
+    if (row_def < 0) row_def = d;  // the outer list exists once the list group is defined
     const Node& rep_node = list.children[0];
     path.push_back(rep_node.e->name);
     const int d_rep = d + 1, r_rep = r + 1;
     if (rep_node.primitive()) {  // 2-level legacy list: the repeated field is the element
-      add_leaf(rep_node, name, path, d_rep, r_rep, true, d_rep, "");
+      add_leaf(rep_node, name, path, d_rep, r_rep, true, d_rep, row_def, "");
       return;
     }
     // 3-level list unless the repeated group itself is the element (backward-compatibility rules).
@@ -140,14 +154,23 @@ struct Walker {
       return;
     }
     const Node& elem = rep_node.children[0];
+    const int d_elem = d_rep + (elem.repetition() != REQUIRED ? 1 : 0);
     if (!elem.primitive()) {
-      unsupported_subtree(elem, name, path, "lists of lists or structs are not supported");
+      if (elem.is_list_annotated() && elem.children.size() == 1 && elem.children[0].repetition() == REPEATED &&
+          elem.repetition() != REPEATED) {
+        path.push_back(elem.e->name);
+        walk_list(elem, name, path, d_elem, r_rep, row_def);  // nested list: flatten
+        return;
+      }
+      unsupported_subtree(elem, name, path, "lists of structs or maps are not supported");
+      return;
+    }
+    if (elem.repetition() == REPEATED) {
+      unsupported_subtree(elem, name, path, "repeated list elements are not supported");
       return;
     }
     path.push_back(elem.e->name);
-    int d_elem = d_rep + (elem.repetition() != REQUIRED ? 1 : 0);
-    int r_elem = r_rep + (elem.repetition() == REPEATED ? 1 : 0);
-    add_leaf(elem, name, path, d_elem, r_elem, true, d_rep, "");
+    add_leaf(elem, name, path, d_elem, r_rep, true, d_rep, row_def, "");
   }
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // Maps a Parquet schema (a flattened tree) onto robotrain's model: one exposed column per
 // primitive leaf, named by its top-level field ("<struct>.<field>" inside structs), scalar or
-// a one-level list. Leaves we cannot represent (maps, lists of structs, nested lists, INT96)
+// a list. Nested lists (LeRobot's per-episode image stats, shape 3x1x1) are flattened: a row
+// holds all innermost values in order. Leaves we cannot represent (maps, lists of structs, INT96)
 // are kept with a reason so that asking for them gives a clear error, while the rest of the
 // file stays readable.
 #include <cstdint>
@@ -24,7 +25,8 @@ struct Leaf {
   bool unsigned_int = false;      // UINT_32 stored in INT32: read as unsigned
   int max_def = 0;
   int max_rep = 0;
-  int list_def = 0;               // lists: definition level at which a list element exists
+  int list_def = 0;               // lists: definition level at which a value slot exists
+  int row_def = 0;                // lists: definition level at which the row's list is not null
   std::string unsupported;        // non-empty: why this leaf cannot be read
 };
 
