@@ -193,6 +193,20 @@ TEST_F(DuckDBCrossCheck, ProjectionAndSingleRowGroupsMatchDuckDB) {
   FAIL() << "no multi-row-group file";
 }
 
+// The DuckDB files exercise v2 pages and DELTA_* / BYTE_STREAM_SPLIT: corrupt them too.
+TEST_F(DuckDBCrossCheck, CorruptDuckDBFilesFailCleanly) {
+  int checked = 0;
+  for (const auto& f : manifest_["files"]) {
+    std::string name = f["name"];
+    if (name != "src_uncompressed_v2" && name != "src_snappy_v2" && name != "src_gzip_v1") continue;
+    SCOPED_TRACE(name);
+    int failures = testing::fuzz_file(util::read_file(f["parquet"].get<std::string>()), dir_->path(), 17 + checked, 150);
+    EXPECT_GT(failures, 30);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
 // Our writer -> DuckDB: every type, nulls, lists (3-level LIST), several row groups, each codec.
 TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
   Table t;

@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "dataset/parquet/parquet.h"
+#include "util/error.h"
 #include "util/json.h"
 
 namespace robotrain::dataset::parquet::testing {
@@ -90,6 +94,48 @@ inline Column list_column(const std::string& name, ValueType t) {
   c.is_list = true;
   c.offsets.push_back(0);
   return c;
+}
+
+// Reads everything; returns false on RuntimeError (which must name the file).
+inline bool try_read(const std::filesystem::path& p) {
+  try {
+    Reader r(p);
+    Table t = r.read();
+    for (int g = 0; g < r.info().num_row_groups; ++g) r.read_row_group(g, {});
+    return true;
+  } catch (const util::RuntimeError& e) {
+    EXPECT_NE(std::string(e.what()).find(p.filename().string()), std::string::npos) << e.what();
+    return false;
+  }
+}
+
+// Random truncations and byte flips of a valid file: each must read or fail with
+// RuntimeError, never crash or throw anything else. Returns how many failed cleanly.
+inline int fuzz_file(const std::string& bytes, const std::filesystem::path& dir, uint32_t seed, int iterations) {
+  std::mt19937 rng(seed);
+  int failures = 0;
+  auto p = dir / "fuzzed.parquet";
+  for (int i = 0; i < iterations; ++i) {
+    std::string bad = bytes;
+    switch (rng() % 3) {
+      case 0: bad.resize(rng() % bad.size()); break;  // truncation
+      case 1:  // flip a few bytes anywhere
+        for (int k = 0, n = 1 + rng() % 4; k < n; ++k) bad[rng() % bad.size()] ^= static_cast<char>(1 + rng() % 255);
+        break;
+      default: {  // flip bytes in the footer, where sizes and offsets live
+        size_t footer = std::min<size_t>(bad.size(), 600);
+        for (int k = 0, n = 1 + rng() % 3; k < n; ++k)
+          bad[bad.size() - 1 - rng() % footer] ^= static_cast<char>(1 + rng() % 255);
+      }
+    }
+    std::ofstream(p, std::ios::binary | std::ios::trunc).write(bad.data(), static_cast<std::streamsize>(bad.size()));
+    try {
+      failures += !try_read(p);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "iteration " << i << ": unexpected exception type: " << e.what();
+    }
+  }
+  return failures;
 }
 
 }  // namespace robotrain::dataset::parquet::testing
