@@ -243,12 +243,28 @@ TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
       c->offsets.push_back(c->offsets.back() + n);
     }
   }
-  t.columns = {i32, i64, f, d, b, s, bin, task, lf, ls, li};
+  // LeRobot's per-episode image stats: shape 3x1x1 nested lists (nulls for some rows).
+  Column mean = testing::list_column("stats/observation.images.top/mean", ValueType::Double);
+  Column grid = testing::list_column("grid", ValueType::Float);
+  for (int64_t r = 0; r < t.num_rows; ++r) {
+    mean.row_valid.push_back(r % 13 != 2);
+    if (r % 13 != 2)
+      for (int k = 0; k < 3; ++k) mean.doubles.push_back(r * 0.01 + k);
+    mean.offsets.push_back(static_cast<int64_t>(mean.doubles.size()));
+    for (int k = 0; k < 6; ++k) {
+      grid.floats.push_back(r + k * 0.5f);
+      grid.valid.push_back(k != 4);
+    }
+    grid.offsets.push_back(static_cast<int64_t>(grid.floats.size()));
+  }
+  t.columns = {i32, i64, f, d, b, s, bin, task, lf, ls, li, mean, grid};
   for (Compression comp : {Compression::Uncompressed, Compression::Snappy, Compression::Zstd, Compression::Gzip}) {
     WriteOptions o;
     o.compression = comp;
     o.row_group_rows = 1000;
     o.key_value_metadata["huggingface"] = "{\"info\": 1}";
+    o.list_shapes["stats/observation.images.top/mean"] = {3, 1, 1};
+    o.list_shapes["grid"] = {2, 3};
     fs::path file = dir_->path() / util::cat("ours_", static_cast<int>(comp), ".parquet");
     fs::path out = dir_->path() / util::cat("ours_", static_cast<int>(comp), ".json");
     write_table(file, t, o);
@@ -256,6 +272,10 @@ TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     util::Json dump = util::read_json_file(out);
     expect_matches_dump(t, dump, file.filename().string());
+    EXPECT_EQ(dump["columns"][11]["type"], "DOUBLE[][][]");
+    EXPECT_EQ(dump["columns"][12]["type"], "FLOAT[][]");
+    EXPECT_EQ(dump["rows"][1]["stats/observation.images.top/mean"].dump(), "[[[0.01]],[[1.01]],[[2.01]]]");
+    EXPECT_EQ(dump["rows"][0]["grid"].dump(), "[[0,0.5,1],[1.5,null,2.5]]");
     EXPECT_EQ(dump["key_value_metadata"]["huggingface"], "{\"info\": 1}");
   }
 }

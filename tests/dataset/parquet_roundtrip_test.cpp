@@ -180,6 +180,29 @@ TEST(ParquetRoundTrip, DictionaryOnlyWhereItPays) {
   expect_same_column(cat, read_table(dir.path() / "p.parquet").column("task"));
 }
 
+TEST(ParquetRoundTrip, NestedFixedShapeListsReadBackFlattened) {
+  util::TempDir dir;
+  Table t;
+  t.num_rows = 4;
+  Column m = list_column("mean", ValueType::Double);
+  for (int r = 0; r < 4; ++r) {
+    m.row_valid.push_back(r != 2);
+    if (r != 2)
+      for (int k = 0; k < 3; ++k) m.doubles.push_back(r + k * 0.1);
+    m.offsets.push_back(static_cast<int64_t>(m.doubles.size()));
+  }
+  t.columns = {m};
+  WriteOptions o;
+  o.list_shapes["mean"] = {3, 1, 1};
+  write_table(dir.path() / "n.parquet", t, o);
+  Table got = read_table(dir.path() / "n.parquet");
+  expect_same_column(m, got.column("mean"));
+  EXPECT_TRUE(got.column("mean").is_list);
+
+  o.list_shapes["mean"] = {2, 2};  // 3 values per row do not fit
+  EXPECT_THROW(write_table(dir.path() / "bad.parquet", t, o), util::RuntimeError);
+}
+
 TEST(ParquetRoundTrip, EmptyTableAndEmptyLists) {
   util::TempDir dir;
   Table t;

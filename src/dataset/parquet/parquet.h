@@ -3,7 +3,8 @@
 // Apache Arrow is not packaged on Debian, so this is the project's reader/writer.
 //
 // Model: a Table is a list of top-level Columns. A column holds scalars or one-level lists
-// (LIST / LARGE_LIST / FIXED_SIZE_LIST all read as lists) of one value type. Struct columns
+// (LIST / LARGE_LIST / FIXED_SIZE_LIST all read as lists) of one value type; nested lists are
+// read flattened (all innermost values of a row, in order). Struct columns
 // (e.g. LeRobot's image struct<bytes, path>) are exposed leaf by leaf as "<name>.<field>".
 #include <cstdint>
 #include <filesystem>
@@ -93,6 +94,10 @@ struct WriteOptions {
   bool dictionary = true;             // used per column chunk only where it makes it smaller
   int64_t row_group_rows = 1 << 20;   // rows per row group
   std::map<std::string, std::string> key_value_metadata;
+  // List columns to write as nested lists of this fixed shape (e.g. {3, 1, 1} for LeRobot's
+  // per-episode image stats); every non-null row holds the product of the shape values.
+  // The reader returns such columns flattened, as one list per row.
+  std::map<std::string, std::vector<int64_t>> list_shapes;
 };
 
 // Writes atomically (temp name + rename). Files are readable by DuckDB and pyarrow.

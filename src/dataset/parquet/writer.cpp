@@ -57,6 +57,8 @@ struct ColumnView {
   size_t slots = 0;
   bool has_nulls = false;
   bool has_null_rows = false;
+  int depth = 1;                // list nesting (WriteOptions::list_shapes)
+  std::vector<size_t> strides;  // values per entry at each nesting level (nested lists)
 
   bool valid(size_t s) const { return col.valid.empty() || col.valid[s]; }
   bool row_valid(size_t r) const { return col.row_valid.empty() || col.row_valid[r]; }
@@ -276,15 +278,16 @@ struct ChunkWriter {
           defs.push_back(1);
           reps.push_back(0);
         } else {
+          const uint8_t full = static_cast<uint8_t>(2 * v.depth + 1);
           for (size_t s = s0; s < s1; ++s) {
-            defs.push_back(v.valid(s) ? 3 : 2);
-            reps.push_back(s == s0 ? 0 : 1);
+            defs.push_back(v.valid(s) ? full : full - 1);
+            reps.push_back(s == s0 ? 0 : rep_level(v, s - s0));
           }
         }
       }
       body.clear();
-      if (c.is_list) levels(reps, 1);
-      levels(defs, c.is_list ? 3 : 1);
+      if (c.is_list) levels(reps, v.depth);
+      levels(defs, c.is_list ? 2 * v.depth + 1 : 1);
       const size_t pb = v.slot_begin(row), pe = v.slot_begin(end_row);
       if (use_dict) {
         idx.clear();
@@ -301,11 +304,40 @@ struct ChunkWriter {
     }
   }
 
+  // Repetition level of the j-th value (j > 0) of a row: 1 + the outermost level that starts anew.
+  static uint8_t rep_level(const ColumnView& v, size_t j) {
+    for (int d = 0; d + 1 < v.depth; ++d)
+      if (j % v.strides[d] == 0) return static_cast<uint8_t>(d + 1);
+    return static_cast<uint8_t>(v.depth);
+  }
+
   void encode_plain_one(size_t s) {
     ColumnView one{v.col, v.slots, false, false};
     encode_plain(one, s, s + 1, body);
   }
 };
+
+// Nested fixed-shape list: every non-null row must hold prod(shape) values.
+void set_shape(const std::filesystem::path& path, ColumnView& v, const std::vector<int64_t>& shape) {
+  const Column& c = v.col;
+  auto bad = [&](const std::string& what) {
+    throw util::RuntimeError(cat(path.string(), ": cannot write column '", c.name, "' as nested lists: ", what));
+  };
+  if (!c.is_list) bad("it is not a list column");
+  if (shape.size() > 100) bad("too many dimensions");
+  int64_t total = 1;
+  for (int64_t d : shape) {
+    if (d < 1 || d > (int64_t(1) << 31)) bad("every dimension must be at least 1");
+    total *= d;
+    if (total > (int64_t(1) << 40)) bad("shape too large");
+  }
+  for (size_t r = 0; r + 1 < c.offsets.size(); ++r)
+    if ((c.row_valid.empty() || c.row_valid[r]) && c.offsets[r + 1] - c.offsets[r] != total)
+      bad(cat("row ", r, " has ", c.offsets[r + 1] - c.offsets[r], " values, the shape needs ", total));
+  v.depth = static_cast<int>(shape.size());
+  v.strides.assign(shape.size(), 1);
+  for (int d = v.depth - 2; d >= 0; --d) v.strides[d] = v.strides[d + 1] * static_cast<size_t>(shape[d + 1]);
+}
 
 SchemaElement leaf_element(ValueType t, const std::string& name) {
   SchemaElement e;
@@ -337,35 +369,45 @@ void write_table(const std::filesystem::path& path, const Table& table, const Wr
   root.name = "schema";
   root.num_children = static_cast<int32_t>(table.columns.size());
   fm.schema.push_back(root);
-  std::vector<std::vector<std::string>> paths;
-  for (const auto& c : table.columns) {
-    if (!c.is_list) {
-      fm.schema.push_back(leaf_element(c.type, c.name));
-      paths.push_back({c.name});
-      continue;
-    }
-    SchemaElement list;
-    list.repetition = OPTIONAL;
-    list.name = c.name;
-    list.num_children = 1;
-    list.converted_type = CT_LIST;
-    list.logical = LT_LIST;
-    SchemaElement group;
-    group.repetition = REPEATED;
-    group.name = "list";
-    group.num_children = 1;
-    fm.schema.push_back(list);
-    fm.schema.push_back(group);
-    fm.schema.push_back(leaf_element(c.type, "element"));
-    paths.push_back({c.name, "list", "element"});
-  }
-
   std::vector<ColumnView> views;
   for (const auto& c : table.columns) {
     ColumnView v{c};
     v.slots = static_cast<size_t>(c.num_values());
     v.has_nulls = std::find(c.valid.begin(), c.valid.end(), 0) != c.valid.end();
+    auto shape = options.list_shapes.find(c.name);
+    if (shape != options.list_shapes.end() && shape->second.size() > 1) set_shape(path, v, shape->second);
     views.push_back(v);
+  }
+
+  std::vector<std::vector<std::string>> paths;
+  for (const auto& v : views) {
+    const Column& c = v.col;
+    if (!c.is_list) {
+      fm.schema.push_back(leaf_element(c.type, c.name));
+      paths.push_back({c.name});
+      continue;
+    }
+    // 3-level LIST per nesting level: optional group (LIST) { repeated group list { optional element } }.
+    std::vector<std::string> p{c.name};
+    for (int d = 0; d < v.depth; ++d) {
+      SchemaElement list;
+      list.repetition = OPTIONAL;
+      list.name = d == 0 ? c.name : "element";
+      list.num_children = 1;
+      list.converted_type = CT_LIST;
+      list.logical = LT_LIST;
+      SchemaElement group;
+      group.repetition = REPEATED;
+      group.name = "list";
+      group.num_children = 1;
+      fm.schema.push_back(list);
+      fm.schema.push_back(group);
+      if (d > 0) p.push_back("element");
+      p.push_back("list");
+    }
+    fm.schema.push_back(leaf_element(c.type, "element"));
+    p.push_back("element");
+    paths.push_back(p);
   }
 
   std::string file = "PAR1";
