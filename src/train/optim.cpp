@@ -1,0 +1,257 @@
+#include "train/optim.h"
+
+#include <c10/util/string_utils.h>
+
+#include <cmath>
+#include <limits>
+
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace robotrain::train {
+
+using util::Json;
+
+OptimizerConfig optimizer_config_from_preset(const policy::OptimizerPreset& p) {
+  OptimizerConfig c;
+  c.type = p.type;
+  c.lr = p.lr;
+  c.weight_decay = p.weight_decay;
+  c.grad_clip_norm = p.grad_clip_norm;
+  c.beta1 = p.beta1;
+  c.beta2 = p.beta2;
+  c.eps = p.eps;
+  return c;
+}
+
+std::optional<SchedulerConfig> scheduler_config_from_preset(const policy::OptimizerPreset& p) {
+  if (p.scheduler.empty()) return std::nullopt;
+  SchedulerConfig s;
+  // LeRobot names the Diffusion preset DiffuserSchedulerConfig(name="cosine").
+  s.type = "diffuser";
+  s.name = p.scheduler == "diffuser_cosine" ? "cosine" : p.scheduler;
+  s.num_warmup_steps = p.warmup_steps;
+  return s;
+}
+
+namespace {
+
+std::string state_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+bool is_adamw(const OptimizerConfig& c) { return c.type == "adamw"; }
+
+}  // namespace
+
+Optimizer::Optimizer(const OptimizerConfig& config, const std::vector<policy::ParamGroup>& groups) : config_(config) {
+  if (config.type != "adam" && config.type != "adamw")
+    throw util::InputError(util::cat("optimizer type '", config.type, "' is not supported; use adam or adamw"));
+  std::vector<torch::optim::OptimizerParamGroup> torch_groups;
+  for (const auto& g : groups) {
+    if (g.params.empty()) continue;  // torch would reject an empty group; LeRobot has none either
+    double lr = g.lr > 0 ? g.lr : config.lr;
+    double wd = g.weight_decay > 0 ? g.weight_decay : config.weight_decay;
+    std::unique_ptr<torch::optim::OptimizerOptions> opts;
+    if (is_adamw(config)) {
+      opts = std::make_unique<torch::optim::AdamWOptions>(
+          torch::optim::AdamWOptions(lr).betas({config.beta1, config.beta2}).eps(config.eps).weight_decay(wd));
+    } else {
+      opts = std::make_unique<torch::optim::AdamOptions>(
+          torch::optim::AdamOptions(lr).betas({config.beta1, config.beta2}).eps(config.eps).weight_decay(wd));
+    }
+    torch_groups.emplace_back(g.params, std::move(opts));
+    initial_lrs_.push_back(lr);
+    group_weight_decay_.push_back(wd);
+    all_params_.insert(all_params_.end(), g.params.begin(), g.params.end());
+  }
+  if (torch_groups.empty()) throw util::RuntimeError("the policy has no trainable parameters");
+  if (is_adamw(config)) {
+    impl_ = std::make_unique<torch::optim::AdamW>(
+        std::move(torch_groups),
+        torch::optim::AdamWOptions(config.lr).betas({config.beta1, config.beta2}).eps(config.eps).weight_decay(config.weight_decay));
+  } else {
+    impl_ = std::make_unique<torch::optim::Adam>(
+        std::move(torch_groups),
+        torch::optim::AdamOptions(config.lr).betas({config.beta1, config.beta2}).eps(config.eps).weight_decay(config.weight_decay));
+  }
+}
+
+void Optimizer::zero_grad() {
+  // set_to_none, as torch 2.x's default: no memset of every gradient each step.
+  for (auto& p : all_params_) {
+    if (p.grad().defined()) p.mutable_grad().reset();
+  }
+}
+
+void Optimizer::step() { impl_->step(); }
+
+size_t Optimizer::num_groups() const { return impl_->param_groups().size(); }
+
+double Optimizer::lr(size_t group) const { return impl_->param_groups().at(group).options().get_lr(); }
+
+void Optimizer::set_lr(size_t group, double lr) { impl_->param_groups().at(group).options().set_lr(lr); }
+
+NamedTensors Optimizer::state_tensors() const {
+  NamedTensors out;
+  int64_t id = 0;
+  const auto& state = impl_->state();
+  for (const auto& group : impl_->param_groups()) {
+    for (const auto& p : group.params()) {
+      auto it = state.find(state_key(p));
+      if (it != state.end()) {
+        torch::Tensor exp_avg, exp_avg_sq;
+        int64_t step = 0;
+        if (is_adamw(config_)) {
+          auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+          exp_avg = s.exp_avg(), exp_avg_sq = s.exp_avg_sq(), step = s.step();
+        } else {
+          auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+          exp_avg = s.exp_avg(), exp_avg_sq = s.exp_avg_sq(), step = s.step();
+        }
+        std::string prefix = util::cat("state/", id, "/");
+        // torch 2.x keeps `step` as a float32 scalar tensor; LeRobot saves it that way.
+        out.emplace_back(prefix + "exp_avg", exp_avg.detach().cpu().contiguous());
+        out.emplace_back(prefix + "exp_avg_sq", exp_avg_sq.detach().cpu().contiguous());
+        out.emplace_back(prefix + "step", torch::tensor(static_cast<float>(step)));
+      }
+      ++id;
+    }
+  }
+  return out;
+}
+
+Json Optimizer::param_groups_json(bool with_initial_lr) const {
+  Json groups = Json::array();
+  int64_t id = 0;
+  for (size_t g = 0; g < impl_->param_groups().size(); ++g) {
+    const auto& group = impl_->param_groups()[g];
+    Json j;
+    // torch 2.7+ Adam/AdamW defaults, in their order; "params" last as state_dict() packs it.
+    j["lr"] = group.options().get_lr();
+    j["betas"] = {config_.beta1, config_.beta2};
+    j["eps"] = config_.eps;
+    j["weight_decay"] = group_weight_decay_[g];
+    j["amsgrad"] = false;
+    j["maximize"] = false;
+    j["foreach"] = nullptr;
+    j["capturable"] = false;
+    j["differentiable"] = false;
+    j["fused"] = nullptr;
+    j["decoupled_weight_decay"] = is_adamw(config_);
+    if (with_initial_lr) j["initial_lr"] = initial_lrs_[g];
+    Json ids = Json::array();
+    for (size_t i = 0; i < group.params().size(); ++i) ids.push_back(id++);
+    j["params"] = ids;
+    groups.push_back(j);
+  }
+  return groups;
+}
+
+void Optimizer::load(const std::map<std::string, torch::Tensor>& state, const Json& param_groups) {
+  auto& groups = impl_->param_groups();
+  if (!param_groups.is_array() || param_groups.size() != groups.size())
+    throw util::RuntimeError(util::cat("optimizer_param_groups.json has ",
+                                       param_groups.is_array() ? param_groups.size() : 0, " groups but the policy has ",
+                                       groups.size(), "; resume with the same policy type and configuration"));
+  int64_t id = 0;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const Json& jg = param_groups[g];
+    auto params_it = jg.find("params");
+    if (params_it == jg.end() || !params_it->is_array() || params_it->size() != groups[g].params().size())
+      throw util::RuntimeError(util::cat("optimizer_param_groups.json: group ", g, " lists a different number of ",
+                                         "parameters than the policy has (", groups[g].params().size(),
+                                         "); the checkpoint belongs to another configuration"));
+    if (auto lr = jg.find("lr"); lr != jg.end() && lr->is_number()) set_lr(g, lr->get<double>());
+    if (auto ilr = jg.find("initial_lr"); ilr != jg.end() && ilr->is_number()) initial_lrs_[g] = ilr->get<double>();
+    for (auto& p : groups[g].params()) {
+      std::string prefix = util::cat("state/", id, "/");
+      auto a = state.find(prefix + "exp_avg"), b = state.find(prefix + "exp_avg_sq"), s = state.find(prefix + "step");
+      ++id;
+      if (a == state.end() && b == state.end()) continue;  // never stepped (e.g. no gradient yet)
+      if (a == state.end() || b == state.end() || s == state.end())
+        throw util::RuntimeError(util::cat("optimizer_state.safetensors: incomplete state for parameter ", id - 1));
+      if (a->second.sizes() != p.sizes() || b->second.sizes() != p.sizes())
+        throw util::RuntimeError(util::cat("optimizer_state.safetensors: state/", id - 1, " has shape ",
+                                           a->second.sizes(), " but the parameter has ", p.sizes(),
+                                           "; the checkpoint belongs to another configuration"));
+      auto opts = p.options();
+      auto exp_avg = a->second.to(opts).clone(), exp_avg_sq = b->second.to(opts).clone();
+      auto step = static_cast<int64_t>(std::llround(s->second.to(torch::kDouble).item<double>()));
+      if (is_adamw(config_)) {
+        auto st = std::make_unique<torch::optim::AdamWParamState>();
+        st->step(step).exp_avg(exp_avg).exp_avg_sq(exp_avg_sq);
+        impl_->state()[state_key(p)] = std::move(st);
+      } else {
+        auto st = std::make_unique<torch::optim::AdamParamState>();
+        st->step(step).exp_avg(exp_avg).exp_avg_sq(exp_avg_sq);
+        impl_->state()[state_key(p)] = std::move(st);
+      }
+    }
+  }
+}
+
+double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+  double limit = max_norm > 0 ? max_norm : std::numeric_limits<double>::infinity();
+  return torch::nn::utils::clip_grad_norm_(params, limit, 2.0, /*error_if_nonfinite=*/false);
+}
+
+LrScheduler::LrScheduler(const SchedulerConfig& config, int64_t num_training_steps, Optimizer& optimizer)
+    : config_(config), total_(num_training_steps), optimizer_(optimizer) {
+  if (config.type != "diffuser")
+    throw util::InputError(util::cat("scheduler type '", config.type, "' is not supported; use diffuser"));
+  for (const char* n : {"cosine", "constant", "linear", "constant_with_warmup"}) {
+    if (config.name == n) goto known;
+  }
+  throw util::InputError(util::cat("diffusers schedule '", config.name,
+                                   "' is not supported; use cosine, linear, constant or constant_with_warmup"));
+known:
+  for (size_t g = 0; g < optimizer.num_groups(); ++g) base_lrs_.push_back(optimizer.initial_lr(g));
+  apply();
+}
+
+double LrScheduler::factor(int64_t step) const {
+  const double s = static_cast<double>(step);
+  const double warm = static_cast<double>(config_.num_warmup_steps);
+  if (config_.name == "constant") return 1.0;
+  if (step < config_.num_warmup_steps) return s / std::max(1.0, warm);
+  if (config_.name == "constant_with_warmup") return 1.0;
+  double span = std::max(1.0, static_cast<double>(total_) - warm);
+  if (config_.name == "linear") return std::max(0.0, (static_cast<double>(total_) - s) / span);
+  double progress = (s - warm) / span;
+  return std::max(0.0, 0.5 * (1.0 + std::cos(M_PI * 0.5 * 2.0 * progress)));  // num_cycles 0.5
+}
+
+void LrScheduler::apply() {
+  double f = factor(last_epoch_);
+  for (size_t g = 0; g < base_lrs_.size(); ++g) optimizer_.set_lr(g, base_lrs_[g] * f);
+}
+
+void LrScheduler::step() {
+  ++last_epoch_;
+  apply();
+}
+
+Json LrScheduler::state_json() const {
+  Json last_lr = Json::array();
+  for (size_t g = 0; g < base_lrs_.size(); ++g) last_lr.push_back(optimizer_.lr(g));
+  // torch.optim.lr_scheduler.LambdaLR.state_dict() of a function lambda.
+  Json lambdas = Json::array();
+  for (size_t g = 0; g < base_lrs_.size(); ++g) lambdas.push_back(nullptr);
+  return Json{{"base_lrs", base_lrs_},
+              {"last_epoch", last_epoch_},
+              {"_step_count", last_epoch_ + 1},
+              {"_get_lr_called_within_step", false},
+              {"_last_lr", last_lr},
+              {"lr_lambdas", lambdas}};
+}
+
+void LrScheduler::load(const Json& state) {
+  auto it = state.find("last_epoch");
+  if (it == state.end() || !it->is_number_integer())
+    throw util::RuntimeError("scheduler_state.json: 'last_epoch' missing or not an integer");
+  last_epoch_ = it->get<int64_t>();
+  if (auto b = state.find("base_lrs"); b != state.end() && b->is_array() && b->size() == base_lrs_.size())
+    base_lrs_ = b->get<std::vector<double>>();
+  apply();
+}
+
+}  // namespace robotrain::train

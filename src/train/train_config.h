@@ -1,0 +1,104 @@
+#pragma once
+// The whole training configuration, shaped like LeRobot's TrainPipelineConfig so that
+// train_config.json reads the same as lerobot-train's and a run can be resumed from it.
+// The policy section is kept as JSON (the policy's own config.json contents): every policy
+// field can be overridden generically with --policy.<field> without this file knowing it.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/json.h"
+
+namespace robotrain::train {
+
+// LeRobot's ImageTransformsConfig (datasets/transforms.py): a random subset of at most
+// max_num_transforms of the weighted transforms below, per camera image per sample.
+struct ImageTransformSpec {
+  std::string name;   // "brightness", "contrast", "saturation", "hue", "sharpness", "affine"
+  std::string type;   // "ColorJitter", "SharpnessJitter", "RandomAffine"
+  double weight = 1.0;
+  util::Json kwargs;  // e.g. {"brightness": [0.8, 1.2]}
+};
+
+struct ImageTransformsConfig {
+  bool enable = false;
+  int max_num_transforms = 3;
+  bool random_order = false;
+  std::vector<ImageTransformSpec> tfs = default_transforms();
+  static std::vector<ImageTransformSpec> default_transforms();
+};
+
+struct DatasetConfig {
+  std::string repo_id;  // informative only: robotrain reads local roots
+  std::string root;
+  std::optional<std::vector<int64_t>> episodes;
+  ImageTransformsConfig image_transforms;
+  std::string revision;
+  bool use_imagenet_stats = true;
+  std::string video_backend = "robotrain";
+  bool streaming = false;
+};
+
+struct OptimizerConfig {
+  std::string type = "adamw";  // "adam" | "adamw"
+  double lr = 1e-5;
+  double weight_decay = 1e-4;
+  double grad_clip_norm = 10.0;
+  double beta1 = 0.9, beta2 = 0.999;
+  double eps = 1e-8;
+};
+
+struct SchedulerConfig {
+  std::string type;             // "" = none, "diffuser"
+  std::string name = "cosine";  // diffusers schedule name
+  int64_t num_warmup_steps = 0;
+};
+
+struct TrainConfig {
+  DatasetConfig dataset;
+  util::Json policy = util::Json::object();  // config.json of the policy ("type" first)
+  std::string output_dir;
+  std::string job_name;
+  bool resume = false;
+  int64_t seed = 1000;
+  int num_workers = 4;
+  int batch_size = 8;
+  int64_t steps = 100000;
+  int64_t eval_freq = 20000;
+  int64_t log_freq = 200;
+  double tolerance_s = 1e-4;
+  bool save_checkpoint = true;
+  int64_t save_freq = 20000;
+  bool use_policy_training_preset = true;
+  std::optional<OptimizerConfig> optimizer;
+  std::optional<SchedulerConfig> scheduler;
+  // robotrain's own settings (not in LeRobot's train_config.json; kept in training_state).
+  std::string tracking_uri;
+  std::string experiment_name;
+  std::string policy_path;  // --policy.path: fine-tune from a pretrained_model directory
+  int num_threads = 0;      // 0 = hardware threads
+
+  std::string policy_type() const;
+  std::string policy_device() const;
+};
+
+// LeRobot's draccus dump: dataset, env, policy, output_dir, job_name, resume, seed, ...
+util::Json to_json(const TrainConfig& config);
+// Reads what to_json (or lerobot-train) wrote; unknown keys are ignored, missing keys default.
+TrainConfig train_config_from_json(const util::Json& json);
+
+util::Json to_json(const OptimizerConfig& config);
+util::Json to_json(const SchedulerConfig& config);
+util::Json to_json(const ImageTransformsConfig& config);
+
+// Parses "--policy.<field>" style values: JSON literals (numbers, true/false, null, lists,
+// objects) as such, anything else as a string.
+util::Json parse_override_value(const std::string& text);
+// Sets a dotted path ("normalization_mapping.VISUAL") inside `target`, creating objects.
+void set_dotted(util::Json& target, const std::string& dotted_path, util::Json value);
+// "[0, 2, 5]" or "0,2,5" → episode indices. InputError when malformed, negative or repeated.
+std::vector<int64_t> parse_episode_list(const std::string& text);
+
+}  // namespace robotrain::train
