@@ -257,7 +257,15 @@ TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
     }
     grid.offsets.push_back(static_cast<int64_t>(grid.floats.size()));
   }
-  t.columns = {i32, i64, f, d, b, s, bin, task, lf, ls, li, mean, grid};
+  // LeRobot image struct<bytes: binary, path: string>, written as a struct.
+  Column img_bytes = testing::scalar_column("observation.image.bytes", ValueType::Binary);
+  Column img_path = testing::scalar_column("observation.image.path", ValueType::String);
+  for (int64_t r = 0; r < t.num_rows; ++r) {
+    img_bytes.strings.push_back(std::string("\x89PNG", 4) + std::to_string(r));
+    img_path.strings.push_back("frame_" + std::to_string(r) + ".png");
+    img_path.valid.push_back(r % 4 != 1);
+  }
+  t.columns = {i32, i64, f, d, b, s, bin, task, lf, ls, li, mean, grid, img_bytes, img_path};
   for (Compression comp : {Compression::Uncompressed, Compression::Snappy, Compression::Zstd, Compression::Gzip}) {
     WriteOptions o;
     o.compression = comp;
@@ -265,6 +273,7 @@ TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
     o.key_value_metadata["huggingface"] = "{\"info\": 1}";
     o.list_shapes["stats/observation.images.top/mean"] = {3, 1, 1};
     o.list_shapes["grid"] = {2, 3};
+    o.struct_columns = {"observation.image"};
     fs::path file = dir_->path() / util::cat("ours_", static_cast<int>(comp), ".parquet");
     fs::path out = dir_->path() / util::cat("ours_", static_cast<int>(comp), ".json");
     write_table(file, t, o);
@@ -274,6 +283,8 @@ TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
     expect_matches_dump(t, dump, file.filename().string());
     EXPECT_EQ(dump["columns"][11]["type"], "DOUBLE[][][]");
     EXPECT_EQ(dump["columns"][12]["type"], "FLOAT[][]");
+    EXPECT_EQ(dump["columns"].size(), 15u);  // the struct's two fields, flattened by the dump
+    EXPECT_EQ(dump["struct_types"]["observation.image"], "STRUCT(bytes BLOB, path VARCHAR)");
     EXPECT_EQ(dump["rows"][1]["stats/observation.images.top/mean"].dump(), "[[[0.01]],[[1.01]],[[2.01]]]");
     EXPECT_EQ(dump["rows"][0]["grid"].dump(), "[[0,0.5,1],[1.5,null,2.5]]");
     EXPECT_EQ(dump["key_value_metadata"]["huggingface"], "{\"info\": 1}");

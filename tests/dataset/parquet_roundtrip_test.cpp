@@ -203,6 +203,32 @@ TEST(ParquetRoundTrip, NestedFixedShapeListsReadBackFlattened) {
   EXPECT_THROW(write_table(dir.path() / "bad.parquet", t, o), util::RuntimeError);
 }
 
+TEST(ParquetRoundTrip, StructColumnsReadBackAsDottedLeaves) {
+  util::TempDir dir;
+  Table t;
+  t.num_rows = 3;
+  Column bytes = scalar_column("observation.image.bytes", ValueType::Binary);
+  bytes.strings = {"a", std::string("\0b", 2), "c"};
+  Column x = scalar_column("x", ValueType::Int64);
+  x.ints = {1, 2, 3};
+  Column path = scalar_column("observation.image.path", ValueType::String);
+  path.strings = {"p0", "", "p2"};
+  path.valid = {1, 0, 1};
+  t.columns = {bytes, x, path};
+  WriteOptions o;
+  o.struct_columns = {"observation.image"};
+  write_table(dir.path() / "s.parquet", t, o);
+  Reader r(dir.path() / "s.parquet");
+  ASSERT_EQ(r.info().columns.size(), 3u);
+  EXPECT_EQ(r.info().columns[0].name, "observation.image.bytes");  // schema order: the struct first
+  EXPECT_EQ(r.info().columns[1].name, "observation.image.path");
+  EXPECT_EQ(r.info().columns[2].name, "x");
+  Table got = r.read();
+  expect_same_column(bytes, got.column("observation.image.bytes"));
+  expect_same_column(path, got.column("observation.image.path"));
+  expect_same_column(x, got.column("x"));
+}
+
 TEST(ParquetRoundTrip, EmptyTableAndEmptyLists) {
   util::TempDir dir;
   Table t;

@@ -31,17 +31,20 @@ function exportExpr(expr, type) {
 }
 
 // Reads a Parquet file with DuckDB. Struct columns are flattened to "<name>.<field>" leaves,
-// matching robotrain's reader. Returns {columns: [{name, type}], rows: [{name: value}]}.
+// matching robotrain's reader. Returns {columns: [{name, type}], rows: [{name: value}],
+// struct_types: {name: DuckDB type}}.
 export async function dumpParquet(conn, file) {
   const src = `read_parquet(${sqlString(file)})`;
   const desc = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`)).getRowObjectsJson();
   const cols = [];
   const exprs = [];
+  const structTypes = {};
   for (const d of desc) {
     const name = d.column_name;
     const type = d.column_type;
     const m = /^STRUCT\((.*)\)$/.exec(type);
     if (m) {
+      structTypes[name] = type;
       // Fields: "name TYPE, name TYPE" (no nested structs in our fixtures).
       for (const part of m[1].split(/,\s*(?![^()]*\))/)) {
         const sp = part.trim().split(/\s+/);
@@ -56,5 +59,5 @@ export async function dumpParquet(conn, file) {
     }
   }
   const rows = (await conn.runAndReadAll(`SELECT ${exprs.join(', ')} FROM ${src}`)).getRowObjectsJson();
-  return { columns: cols, rows };
+  return { columns: cols, rows, struct_types: structTypes };
 }

@@ -98,6 +98,10 @@ struct WriteOptions {
   // per-episode image stats); every non-null row holds the product of the shape values.
   // The reader returns such columns flattened, as one list per row.
   std::map<std::string, std::vector<int64_t>> list_shapes;
+  // Struct columns to write: the table's scalar columns "<name>.<field>" become the fields of
+  // struct <name> (e.g. LeRobot's image struct<bytes: binary, path: string>), read back as
+  // the same "<name>.<field>" columns.
+  std::vector<std::string> struct_columns;
 };
 
 // Writes atomically (temp name + rename). Files are readable by DuckDB and pyarrow.

@@ -58,6 +58,7 @@ struct ColumnView {
   bool has_nulls = false;
   bool has_null_rows = false;
   int depth = 1;                // list nesting (WriteOptions::list_shapes)
+  int in_struct = 0;            // 1 for a field of a struct column (one more definition level)
   std::vector<size_t> strides;  // values per entry at each nesting level (nested lists)
 
   bool valid(size_t s) const { return col.valid.empty() || col.valid[s]; }
@@ -267,7 +268,7 @@ struct ChunkWriter {
       reps.clear();
       for (size_t r = row; r < end_row; ++r) {
         if (!c.is_list) {
-          defs.push_back(v.valid(r) ? 1 : 0);
+          defs.push_back(static_cast<uint8_t>(v.valid(r) ? 1 + v.in_struct : v.in_struct));
           continue;
         }
         size_t s0 = v.slot_begin(r), s1 = v.slot_begin(r + 1);
@@ -287,7 +288,7 @@ struct ChunkWriter {
       }
       body.clear();
       if (c.is_list) levels(reps, v.depth);
-      levels(defs, c.is_list ? 2 * v.depth + 1 : 1);
+      levels(defs, c.is_list ? 2 * v.depth + 1 : 1 + v.in_struct);
       const size_t pb = v.slot_begin(row), pe = v.slot_begin(end_row);
       if (use_dict) {
         idx.clear();
@@ -339,6 +340,16 @@ void set_shape(const std::filesystem::path& path, ColumnView& v, const std::vect
   for (int d = v.depth - 2; d >= 0; --d) v.strides[d] = v.strides[d + 1] * static_cast<size_t>(shape[d + 1]);
 }
 
+// The struct (from `structs`) that column `name` is a field of, or "" (longest match wins).
+std::string struct_of(const std::string& name, const std::vector<std::string>& structs) {
+  std::string best;
+  for (const auto& s : structs)
+    if (name.size() > s.size() + 1 && name.compare(0, s.size(), s) == 0 && name[s.size()] == '.' &&
+        name.find('.', s.size() + 1) == std::string::npos && s.size() > best.size())
+      best = s;
+  return best;
+}
+
 SchemaElement leaf_element(ValueType t, const std::string& name) {
   SchemaElement e;
   e.type = physical_of(t);
@@ -379,12 +390,43 @@ void write_table(const std::filesystem::path& path, const Table& table, const Wr
     views.push_back(v);
   }
 
-  std::vector<std::vector<std::string>> paths;
-  for (const auto& v : views) {
-    const Column& c = v.col;
+  // Schema in column-chunk order; struct fields are grouped under their struct.
+  std::vector<std::vector<std::string>> paths(views.size());
+  std::vector<size_t> order;
+  std::vector<bool> placed(views.size(), false);
+  int top = 0;
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (placed[i]) continue;
+    ++top;
+    const Column& c = views[i].col;
+    const std::string st = struct_of(c.name, options.struct_columns);
+    if (!st.empty()) {
+      SchemaElement group;
+      group.repetition = OPTIONAL;
+      group.name = st;
+      size_t at = fm.schema.size();
+      fm.schema.push_back(group);
+      for (size_t j = i; j < views.size(); ++j) {
+        const Column& f = views[j].col;
+        if (placed[j] || struct_of(f.name, options.struct_columns) != st) continue;
+        if (f.is_list)
+          throw util::RuntimeError(cat(path.string(), ": struct field '", f.name, "' is a list; only scalar fields are supported"));
+        std::string field = f.name.substr(st.size() + 1);
+        fm.schema.push_back(leaf_element(f.type, field));
+        fm.schema[at].num_children++;
+        paths[j] = {st, field};
+        views[j].in_struct = 1;
+        placed[j] = true;
+        order.push_back(j);
+      }
+      continue;
+    }
+    placed[i] = true;
+    order.push_back(i);
+    const ColumnView& v = views[i];
     if (!c.is_list) {
       fm.schema.push_back(leaf_element(c.type, c.name));
-      paths.push_back({c.name});
+      paths[i] = {c.name};
       continue;
     }
     // 3-level LIST per nesting level: optional group (LIST) { repeated group list { optional element } }.
@@ -407,8 +449,9 @@ void write_table(const std::filesystem::path& path, const Table& table, const Wr
     }
     fm.schema.push_back(leaf_element(c.type, "element"));
     p.push_back("element");
-    paths.push_back(p);
+    paths[i] = p;
   }
+  fm.schema[0].num_children = top;
 
   std::string file = "PAR1";
   try {
@@ -419,7 +462,7 @@ void write_table(const std::filesystem::path& path, const Table& table, const Wr
       rg.file_offset = static_cast<int64_t>(file.size());
       rg.ordinal = static_cast<int16_t>(std::min<size_t>(fm.row_groups.size(), 32767));
       int64_t compressed = 0;
-      for (size_t i = 0; i < views.size(); ++i) {
+      for (size_t i : order) {
         ChunkWriter w{views[i], codec, options.dictionary, file, {}, {}, {}};
         int64_t start = static_cast<int64_t>(file.size());
         w.write(static_cast<size_t>(r0), static_cast<size_t>(r1), paths[i]);
