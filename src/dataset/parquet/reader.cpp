@@ -511,7 +511,7 @@ struct Reader::Impl {
   }
 
   static const uint8_t* decompress_page(int32_t codec, const uint8_t* src, size_t csize, int32_t usize, Buffer& b) {
-    if (codec == UNCOMPRESSED) {
+    if (codec == UNCOMPRESSED || (usize == 0 && csize == 0)) {  // (an empty v2 values section)
       if (static_cast<size_t>(usize) != csize) throw enc::EncodingError("uncompressed page size mismatch");
       return src;
     }
