@@ -1,8 +1,10 @@
 // Write -> read round trips of every value type, list shape, null pattern and codec.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 
+#include "dataset/parquet/metadata.h"
 #include "dataset/parquet/parquet.h"
 #include "parquet_test_util.h"
 #include "util/error.h"
@@ -227,6 +229,39 @@ TEST(ParquetRoundTrip, StructColumnsReadBackAsDottedLeaves) {
   expect_same_column(bytes, got.column("observation.image.bytes"));
   expect_same_column(path, got.column("observation.image.path"));
   expect_same_column(x, got.column("x"));
+}
+
+// Projection reads only the requested column chunks: wiping another column's bytes on disk
+// does not affect it, while asking for the wiped column fails naming it.
+TEST(ParquetRoundTrip, ProjectionNeverTouchesOtherColumnChunks) {
+  util::TempDir dir;
+  Table t = sample_table(300, 3);
+  WriteOptions o;
+  o.row_group_rows = 100;
+  auto path = dir.path() / "t.parquet";
+  write_table(path, t, o);
+  std::string bytes = util::read_file(path);
+  uint32_t footer_len;
+  std::memcpy(&footer_len, bytes.data() + bytes.size() - 8, 4);
+  auto meta = format::decode_file_metadata(
+      reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size() - 8 - footer_len, footer_len);
+  for (const auto& rg : meta.row_groups)
+    for (const auto& cc : rg.columns)
+      if (cc.meta.path_in_schema[0] == "ls") {
+        int64_t start = cc.meta.dictionary_page_offset.value_or(cc.meta.data_page_offset);
+        std::memset(bytes.data() + start, 0xff, static_cast<size_t>(cc.meta.total_compressed_size));
+      }
+  util::atomic_write_file(path, bytes);
+  Reader r(path);
+  Table got = r.read({"lf", "s", "li"});
+  expect_same_column(t.column("lf"), got.column("lf"));
+  expect_same_column(t.column("s"), got.column("s"));
+  try {
+    r.read({"ls"});
+    FAIL() << "expected an error";
+  } catch (const util::RuntimeError& e) {
+    EXPECT_NE(std::string(e.what()).find("column 'ls' row group 0"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ParquetRoundTrip, EmptyTableAndEmptyLists) {
