@@ -67,6 +67,7 @@ struct FileInfo {
 
 // Reads the footer once; reads column chunks on demand. Errors (corrupt, truncated,
 // unsupported encoding) are util::RuntimeError naming the file, column and row group.
+// read()/read_row_group() only pread() the file, so one Reader may serve several threads.
 class Reader {
  public:
   explicit Reader(const std::filesystem::path& path);
