@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <random>
+#include <thread>
 
 #include "dataset/parquet/metadata.h"
 #include "dataset/parquet/parquet.h"
@@ -262,6 +263,43 @@ TEST(ParquetRoundTrip, ProjectionNeverTouchesOtherColumnChunks) {
   } catch (const util::RuntimeError& e) {
     EXPECT_NE(std::string(e.what()).find("column 'ls' row group 0"), std::string::npos) << e.what();
   }
+}
+
+TEST(ParquetRoundTrip, OneReaderServesSeveralThreads) {
+  util::TempDir dir;
+  Table t = sample_table(2000, 11);
+  WriteOptions o;
+  o.row_group_rows = 500;
+  write_table(dir.path() / "t.parquet", t, o);
+  Reader r(dir.path() / "t.parquet");
+  std::vector<Table> got(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back([&, i] { got[i] = r.read_row_group(i); });
+  for (auto& th : threads) th.join();
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(got[i].num_rows, 500);
+    for (int64_t row = 0; row < 500; row += 37)
+      EXPECT_EQ(testing::row_json(got[i].column("ls"), row), testing::row_json(t.column("ls"), i * 500 + row)) << i << " " << row;
+  }
+}
+
+TEST(ParquetRoundTrip, NullFirstRowsAreKept) {
+  util::TempDir dir;
+  Table t;
+  t.num_rows = 3;
+  Column l = list_column("l", ValueType::Float);
+  l.floats = {1, 2};
+  l.offsets = {0, 0, 2, 2};
+  l.row_valid = {0, 1, 1};
+  Column v = scalar_column("v", ValueType::String);
+  v.strings = {"", "x", "y"};
+  v.valid = {0, 1, 1};
+  t.columns = {l, v};
+  write_table(dir.path() / "n.parquet", t);
+  Table got = read_table(dir.path() / "n.parquet");
+  EXPECT_EQ(got.column("l").row_valid, (std::vector<uint8_t>{0, 1, 1}));
+  EXPECT_EQ(got.column("l").offsets, (std::vector<int64_t>{0, 0, 2, 2}));
+  EXPECT_EQ(got.column("v").valid, (std::vector<uint8_t>{0, 1, 1}));
 }
 
 TEST(ParquetRoundTrip, EmptyTableAndEmptyLists) {

@@ -25,7 +25,7 @@ CREATE TABLE src AS SELECT
   ['alpha', 'beta', 'gamma'][i % 3 + 1] AS cat,
   CASE WHEN i % 8 = 0 THEN NULL ELSE ('\\x00\\xFF' || i::VARCHAR)::BLOB END AS bin,
   NULL::INTEGER AS allnull,
-  CASE WHEN i % 11 = 5 THEN NULL ELSE
+  CASE WHEN i % 11 = 5 OR i % 2048 = 0 THEN NULL ELSE
     list_transform(range(i % 5), k -> CASE WHEN (i + k) % 13 = 6 THEN NULL ELSE (i + k * 0.25)::FLOAT END) END AS lf,
   CASE WHEN i % 10 = 3 THEN NULL ELSE list_transform(range(i % 4), k -> i::BIGINT * 100 + k) END AS li,
   list_transform(range(i % 3), k -> CASE WHEN k = 1 AND i % 2 = 0 THEN NULL ELSE 'e' || i || '_' || k END) AS ls,

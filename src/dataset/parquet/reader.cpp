@@ -240,9 +240,11 @@ struct ColumnAssembler {
         bad |= static_cast<uint8_t>((d > md) | (rep[i] > mr));
         if (rep[i] == 0) {
           col.offsets.push_back(value_count + static_cast<int64_t>(slots));
-          bool present = d >= rd;
-          if (!present && col.row_valid.empty()) col.row_valid.assign(col.offsets.size() - 1, 1);
-          if (!col.row_valid.empty()) col.row_valid.push_back(present);
+          const bool present = d >= rd;
+          if (!present || !col.row_valid.empty()) {  // validity materialized at the first null list
+            if (col.row_valid.empty()) col.row_valid.assign(col.offsets.size() - 1, 1);
+            col.row_valid.push_back(present);
+          }
           ++pending_rows;
         } else if (pending_rows == 0) {
           throw enc::EncodingError("column chunk starts in the middle of a list");
