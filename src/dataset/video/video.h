@@ -56,6 +56,8 @@ class Decoder {
   // Counters for benchmarks: packets decoded since construction, seeks performed.
   int64_t frames_decoded() const;
   int64_t seeks() const;
+  // Timestamp of the last decoded frame (-1 before any): where a forward decode would resume.
+  double position_s() const;
 
  private:
   struct Impl;

@@ -1,0 +1,190 @@
+// Random-access frame decoding with FFmpeg: seek to the keyframe at or before the earliest
+// wanted time, decode forward, convert only the frames that are returned.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "dataset/video/ffmpeg_common.h"
+#include "dataset/video/video.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace robotrain::dataset::video {
+
+namespace {
+// Without a keyframe index, a wanted time this close ahead of the decoder's position is
+// reached by decoding forward instead of seeking.
+constexpr double kForwardWindowS = 0.1;
+}  // namespace
+
+struct Decoder::Impl {
+  std::filesystem::path path;
+  InputFile file;
+  CodecContextPtr codec;
+  FramePtr frame{av_frame_alloc()};
+  FramePtr held{av_frame_alloc()};  // the last decoded frame, kept for the next query
+  double held_pts = -1;
+  PacketPtr packet{av_packet_alloc()};
+  Rgb24Converter converter;
+  VideoInfo info;
+  bool draining = false;
+  bool eof = false;
+  int64_t decoded = 0;
+  int64_t seek_count = 0;
+
+  double pts_seconds(const AVFrame* f) const {
+    int64_t ts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+    return ts == AV_NOPTS_VALUE ? held_pts + 1.0 / std::max(1.0, info.fps) : ts * av_q2d(file.stream()->time_base);
+  }
+
+  // Decodes the next frame into `held`. False at end of stream.
+  bool decode_next() {
+    while (true) {
+      int r = avcodec_receive_frame(codec.get(), frame.get());
+      if (r == 0) {
+        av_frame_unref(held.get());
+        av_frame_move_ref(held.get(), frame.get());
+        held_pts = pts_seconds(held.get());
+        ++decoded;
+        return true;
+      }
+      if (r == AVERROR_EOF) {
+        eof = true;
+        return false;
+      }
+      if (r != AVERROR(EAGAIN)) throw ffmpeg_error("decoding " + path.string(), r);
+      if (draining) {
+        eof = true;
+        return false;
+      }
+      r = av_read_frame(file.ctx, packet.get());
+      if (r == AVERROR_EOF) {
+        draining = true;
+        avcodec_send_packet(codec.get(), nullptr);
+        continue;
+      }
+      if (r < 0) throw ffmpeg_error("reading " + path.string(), r);
+      if (packet->stream_index == file.stream_index) {
+        int s = avcodec_send_packet(codec.get(), packet.get());
+        if (s < 0 && s != AVERROR(EAGAIN) && s != AVERROR_INVALIDDATA) {
+          av_packet_unref(packet.get());
+          throw ffmpeg_error("decoding " + path.string(), s);
+        }
+      }
+      av_packet_unref(packet.get());
+    }
+  }
+
+  void seek_before(double t) {
+    AVStream* st = file.stream();
+    int64_t ts = static_cast<int64_t>(std::floor(t / av_q2d(st->time_base)));
+    if (st->start_time != AV_NOPTS_VALUE) ts = std::max(ts, st->start_time);
+    int r = av_seek_frame(file.ctx, file.stream_index, ts, AVSEEK_FLAG_BACKWARD);
+    if (r < 0) r = av_seek_frame(file.ctx, file.stream_index, st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time, AVSEEK_FLAG_BACKWARD);
+    if (r < 0) throw ffmpeg_error("seeking in " + path.string(), r);
+    avcodec_flush_buffers(codec.get());
+    draining = eof = false;
+    held_pts = -1;
+    av_frame_unref(held.get());
+    ++seek_count;
+  }
+
+  // Decoding forward is the cheapest way to `t` when the decoder is already past the
+  // keyframe a seek would land on (a seek would decode those same frames again).
+  bool forward_is_cheaper(double t) const {
+    if (held_pts < 0 || held_pts > t) return false;
+    AVStream* st = file.stream();
+    int64_t ts = static_cast<int64_t>(std::floor(t / av_q2d(st->time_base)));
+    if (const AVIndexEntry* e = avformat_index_get_entry_from_timestamp(st, ts, AVSEEK_FLAG_BACKWARD)) {
+      double keyframe = e->timestamp * av_q2d(st->time_base);
+      double frame = 1.0 / std::max(1.0, info.fps);
+      // Frames to decode forward vs. after a seek (which also costs about one decode).
+      return t - held_pts <= (t - keyframe) + 1.5 * frame;
+    }
+    return t - held_pts < kForwardWindowS;
+  }
+
+  // Positions `held` on the frame nearest `t`; returns |held_pts - t| (infinity if none).
+  double move_to(double t, double tol) {
+    bool can_go_forward = forward_is_cheaper(t + tol);
+    if (held_pts >= 0 && std::abs(held_pts - t) < tol) return std::abs(held_pts - t);
+    if (!can_go_forward) seek_before(t);
+    double prev_pts = -1;
+    while (true) {
+      double before = held_pts;
+      if (!decode_next()) {
+        // Past the end: the last frame is the nearest.
+        return held_pts >= 0 ? std::abs(held_pts - t) : INFINITY;
+      }
+      prev_pts = before;
+      if (held_pts >= t - tol) break;
+    }
+    (void)prev_pts;
+    return std::abs(held_pts - t);
+  }
+};
+
+Decoder::Decoder(const std::filesystem::path& path, DecoderOptions options) : impl_(std::make_unique<Impl>()) {
+  auto& m = *impl_;
+  m.path = path;
+  m.file.open(path);
+  m.codec = open_decoder(m.file, options.threads);
+  m.info = describe_stream(m.file);
+}
+
+Decoder::~Decoder() = default;
+Decoder::Decoder(Decoder&&) noexcept = default;
+Decoder& Decoder::operator=(Decoder&&) noexcept = default;
+
+const VideoInfo& Decoder::info() const { return impl_->info; }
+const std::filesystem::path& Decoder::path() const { return impl_->path; }
+int64_t Decoder::frames_decoded() const { return impl_->decoded; }
+int64_t Decoder::seeks() const { return impl_->seek_count; }
+double Decoder::position_s() const { return impl_->held_pts; }
+
+std::vector<Frame> Decoder::frames_at(const std::vector<double>& timestamps, double tolerance_s) {
+  auto& m = *impl_;
+  std::vector<size_t> order(timestamps.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return timestamps[a] < timestamps[b]; });
+  std::vector<Frame> out(timestamps.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    size_t i = order[k];
+    double t = timestamps[i];
+    if (k > 0 && timestamps[order[k - 1]] == t) {
+      out[i] = out[order[k - 1]];
+      continue;
+    }
+    double err = m.move_to(t, tolerance_s);
+    if (!(err < tolerance_s)) {
+      throw util::RuntimeError(util::cat("no frame at ", t, " s in ", m.path.string(), " (nearest decoded frame at ",
+                                         m.held_pts < 0 ? std::string("none") : util::cat(m.held_pts, " s"), ", tolerance ",
+                                         tolerance_s, " s): the video is shorter than the data or its timestamps differ;",
+                                         " raise --dataset.video_tolerance_s if the offsets are expected"));
+    }
+    Frame& f = out[i];
+    f.pts_s = m.held_pts;
+    f.width = m.held->width;
+    f.height = m.held->height;
+    m.converter.to_rgb24(m.held.get(), f.rgb);
+  }
+  return out;
+}
+
+bool Decoder::next(Frame& out) {
+  auto& m = *impl_;
+  if (m.eof || !m.decode_next()) return false;
+  out.pts_s = m.held_pts;
+  out.width = m.held->width;
+  out.height = m.held->height;
+  m.converter.to_rgb24(m.held.get(), out.rgb);
+  return true;
+}
+
+VideoInfo probe(const std::filesystem::path& path) {
+  InputFile file;
+  file.open(path);
+  return describe_stream(file);
+}
+
+}  // namespace robotrain::dataset::video

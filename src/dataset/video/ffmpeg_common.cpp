@@ -1,0 +1,85 @@
+#include "dataset/video/ffmpeg_common.h"
+
+#include <cmath>
+
+#include "util/strings.h"
+
+namespace robotrain::dataset::video {
+
+util::RuntimeError ffmpeg_error(const std::string& what, int code) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(code, buf, sizeof buf);
+  return util::RuntimeError(what + ": " + buf);
+}
+
+InputFile::~InputFile() {
+  if (ctx) avformat_close_input(&ctx);
+}
+
+void InputFile::open(const std::filesystem::path& p) {
+  path = p;
+  if (!std::filesystem::exists(p)) throw util::RuntimeError("video file not found: " + p.string());
+  int r = avformat_open_input(&ctx, p.c_str(), nullptr, nullptr);
+  if (r < 0) throw ffmpeg_error("cannot open video " + p.string(), r);
+  r = avformat_find_stream_info(ctx, nullptr);
+  if (r < 0) throw ffmpeg_error("cannot read stream info of " + p.string(), r);
+  stream_index = av_find_best_stream(ctx, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  if (stream_index < 0) throw util::RuntimeError("no video stream in " + p.string() + ": is it a video file?");
+}
+
+CodecContextPtr open_decoder(const InputFile& file, int threads) {
+  const AVCodecParameters* par = file.stream()->codecpar;
+  const AVCodec* codec = nullptr;
+  // dav1d is much faster than FFmpeg's native AV1 decoder (which needs hardware).
+  if (par->codec_id == AV_CODEC_ID_AV1) codec = avcodec_find_decoder_by_name("libdav1d");
+  if (!codec) codec = avcodec_find_decoder(par->codec_id);
+  if (!codec)
+    throw util::RuntimeError("no decoder for codec '" + std::string(avcodec_get_name(par->codec_id)) + "' in " + file.path.string() +
+                             ": install FFmpeg with that decoder (e.g. libdav1d for AV1)");
+  CodecContextPtr ctx(avcodec_alloc_context3(codec));
+  avcodec_parameters_to_context(ctx.get(), par);
+  ctx->thread_count = std::max(1, threads);
+  ctx->pkt_timebase = file.stream()->time_base;
+  if (codec->id == AV_CODEC_ID_AV1 && std::string(codec->name) == "libdav1d") {
+    av_opt_set_int(ctx->priv_data, "max_frame_delay", 1, 0);  // lowest latency: one frame in flight
+  }
+  int r = avcodec_open2(ctx.get(), codec, nullptr);
+  if (r < 0) throw ffmpeg_error("cannot open decoder for " + file.path.string(), r);
+  return ctx;
+}
+
+VideoInfo describe_stream(const InputFile& file) {
+  const AVStream* st = file.stream();
+  VideoInfo info;
+  info.width = st->codecpar->width;
+  info.height = st->codecpar->height;
+  AVRational rate = st->avg_frame_rate.num ? st->avg_frame_rate : st->r_frame_rate;
+  info.fps = rate.den ? av_q2d(rate) : 0;
+  info.codec = avcodec_get_name(st->codecpar->codec_id);
+  const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(st->codecpar->format));
+  info.pix_fmt = pf ? pf : "";
+  if (st->duration != AV_NOPTS_VALUE) info.duration_s = st->duration * av_q2d(st->time_base);
+  else if (file.ctx->duration != AV_NOPTS_VALUE) info.duration_s = file.ctx->duration / static_cast<double>(AV_TIME_BASE);
+  info.frame_count = st->nb_frames > 0 ? st->nb_frames : static_cast<int64_t>(std::llround(info.duration_s * info.fps));
+  return info;
+}
+
+Rgb24Converter::~Rgb24Converter() {
+  if (sws_) sws_freeContext(sws_);
+}
+
+void Rgb24Converter::to_rgb24(const AVFrame* f, std::vector<uint8_t>& out) {
+  if (!sws_ || f->width != w_ || f->height != h_ || f->format != fmt_) {
+    if (sws_) sws_freeContext(sws_);
+    sws_ = sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), f->width, f->height, AV_PIX_FMT_RGB24,
+                          SWS_BILINEAR, nullptr, nullptr, nullptr);
+    if (!sws_) throw util::RuntimeError("cannot convert video frames to RGB (swscale)");
+    w_ = f->width, h_ = f->height, fmt_ = f->format;
+  }
+  out.resize(static_cast<size_t>(f->width) * f->height * 3);
+  uint8_t* dst[4] = {out.data(), nullptr, nullptr, nullptr};
+  int stride[4] = {f->width * 3, 0, 0, 0};
+  sws_scale(sws_, f->data, f->linesize, 0, f->height, dst, stride);
+}
+
+}  // namespace robotrain::dataset::video
