@@ -12,5 +12,6 @@ mkdir -p "$OUT"
 if "$RT" dataset --help >/dev/null 2>&1; then
   "$RT" dataset synth --output "$OUT/dataset" --episodes 4 --frames 60
   "$RT" dataset info "$OUT/dataset"
+  "$RT" dataset validate "$OUT/dataset"
   "$RT" dataset bench-loader "$OUT/dataset" --batch-size 8 --steps 50
 fi

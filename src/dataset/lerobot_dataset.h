@@ -44,6 +44,7 @@ struct Episode {
   int64_t to_index = 0;    // exclusive
   std::vector<std::string> tasks;
   std::filesystem::path data_path;
+  bool data_exists = true;
   std::map<std::string, VideoSegment> videos;  // video key -> segment
 };
 
