@@ -2,12 +2,15 @@
 // Loader throughput on a synthetic dataset shaped like a real ACT setup: 2 cameras 480x640
 // AV1 (GOP 2), action chunk offsets 0..99, batch 8. The reference, measured in the same run on
 // the same file: single-thread sequential decode rate. Prints one JSON object.
-//   bench_loader [--episodes 4] [--frames 100] [--steps 30] [--keep DIR]
+//   bench_loader [--episodes 4] [--frames 100] [--steps 30] [--keep DIR | --reuse DIR]
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "dataset/loader.h"
 #include "dataset/synth.h"
@@ -22,17 +25,23 @@ using Clock = std::chrono::steady_clock;
 static double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 int main(int argc, char** argv) {
+  // Keep freed memory instead of returning large frame buffers to the OS, so each batch does
+  // not page-fault its arrays back in. 32 MiB is the largest threshold glibc accepts
+  // (HEAP_MAX_SIZE / 2); a larger value is silently ignored.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, -1);
   int episodes = 4, frames = 100, steps = 30;
-  std::string keep;
+  std::string keep, reuse;  // --keep DIR: write the dataset there; --reuse DIR: skip synth
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--episodes") episodes = std::atoi(argv[i + 1]);
     else if (k == "--frames") frames = std::atoi(argv[i + 1]);
     else if (k == "--steps") steps = std::atoi(argv[i + 1]);
     else if (k == "--keep") keep = argv[i + 1];
+    else if (k == "--reuse") reuse = argv[i + 1];
   }
   util::TempDir tmp("robotrain-bench-loader");
-  const auto root = keep.empty() ? tmp.path() / "ds" : std::filesystem::path(keep);
+  const auto root = !reuse.empty() ? std::filesystem::path(reuse) : keep.empty() ? tmp.path() / "ds" : std::filesystem::path(keep);
   SynthOptions so;
   so.episodes = episodes;
   so.frames = frames;
@@ -42,7 +51,7 @@ int main(int argc, char** argv) {
   so.progress = false;
   so.overwrite = true;
   auto t_synth = Clock::now();
-  auto meta = synth_dataset(root, so);
+  auto meta = reuse.empty() ? synth_dataset(root, so) : load_metadata(reuse);
   const double synth_s = since(t_synth);
   const auto video = meta.episodes.front().videos.begin()->second.path;
 

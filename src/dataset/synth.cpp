@@ -66,8 +66,9 @@ std::string synth_encoder_for(const std::string& codec) {
 DatasetMeta synth_dataset(const std::filesystem::path& output, const SynthOptions& o) {
   if (o.episodes < 1 || o.frames < 2) throw util::InputError("--episodes must be >= 1 and --frames >= 2");
   if (o.cameras < 0 || o.cameras > 16) throw util::InputError("--cameras must be between 0 and 16");
-  if (o.height < 16 || o.width < 16 || o.height % 2 || o.width % 2)
-    throw util::InputError("--height and --width must be even and >= 16 (yuv420p)");
+  const int min_side = synth_encoder_for(o.codec) == "libsvtav1" ? 64 : 16;  // SVT-AV1 refuses smaller frames
+  if (o.height < min_side || o.width < min_side || o.height % 2 || o.width % 2)
+    throw util::InputError(cat("--height and --width must be even and >= ", min_side, " for --codec ", o.codec));
   if (o.fps < 1) throw util::InputError("--fps must be >= 1");
   WriterOptions w;
   w.fps = o.fps;
@@ -85,7 +86,6 @@ DatasetMeta synth_dataset(const std::filesystem::path& output, const SynthOption
   DatasetWriter writer(output, w);
   Rng rng{o.seed * 0x9E3779B97F4A7C15ull + 12345};
   util::Progress progress("synth", static_cast<int64_t>(o.episodes) * o.frames);
-  std::vector<uint8_t> img(static_cast<size_t>(o.height) * o.width * 3);
   for (int e = 0; e < o.episodes; ++e) {
     double r = 0.1 + 0.85 * rng.uniform(), th = 2 * kPi * rng.uniform();
     double x = r * std::cos(th), y = r * std::sin(th);

@@ -29,7 +29,7 @@ inline void fx_blob(int64_t ep, int64_t f, double& x, double& y) {
   x = -0.8 + 0.1 * static_cast<double>(f);
   y = 0.25 * static_cast<double>(ep) - 0.3;
 }
-inline std::vector<uint8_t> fx_frame(int64_t ep, int64_t f, int h = 32, int w = 48) {
+inline std::vector<uint8_t> fx_frame(int64_t ep, int64_t f, int h = 64, int w = 96) {
   double x, y;
   fx_blob(ep, f, x, y);
   std::vector<uint8_t> rgb(static_cast<size_t>(h) * w * 3);
@@ -73,7 +73,7 @@ struct FixtureOptions {
   std::string action_key = "action";
   util::Json state_names = util::Json::array({"a", "b", "c"});
   std::string image_key;   // non-empty: an "image" dtype camera with PNG bytes (8x6)
-  std::string video_key;   // non-empty: a "video" camera, one AV1 mp4 per episode (48x32)
+  std::string video_key;   // non-empty: a "video" camera, one AV1 mp4 per episode (96x64)
   bool stats = true;
   bool tasks = true;
   std::function<void(int64_t ep, std::vector<float>& timestamps)> tweak_timestamps;
@@ -90,7 +90,7 @@ inline void write_v21_fixture(const fs::path& root, const FixtureOptions& o = {}
     feats[o.image_key] = {{"dtype", "image"}, {"shape", {6, 8, 3}}, {"names", util::Json::array({"height", "width", "channel"})}};
   if (!o.video_key.empty())
     feats[o.video_key] = {{"dtype", "video"},
-                          {"shape", {32, 48, 3}},
+                          {"shape", {64, 96, 3}},
                           {"names", util::Json::array({"height", "width", "channels"})},
                           {"info", {{"video.fps", o.fps}, {"video.codec", "av1"}, {"video.pix_fmt", "yuv420p"}}}};
   for (const char* k : {"timestamp"}) feats[k] = {{"dtype", "float32"}, {"shape", {1}}, {"names", nullptr}};
@@ -153,8 +153,8 @@ inline void write_v21_fixture(const fs::path& root, const FixtureOptions& o = {}
       auto vp = root / util::cat("videos/chunk-000/", o.video_key, "/episode_", std::string(6 - std::to_string(e).size(), '0'), e, ".mp4");
       fs::create_directories(vp.parent_path());
       dataset::video::EncoderOptions eo;
-      eo.width = 48;
-      eo.height = 32;
+      eo.width = 96;
+      eo.height = 64;
       eo.fps = o.fps;
       dataset::video::Encoder enc(vp, eo);
       for (int64_t f = 0; f < n; ++f) enc.add_frame(fx_frame(static_cast<int64_t>(e), f).data());

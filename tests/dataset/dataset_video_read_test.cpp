@@ -41,8 +41,8 @@ TEST(VideoRead, SynthV3FramesMatchEncodedPixelsAndDeltas) {
   o.episodes = 3;
   o.frames = 12;
   o.cameras = 2;
-  o.height = 32;
-  o.width = 48;
+  o.height = 64;
+  o.width = 96;
   o.progress = false;
   auto meta = synth_dataset(tmp.path() / "ds", o);
   // Concatenated per camera: episode e starts at e * 12 / 30 s.
@@ -57,11 +57,11 @@ TEST(VideoRead, SynthV3FramesMatchEncodedPixelsAndDeltas) {
   for (int64_t g = 0; g < meta.total_frames; ++g) {
     Sample s = ds.get(g);
     const Array& cam = s.arrays.at("observation.images.cam0");
-    ASSERT_EQ(cam.shape, (std::vector<int64_t>{2, 3, 32, 48}));
+    ASSERT_EQ(cam.shape, (std::vector<int64_t>{2, 3, 64, 96}));
     const float* st = s.arrays.at("observation.state").data<float>();
-    std::vector<uint8_t> want(32 * 48 * 3);
-    synth_render(st[0], st[1], 0, 32, 48, want.data());
-    const double d = mean_abs_diff(cam.data<float>() + 3 * 32 * 48, want, 32, 48);
+    std::vector<uint8_t> want(64 * 96 * 3);
+    synth_render(st[0], st[1], 0, 64, 96, want.data());
+    const double d = mean_abs_diff(cam.data<float>() + 3 * 64 * 96, want, 64, 96);
     worst = std::max(worst, d);
     EXPECT_LT(d, 0.03) << "frame " << g;
     const int64_t f = g % 12;
@@ -69,11 +69,11 @@ TEST(VideoRead, SynthV3FramesMatchEncodedPixelsAndDeltas) {
     // Offset -1 is the previous frame of the episode (the same frame when clamped).
     Sample prev = plain.get(f == 0 ? g : g - 1);
     const Array& pc = prev.arrays.at("observation.images.cam0");
-    ASSERT_EQ(pc.shape, (std::vector<int64_t>{3, 32, 48}));
+    ASSERT_EQ(pc.shape, (std::vector<int64_t>{3, 64, 96}));
     EXPECT_EQ(0, std::memcmp(pc.bytes.data(), cam.bytes.data(), pc.bytes.size())) << "frame " << g;
     // Camera 1 mirrors x: the blob's red/green peak columns are mirrored.
     const Array& c1 = s.arrays.at("observation.images.cam1");
-    EXPECT_EQ(c1.shape, (std::vector<int64_t>{3, 32, 48}));
+    EXPECT_EQ(c1.shape, (std::vector<int64_t>{3, 64, 96}));
   }
   RecordProperty("worst_mean_abs_diff", std::to_string(worst));
 }
@@ -83,8 +83,8 @@ TEST(VideoRead, Uint8OutputMatchesFloat) {
   SynthOptions o;
   o.episodes = 1;
   o.frames = 6;
-  o.height = 32;
-  o.width = 48;
+  o.height = 64;
+  o.width = 96;
   o.progress = false;
   synth_dataset(tmp.path() / "ds", o);
   LeRobotDataset f32(tmp.path() / "ds");
@@ -111,21 +111,21 @@ TEST(VideoRead, V21PerEpisodeVideos) {
     for (int64_t f = 0; f < fo.lengths[ep]; ++f, ++g) {
       Sample s = ds.get(g);
       const Array& cam = s.arrays.at("observation.images.top");
-      ASSERT_EQ(cam.shape, (std::vector<int64_t>{3, 3, 32, 48}));
+      ASSERT_EQ(cam.shape, (std::vector<int64_t>{3, 3, 64, 96}));
       const std::vector<int> deltas = {-3, 0, 2};
       for (int k = 0; k < 3; ++k) {
         const int64_t want = f + deltas[k];
         const int64_t clamped = std::clamp<int64_t>(want, 0, fo.lengths[ep] - 1);
         EXPECT_EQ(s.arrays.at("observation.images.top_is_pad").data<uint8_t>()[k], want < 0 || want >= fo.lengths[ep]);
-        EXPECT_LT(mean_abs_diff(cam.data<float>() + k * 3 * 32 * 48, test::fx_frame(ep, clamped), 32, 48), 0.03)
+        EXPECT_LT(mean_abs_diff(cam.data<float>() + k * 3 * 64 * 96, test::fx_frame(ep, clamped), 64, 96), 0.03)
             << "ep " << ep << " f " << f << " k " << k;
       }
       // The blob's red peak sits where the fixture drew it.
       double x, y;
       test::fx_blob(ep, f, x, y);
-      auto [row, col] = argmax(cam.data<float>() + 3 * 32 * 48, 32, 48, 0);
-      EXPECT_NEAR(col, (x + 1) / 2 * 47, 2.0);
-      EXPECT_NEAR(row, (1 - (y + 1) / 2) * 31, 2.0);
+      auto [row, col] = argmax(cam.data<float>() + 3 * 64 * 96, 64, 96, 0);
+      EXPECT_NEAR(col, (x + 1) / 2 * 95, 2.0);
+      EXPECT_NEAR(row, (1 - (y + 1) / 2) * 63, 2.0);
     }
 }
 

@@ -23,8 +23,8 @@ SynthOptions small(int cameras) {
   o.episodes = 3;
   o.frames = 12;
   o.cameras = cameras;
-  o.height = 32;
-  o.width = 48;
+  o.height = 64;
+  o.width = 96;
   o.progress = false;
   return o;
 }

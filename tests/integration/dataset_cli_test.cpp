@@ -22,7 +22,7 @@ TEST(DatasetCli, SynthInfoValidateBench) {
   util::TempDir tmp;
   const std::string ds = (tmp.path() / "synth").string();
   auto r = run_robotrain({"dataset", "synth", "--output", ds, "--episodes", "3", "--frames", "20", "--cameras", "1",
-                          "--height", "32", "--width", "48", "--seed", "4"});
+                          "--height", "64", "--width", "96", "--seed", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("3 episodes, 60 frames"), std::string::npos) << r.out;
 
@@ -37,7 +37,7 @@ TEST(DatasetCli, SynthInfoValidateBench) {
     if (f["key"] == "observation.images.cam0") {
       camera = true;
       EXPECT_EQ(f["codec"], "av1");
-      EXPECT_EQ(f["shape"], util::Json::array({32, 48, 3}));
+      EXPECT_EQ(f["shape"], util::Json::array({64, 96, 3}));
     }
   EXPECT_TRUE(camera);
   EXPECT_GT(j["size_bytes"]["videos"].get<int64_t>(), 0);
