@@ -25,10 +25,9 @@ using Clock = std::chrono::steady_clock;
 static double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 int main(int argc, char** argv) {
-  // Keep freed memory instead of returning large frame buffers to the OS, so each batch does
-  // not page-fault its arrays back in. 32 MiB is the largest threshold glibc accepts
-  // (HEAP_MAX_SIZE / 2); a larger value is silently ignored.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  // As the robotrain binary does (src/cli/main.cpp): keep freed memory instead of returning
+  // large frame buffers to the OS, so each batch does not page-fault its arrays back in.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, -1);
   int episodes = 4, frames = 100, steps = 30;
   std::string keep, reuse;  // --keep DIR: write the dataset there; --reuse DIR: skip synth

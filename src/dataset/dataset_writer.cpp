@@ -247,8 +247,7 @@ struct DatasetWriter::Impl {
       doubles(p + "from_timestamp", [&](const EpisodeRow& e) { return e.videos.at(cam.key).from; });
       doubles(p + "to_timestamp", [&](const EpisodeRow& e) { return e.videos.at(cam.key).to; });
     }
-    // Nested stat shapes (cameras: (3,1,1)) are flattened into one list: our Parquet subset
-    // writes one-level lists only.
+    // Camera stats keep their (3,1,1) shape as nested lists (see episodes_write_options).
     for (const auto& f : features) {
       for (const char* stat : kStatNames) {
         parquet::Column c;
@@ -272,6 +271,16 @@ struct DatasetWriter::Impl {
     ints("meta/episodes/chunk_index", [](const EpisodeRow&) { return int64_t{0}; });
     ints("meta/episodes/file_index", [](const EpisodeRow&) { return int64_t{0}; });
     return t;
+  }
+
+  // Nested list shapes for stats columns whose stat shape has more than one dimension.
+  parquet::WriteOptions episodes_write_options() const {
+    parquet::WriteOptions w;
+    if (episodes.empty()) return w;
+    for (const auto& [key, fs] : episodes.front().stats)
+      for (const auto& [stat, shape] : fs.shapes)
+        if (shape.size() > 1) w.list_shapes[cat("stats/", key, "/", stat)] = shape;
+    return w;
   }
 
   util::Json info_json() const {
@@ -463,7 +472,7 @@ DatasetMeta DatasetWriter::finish() {
     if (cam.encoder) cam.encoder->finish();
   fs::create_directories(im.dir / "meta/episodes/chunk-000");
   parquet::write_table(im.dir / format_path_template(kEpisodesTemplate, {{"chunk_index", int64_t{0}}, {"file_index", int64_t{0}}}),
-                       im.episodes_table());
+                       im.episodes_table(), im.episodes_write_options());
   parquet::Table tasks;
   tasks.num_rows = static_cast<int64_t>(im.tasks.size());
   parquet::Column ti, tn;

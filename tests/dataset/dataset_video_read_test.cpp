@@ -5,7 +5,9 @@
 #include <cmath>
 
 #include "dataset/lerobot_dataset.h"
+#include "dataset/parquet/parquet.h"
 #include "dataset/synth.h"
+#include "dataset/validate.h"
 #include "dataset_fixtures.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -48,6 +50,17 @@ TEST(VideoRead, SynthV3FramesMatchEncodedPixelsAndDeltas) {
   // Concatenated per camera: episode e starts at e * 12 / 30 s.
   EXPECT_NEAR(meta.episodes[2].videos.at("observation.images.cam1").from_timestamp, 24.0 / 30, 1e-9);
   EXPECT_EQ(meta.episodes[0].videos.at("observation.images.cam0").path, meta.episodes[2].videos.at("observation.images.cam0").path);
+  // Camera stats: per channel, shape (3,1,1), in [0,1]; nested lists in the episodes parquet.
+  const auto& cs = meta.stats.at("observation.images.cam0");
+  EXPECT_EQ(cs.shapes.at("mean"), (std::vector<int64_t>{3, 1, 1}));
+  EXPECT_EQ(cs.values.at("count"), std::vector<double>{36});
+  for (double v : cs.values.at("max")) EXPECT_LE(v, 1.0);
+  EXPECT_GT(cs.values.at("max")[0], cs.values.at("mean")[0]);
+  auto eps = parquet::read_table(tmp.path() / "ds/meta/episodes/chunk-000/file-000.parquet",
+                                 {"stats/observation.images.cam0/mean", "videos/observation.images.cam0/from_timestamp"});
+  const auto& mean = eps.column("stats/observation.images.cam0/mean");
+  ASSERT_EQ(mean.offsets, (std::vector<int64_t>{0, 3, 6, 9}));
+  EXPECT_NEAR(eps.column("videos/observation.images.cam0/from_timestamp").doubles[1], 12.0 / 30, 1e-12);
   DatasetOptions opt;
   opt.delta_indices["observation.images.cam0"] = {-1, 0};
   opt.delta_indices["action"] = {0, 1, 2};
@@ -171,4 +184,38 @@ TEST(VideoRead, TimestampOutsideToleranceNamesFileEpisodeAndTime) {
     EXPECT_NE(msg.find("episode 1"), std::string::npos) << msg;
     EXPECT_NE(msg.find("0.25"), std::string::npos) << msg;
   }
+}
+
+TEST(VideoValidate, V21WithVideosIsValidAndMissingVideoIsAViolation) {
+  util::TempDir tmp;
+  test::FixtureOptions fo;
+  fo.video_key = "observation.images.top";
+  test::write_v21_fixture(tmp.path(), fo);
+  auto ok = validate_dataset(load_metadata(tmp.path()));
+  EXPECT_TRUE(ok.ok()) << ok.violations.front().where << ": " << ok.violations.front().what;
+  EXPECT_EQ(ok.videos_checked, 3);
+  fs::remove(tmp.path() / "videos/chunk-000/observation.images.top/episode_000002.mp4");
+  auto bad = validate_dataset(load_metadata(tmp.path()));
+  ASSERT_EQ(bad.violations.size(), 1u);
+  EXPECT_EQ(bad.violations[0].where, "episode 2 observation.images.top");
+}
+
+TEST(VideoValidate, VideoShorterThanEpisodesIsAViolation) {
+  util::TempDir tmp;
+  test::FixtureOptions fo;
+  fo.video_key = "observation.images.top";
+  test::write_v21_fixture(tmp.path(), fo);
+  // Replace episode 1's video (8 frames) by a 4-frame one.
+  auto vp = tmp.path() / "videos/chunk-000/observation.images.top/episode_000001.mp4";
+  fs::remove(vp);
+  video::EncoderOptions eo;
+  eo.width = 96;
+  eo.height = 64;
+  eo.fps = 10;
+  video::Encoder enc(vp, eo);
+  for (int f = 0; f < 4; ++f) enc.add_frame(test::fx_frame(1, f).data());
+  enc.finish();
+  auto r = validate_dataset(load_metadata(tmp.path()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.violations[0].what.find("lasts"), std::string::npos) << r.violations[0].what;
 }
