@@ -485,7 +485,20 @@ DatasetMeta DatasetWriter::finish() {
     tn.strings.push_back(im.tasks[i]);
   }
   tasks.columns = {ti, tn};
-  parquet::write_table(im.dir / "meta/tasks.parquet", tasks);
+  // LeRobot reads tasks.parquet with pandas and looks tasks up by index: the pandas metadata
+  // makes "task" the frame's index again, as pandas wrote it.
+  parquet::WriteOptions tw;
+  tw.key_value_metadata["pandas"] = util::Json{
+      {"index_columns", {"task"}},
+      {"column_indexes", {{{"name", nullptr}, {"field_name", nullptr}, {"pandas_type", "unicode"}, {"numpy_type", "object"},
+                           {"metadata", {{"encoding", "UTF-8"}}}}}},
+      {"columns", {{{"name", "task_index"}, {"field_name", "task_index"}, {"pandas_type", "int64"}, {"numpy_type", "int64"},
+                    {"metadata", nullptr}},
+                   {{"name", "task"}, {"field_name", "task"}, {"pandas_type", "unicode"}, {"numpy_type", "object"},
+                    {"metadata", nullptr}}}},
+      {"creator", {{"library", "robotrain"}, {"version", "0.1"}}},
+      {"pandas_version", "2.2.3"}}.dump();
+  parquet::write_table(im.dir / "meta/tasks.parquet", tasks, tw);
   std::vector<DatasetStats> parts;
   for (const auto& e : im.episodes) parts.push_back(e.stats);
   util::write_json_file(im.dir / "meta/stats.json", stats_to_json(aggregate_stats(parts)));

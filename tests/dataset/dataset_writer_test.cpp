@@ -59,6 +59,9 @@ TEST(Writer, SynthStateOnlyLayoutAndValues) {
                         "dataset_to_index", "stats/action/q99", "stats/observation.state/mean", "stats/timestamp/count",
                         "meta/episodes/chunk_index", "meta/episodes/file_index"})
     EXPECT_TRUE(cols.count(c)) << c;
+  parquet::Reader tr(root / "meta/tasks.parquet");
+  ASSERT_TRUE(tr.info().key_value_metadata.count("pandas"));
+  EXPECT_EQ(util::Json::parse(tr.info().key_value_metadata.at("pandas"))["index_columns"], util::Json::array({"task"}));
   auto tasks = parquet::read_table(root / "meta/tasks.parquet");
   EXPECT_EQ(tasks.column("task").strings, std::vector<std::string>{"move the blob around the circle"});
   // Stats: count = frames; action = next state, a function of the state.
