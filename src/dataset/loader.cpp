@@ -135,30 +135,32 @@ struct DataLoader::Impl {
     return idx;
   }
 
+  // Each sample is copied into the batch as soon as it is loaded, so at most one sample is
+  // alive next to the batch (frames are megabytes each).
   Batch build(const std::vector<int64_t>& idx) {
-    std::vector<Sample> samples;
-    samples.reserve(idx.size());
-    for (int64_t i : idx) samples.push_back(ds.get(i));
-    return collate(samples);
-  }
-
-  static Batch collate(std::vector<Sample>& samples) {
     Batch b;
-    b.size = static_cast<int64_t>(samples.size());
-    for (auto& [key, first] : samples[0].arrays) {
-      std::vector<int64_t> shape = {b.size};
-      shape.insert(shape.end(), first.shape.begin(), first.shape.end());
-      Array out(first.dtype, shape);
-      const size_t per = first.bytes.size();
-      for (size_t k = 0; k < samples.size(); ++k) {
-        auto it = samples[k].arrays.find(key);
-        if (it == samples[k].arrays.end() || it->second.shape != first.shape || it->second.dtype != first.dtype)
-          throw util::RuntimeError(cat("cannot batch '", key, "': samples differ in shape or type"));
-        std::memcpy(out.bytes.data() + per * k, it->second.bytes.data(), per);
+    b.size = static_cast<int64_t>(idx.size());
+    std::map<std::string, std::pair<std::vector<int64_t>, DType>> layout;
+    for (int64_t k = 0; k < b.size; ++k) {
+      Sample s = ds.get(idx[k]);
+      if (k == 0) {
+        for (auto& [key, a] : s.arrays) {
+          std::vector<int64_t> shape = {b.size};
+          shape.insert(shape.end(), a.shape.begin(), a.shape.end());
+          b.arrays[key] = Array(a.dtype, shape);
+          layout[key] = {a.shape, a.dtype};
+        }
       }
-      b.arrays[key] = std::move(out);
+      if (s.arrays.size() != layout.size())
+        throw util::RuntimeError(cat("cannot batch frame ", idx[k], ": it has ", s.arrays.size(), " arrays, the first sample ", layout.size()));
+      for (auto& [key, a] : s.arrays) {
+        auto it = layout.find(key);
+        if (it == layout.end() || it->second.first != a.shape || it->second.second != a.dtype)
+          throw util::RuntimeError(cat("cannot batch '", key, "' of frame ", idx[k], ": shape or type differs from the first sample"));
+        std::memcpy(b.arrays[key].bytes.data() + a.bytes.size() * k, a.bytes.data(), a.bytes.size());
+      }
+      b.tasks.push_back(std::move(s.task));
     }
-    for (auto& s : samples) b.tasks.push_back(std::move(s.task));
     return b;
   }
 
