@@ -142,6 +142,7 @@ void add_bench_loader(CLI::App& group) {
       if (s == 0) first_wait = b.wait_s;
       wait += b.wait_s;
       samples += b.size;
+      loader.recycle(std::move(b));
     }
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     util::Json j = {{"dataset", meta.root.string()},

@@ -135,6 +135,28 @@ struct DataLoader::Impl {
     return idx;
   }
 
+  // Recycled buffers by byte size (see DataLoader::recycle).
+  std::mutex pool_mu;
+  std::map<size_t, std::vector<std::vector<uint8_t>>> pool;
+
+  Array make_array(DType dt, std::vector<int64_t> shape) {
+    Array a;
+    a.dtype = dt;
+    a.shape = std::move(shape);
+    const size_t n = static_cast<size_t>(a.numel()) * dtype_size(dt);
+    {
+      std::lock_guard lock(pool_mu);
+      auto it = pool.find(n);
+      if (it != pool.end() && !it->second.empty()) {
+        a.bytes = std::move(it->second.back());  // every byte is overwritten by the samples
+        it->second.pop_back();
+        return a;
+      }
+    }
+    a.bytes.resize(n);
+    return a;
+  }
+
   // Each sample is copied into the batch as soon as it is loaded, so at most one sample is
   // alive next to the batch (frames are megabytes each).
   Batch build(const std::vector<int64_t>& idx) {
@@ -147,7 +169,7 @@ struct DataLoader::Impl {
         for (auto& [key, a] : s.arrays) {
           std::vector<int64_t> shape = {b.size};
           shape.insert(shape.end(), a.shape.begin(), a.shape.end());
-          b.arrays[key] = Array(a.dtype, shape);
+          b.arrays[key] = make_array(a.dtype, std::move(shape));
           layout[key] = {a.shape, a.dtype};
         }
       }
@@ -243,6 +265,17 @@ Batch DataLoader::next() {
   r.batch.wait_s = seconds_since(t0);
   im.samples_seen += r.batch.size;
   return std::move(r.batch);
+}
+
+void DataLoader::recycle(Batch&& batch) {
+  auto& im = *impl_;
+  std::lock_guard lock(im.pool_mu);
+  for (auto& [key, a] : batch.arrays) {
+    auto& slot = im.pool[a.bytes.size()];
+    // Enough for the batches in flight; more would only hold memory.
+    if (slot.size() < static_cast<size_t>(im.lo.prefetch_batches + im.lo.num_workers + 2)) slot.push_back(std::move(a.bytes));
+  }
+  batch.arrays.clear();
 }
 
 int64_t DataLoader::batches_per_epoch() const { return impl_->bpe; }

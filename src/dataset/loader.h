@@ -59,6 +59,9 @@ class DataLoader {
   int64_t samples_seen() const;
   // Continue a resumed run exactly where it left off.
   void seek(int64_t samples_consumed);
+  // Optional: hand a consumed batch back so its buffers are reused for later batches instead
+  // of fresh memory that must be page-faulted in (tens of MB per batch with float cameras).
+  void recycle(Batch&& batch);
 
  private:
   struct Impl;
