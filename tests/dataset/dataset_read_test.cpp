@@ -4,6 +4,7 @@
 #include "dataset/lerobot_dataset.h"
 #include "dataset/parquet/parquet.h"
 #include "dataset/png.h"
+#include "dataset/validate.h"
 #include "dataset_fixtures.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -182,4 +183,115 @@ TEST(Png, RoundTrip) {
   EXPECT_EQ(img.height, 4);
   EXPECT_EQ(img.rgb, rgb);
   EXPECT_THROW(decode_png("not a png", "x"), util::RuntimeError);
+}
+
+// A v3.0 layout written by hand: episodes split over two data files and two episodes
+// parquet files, tasks indexed by "__index_level_0__", state as variable-length lists.
+TEST(ReadV30, HandBuiltMultiFileLayout) {
+  util::TempDir tmp;
+  const auto root = tmp.path();
+  namespace pq = parquet;
+  const std::vector<int64_t> lengths = {4, 6, 5};
+  const std::vector<int> file_of = {0, 0, 1};
+  util::Json feats = util::Json::object();
+  feats["observation.state"] = {{"dtype", "float32"}, {"shape", {3}}, {"names", {{"motors", {"a", "b", "c"}}}}};
+  feats["action"] = {{"dtype", "float32"}, {"shape", {2}}, {"names", nullptr}};
+  feats["timestamp"] = {{"dtype", "float32"}, {"shape", {1}}, {"names", nullptr}};
+  for (const char* k : {"frame_index", "episode_index", "index", "task_index"})
+    feats[k] = {{"dtype", "int64"}, {"shape", {1}}, {"names", nullptr}};
+  util::Json info = {{"codebase_version", "v3.0"}, {"robot_type", "hand"}, {"total_episodes", 3}, {"total_frames", 15},
+                     {"total_tasks", 2}, {"chunks_size", 1000}, {"fps", 5}, {"splits", {{"train", "0:3"}}},
+                     {"data_path", "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"}, {"video_path", nullptr},
+                     {"features", feats}};
+  std::filesystem::create_directories(root / "meta/episodes/chunk-000");
+  std::filesystem::create_directories(root / "data/chunk-000");
+  util::write_json_file(root / "meta/info.json", info);
+  // Data files.
+  int64_t offset = 0;
+  std::vector<pq::Table> files(2);
+  std::vector<std::vector<std::vector<float>>> st(2), ac(2);
+  std::vector<std::vector<float>> ts(2);
+  std::vector<std::vector<int64_t>> fi(2), ei(2), gi(2), ti(2);
+  for (int e = 0; e < 3; ++e) {
+    int f = file_of[e];
+    for (int64_t k = 0; k < lengths[e]; ++k) {
+      st[f].push_back({fx_state(e, k, 0), fx_state(e, k, 1), fx_state(e, k, 2)});
+      ac[f].push_back({fx_action(e, k, 0), fx_action(e, k, 1)});
+      ts[f].push_back(static_cast<float>(k) / 5);
+      fi[f].push_back(k);
+      ei[f].push_back(e);
+      gi[f].push_back(offset + k);
+      ti[f].push_back(e == 1 ? 1 : 0);
+    }
+    offset += lengths[e];
+  }
+  for (int f = 0; f < 2; ++f) {
+    pq::Table t;
+    t.num_rows = static_cast<int64_t>(fi[f].size());
+    t.columns = {test::float_list_col("observation.state", st[f]), test::float_list_col("action", ac[f]),
+                 test::float_col("timestamp", ts[f]), test::int_col("frame_index", fi[f]),
+                 test::int_col("episode_index", ei[f]), test::int_col("index", gi[f]), test::int_col("task_index", ti[f])};
+    pq::write_table(root / util::cat("data/chunk-000/file-00", f, ".parquet"), t);
+  }
+  // Episodes metadata over two files.
+  offset = 0;
+  std::vector<int64_t> from;
+  for (auto l : lengths) {
+    from.push_back(offset);
+    offset += l;
+  }
+  for (int mf = 0; mf < 2; ++mf) {
+    std::vector<int> eps = mf == 0 ? std::vector<int>{0, 1} : std::vector<int>{2};
+    pq::Table t;
+    t.num_rows = static_cast<int64_t>(eps.size());
+    std::vector<int64_t> idx, len, dchunk, dfile, dfrom, dto;
+    pq::Column tasks;
+    tasks.name = "tasks";
+    tasks.type = pq::ValueType::String;
+    tasks.is_list = true;
+    tasks.offsets = {0};
+    for (int e : eps) {
+      idx.push_back(e);
+      len.push_back(lengths[e]);
+      dchunk.push_back(0);
+      dfile.push_back(file_of[e]);
+      dfrom.push_back(from[e]);
+      dto.push_back(from[e] + lengths[e]);
+      tasks.strings.push_back(e == 1 ? "place" : "pick");
+      tasks.offsets.push_back(static_cast<int64_t>(tasks.strings.size()));
+    }
+    t.columns = {test::int_col("episode_index", idx), tasks, test::int_col("length", len),
+                 test::int_col("data/chunk_index", dchunk), test::int_col("data/file_index", dfile),
+                 test::int_col("dataset_from_index", dfrom), test::int_col("dataset_to_index", dto)};
+    pq::write_table(root / util::cat("meta/episodes/chunk-000/file-00", mf, ".parquet"), t);
+  }
+  pq::Table tasks;
+  tasks.num_rows = 2;
+  pq::Column tn;
+  tn.name = "__index_level_0__";
+  tn.type = pq::ValueType::String;
+  tn.strings = {"pick", "place"};
+  tasks.columns = {test::int_col("task_index", {0, 1}), tn};
+  pq::write_table(root / "meta/tasks.parquet", tasks);
+
+  auto m = load_metadata(root);
+  ASSERT_EQ(m.total_episodes, 3);
+  EXPECT_EQ(m.tasks, (std::vector<std::string>{"pick", "place"}));
+  EXPECT_EQ(m.episodes[2].data_path.filename(), "file-001.parquet");
+  bool stats_warned = false;
+  for (const auto& w : m.warnings) stats_warned |= w.find("stats.json") != std::string::npos;
+  EXPECT_TRUE(stats_warned);
+  DatasetOptions opt;
+  const std::vector<int> deltas = {-1, 0, 1, 2, 3, 4, 5};
+  opt.delta_indices["action"] = deltas;
+  LeRobotDataset ds(root, opt);
+  int64_t g = 0;
+  for (int64_t e = 0; e < 3; ++e)
+    for (int64_t f = 0; f < lengths[e]; ++f, ++g) {
+      Sample s = ds.get(g);
+      expect_action_window(s, e, f, lengths[e], deltas);
+      EXPECT_EQ(s.arrays.at("observation.state").data<float>()[1], fx_state(e, f, 1));
+      EXPECT_EQ(s.task, e == 1 ? "place" : "pick");
+    }
+  EXPECT_TRUE(validate_dataset(m).ok());
 }
