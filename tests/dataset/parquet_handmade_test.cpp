@@ -218,6 +218,8 @@ TEST(ParquetHandmade, DictionaryFallbackToPlainAndUnsupportedMapNextToIt) {
               {{v1_page(6, PLAIN, mbody2)}, meta(INT32, {"m", "key_value", "value"}, 6)}});
   Reader r(dir.path() / "d.parquet");
   ASSERT_EQ(r.info().columns.size(), 1u);  // the map's leaves are not exposed
+  EXPECT_EQ(r.info().unsupported_columns.count("m.key_value.key"), 1u);
+  EXPECT_EQ(r.info().unsupported_columns.at("m.key_value.value"), "maps are not supported");
   Table t = r.read();
   EXPECT_EQ(t.column("c").doubles, (std::vector<double>{2.5, 0.5, 0.5, 2.5, -1.0, 7.25}));
   try {

@@ -63,6 +63,9 @@ struct FileInfo {
   int num_row_groups = 0;
   std::vector<ColumnInfo> columns;
   std::map<std::string, std::string> key_value_metadata;  // e.g. "ARROW:schema", "huggingface"
+  // Leaves that cannot be read (maps, lists of structs, INT96...): name -> why. They are not in
+  // `columns`, read() skips them, and asking for one by name is an error.
+  std::map<std::string, std::string> unsupported_columns;
 };
 
 // Reads the footer once; reads column chunks on demand. Errors (corrupt, truncated,

@@ -370,6 +370,7 @@ struct Reader::Impl {
     for (size_t i = 0; i < leaves.size(); ++i) {
       by_name.emplace(leaves[i].name, i);
       if (leaves[i].unsupported.empty()) info.columns.push_back({leaves[i].name, leaves[i].type, leaves[i].is_list});
+      else info.unsupported_columns.emplace(leaves[i].name, leaves[i].unsupported);
     }
     for (const auto& [k, v] : meta.key_value_metadata) info.key_value_metadata[k] = v;
   }
