@@ -70,6 +70,9 @@ class Policy : public torch::nn::Module {
   virtual OptimizerPreset optimizer_preset() const = 0;
   // State dict with LeRobot key names (parameters + persistent buffers).
   virtual std::vector<std::pair<std::string, torch::Tensor>> lerobot_state_dict() = 0;
+  // Dataset statistics the policy normalises with: feature -> stat -> tensor (saved as
+  // LeRobot's processor files next to the weights).
+  virtual std::map<std::string, std::map<std::string, torch::Tensor>> normalization_stats() const { return {}; }
 };
 
 }  // namespace robotrain::policy

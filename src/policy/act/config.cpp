@@ -1,0 +1,168 @@
+#include "policy/act/config.h"
+
+#include <set>
+
+#include "policy/features.h"
+#include "util/error.h"
+#include "util/strings.h"
+
+namespace robotrain::policy::act {
+
+using util::InputError;
+using util::Json;
+
+namespace {
+template <class T>
+Json opt(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+}  // namespace
+
+void ActConfig::validate() const {
+  if (n_obs_steps != 1) throw InputError("act: n_obs_steps must be 1 (multiple observation steps are not handled by ACT)");
+  if (n_action_steps > chunk_size)
+    throw InputError(util::cat("act: n_action_steps (", n_action_steps, ") must be <= chunk_size (", chunk_size, ")"));
+  if (temporal_ensemble_coeff && n_action_steps > 1)
+    throw InputError("act: temporal ensembling (temporal_ensemble_coeff) requires n_action_steps == 1");
+  if (vision_backbone != "resnet18") throw InputError("act: vision_backbone '" + vision_backbone + "' is not supported (resnet18)");
+  if (dim_model % n_heads) throw InputError(util::cat("act: dim_model (", dim_model, ") must be divisible by n_heads (", n_heads, ")"));
+  if (dim_model % 2) throw InputError("act: dim_model must be even (2-D sine position embedding)");
+  if (feedforward_activation != "relu" && feedforward_activation != "gelu" && feedforward_activation != "glu")
+    throw InputError("act: feedforward_activation must be relu, gelu or glu");
+  if (image_features().empty() && !env_state_feature())
+    throw InputError("act: you must provide at least one image or the environment state among the inputs");
+  if (chunk_size < 1 || latent_dim < 1 || n_encoder_layers < 1 || n_decoder_layers < 1)
+    throw InputError("act: chunk_size, latent_dim and layer counts must be positive");
+}
+
+std::vector<PolicyFeature> ActConfig::image_features() const {
+  std::vector<PolicyFeature> out;
+  for (auto& f : input_features)
+    if (f.type == FeatureType::Visual) out.push_back(f);
+  return out;
+}
+const PolicyFeature* ActConfig::state_feature() const {
+  for (auto& f : input_features)
+    if (f.type == FeatureType::State) return &f;
+  return nullptr;
+}
+const PolicyFeature* ActConfig::env_state_feature() const {
+  for (auto& f : input_features)
+    if (f.type == FeatureType::Env) return &f;
+  return nullptr;
+}
+const PolicyFeature& ActConfig::action_feature() const {
+  for (auto& f : output_features)
+    if (f.type == FeatureType::Action) return f;
+  throw InputError("act: the config has no ACTION output feature");
+}
+
+Json ActConfig::to_json() const {
+  Json j;
+  j["type"] = "act";
+  j["n_obs_steps"] = n_obs_steps;
+  j["input_features"] = features_to_json(input_features);
+  j["output_features"] = features_to_json(output_features);
+  j["device"] = device.empty() ? Json(nullptr) : Json(device);
+  j["use_amp"] = use_amp;
+  j["use_peft"] = use_peft;
+  j["push_to_hub"] = push_to_hub;
+  j["repo_id"] = opt(repo_id);
+  j["private"] = is_private ? Json(true) : Json(nullptr);
+  j["tags"] = opt(tags);
+  j["license"] = opt(license);
+  j["pretrained_path"] = opt(pretrained_path);
+  j["chunk_size"] = chunk_size;
+  j["n_action_steps"] = n_action_steps;
+  Json nm = Json::object();
+  for (auto& [k, v] : normalization_mapping) nm[k] = v;
+  j["normalization_mapping"] = nm;
+  j["vision_backbone"] = vision_backbone;
+  j["pretrained_backbone_weights"] = opt(pretrained_backbone_weights);
+  j["replace_final_stride_with_dilation"] = replace_final_stride_with_dilation;
+  j["pre_norm"] = pre_norm;
+  j["dim_model"] = dim_model;
+  j["n_heads"] = n_heads;
+  j["dim_feedforward"] = dim_feedforward;
+  j["feedforward_activation"] = feedforward_activation;
+  j["n_encoder_layers"] = n_encoder_layers;
+  j["n_decoder_layers"] = n_decoder_layers;
+  j["use_vae"] = use_vae;
+  j["latent_dim"] = latent_dim;
+  j["n_vae_encoder_layers"] = n_vae_encoder_layers;
+  j["temporal_ensemble_coeff"] = opt(temporal_ensemble_coeff);
+  j["dropout"] = dropout;
+  j["kl_weight"] = kl_weight;
+  j["optimizer_lr"] = optimizer_lr;
+  j["optimizer_weight_decay"] = optimizer_weight_decay;
+  j["optimizer_lr_backbone"] = optimizer_lr_backbone;
+  return j;
+}
+
+ActConfig ActConfig::from_json(const Json& j) {
+  static const std::set<std::string> known = {
+      "type", "n_obs_steps", "input_features", "output_features", "device", "use_amp", "use_peft", "push_to_hub", "repo_id",
+      "private", "tags", "license", "pretrained_path", "chunk_size", "n_action_steps", "normalization_mapping", "vision_backbone",
+      "pretrained_backbone_weights", "replace_final_stride_with_dilation", "pre_norm", "dim_model", "n_heads", "dim_feedforward",
+      "feedforward_activation", "n_encoder_layers", "n_decoder_layers", "use_vae", "latent_dim", "n_vae_encoder_layers",
+      "temporal_ensemble_coeff", "dropout", "kl_weight", "optimizer_lr", "optimizer_weight_decay", "optimizer_lr_backbone"};
+  for (auto& [k, v] : j.items())
+    if (!known.count(k)) throw InputError("act: unknown config field '" + k + "' (see LeRobot's ACTConfig for the field names)");
+  ActConfig c;
+  try {
+    auto get = [&](const char* k, auto& field) {
+      if (j.contains(k) && !j[k].is_null()) field = j[k].get<std::decay_t<decltype(field)>>();
+    };
+    auto get_opt = [&](const char* k, auto& field) {
+      if (!j.contains(k)) return;
+      if (j[k].is_null()) field.reset();
+      else field = j[k].get<typename std::decay_t<decltype(field)>::value_type>();
+    };
+    get("n_obs_steps", c.n_obs_steps);
+    if (j.contains("input_features")) c.input_features = features_from_json(j["input_features"], "input_features");
+    if (j.contains("output_features")) c.output_features = features_from_json(j["output_features"], "output_features");
+    get("device", c.device);
+    get("use_amp", c.use_amp);
+    get("use_peft", c.use_peft);
+    get("push_to_hub", c.push_to_hub);
+    get_opt("repo_id", c.repo_id);
+    if (j.contains("private") && j["private"].is_boolean()) c.is_private = j["private"].get<bool>();
+    get_opt("tags", c.tags);
+    get_opt("license", c.license);
+    get_opt("pretrained_path", c.pretrained_path);
+    get("chunk_size", c.chunk_size);
+    get("n_action_steps", c.n_action_steps);
+    if (j.contains("normalization_mapping") && j["normalization_mapping"].is_object()) {
+      c.normalization_mapping.clear();
+      for (auto& [k, v] : j["normalization_mapping"].items()) c.normalization_mapping.emplace_back(k, v.get<std::string>());
+    }
+    get("vision_backbone", c.vision_backbone);
+    get_opt("pretrained_backbone_weights", c.pretrained_backbone_weights);
+    if (j.contains("replace_final_stride_with_dilation") && !j["replace_final_stride_with_dilation"].is_null())
+      c.replace_final_stride_with_dilation = j["replace_final_stride_with_dilation"].is_boolean() ? j["replace_final_stride_with_dilation"].get<bool>()
+                                                                                                   : j["replace_final_stride_with_dilation"].get<int>() != 0;
+    get("pre_norm", c.pre_norm);
+    get("dim_model", c.dim_model);
+    get("n_heads", c.n_heads);
+    get("dim_feedforward", c.dim_feedforward);
+    get("feedforward_activation", c.feedforward_activation);
+    get("n_encoder_layers", c.n_encoder_layers);
+    get("n_decoder_layers", c.n_decoder_layers);
+    get("use_vae", c.use_vae);
+    get("latent_dim", c.latent_dim);
+    get("n_vae_encoder_layers", c.n_vae_encoder_layers);
+    get_opt("temporal_ensemble_coeff", c.temporal_ensemble_coeff);
+    get("dropout", c.dropout);
+    get("kl_weight", c.kl_weight);
+    get("optimizer_lr", c.optimizer_lr);
+    get("optimizer_weight_decay", c.optimizer_weight_decay);
+    get("optimizer_lr_backbone", c.optimizer_lr_backbone);
+  } catch (const util::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(std::string("act: config field has the wrong type: ") + e.what());
+  }
+  return c;
+}
+
+}  // namespace robotrain::policy::act

@@ -1,0 +1,201 @@
+#include "policy/act/modules.h"
+
+#include <cmath>
+
+namespace robotrain::policy::act {
+
+namespace nn = torch::nn;
+
+FrozenBatchNorm2dImpl::FrozenBatchNorm2dImpl(int64_t c) {
+  weight = register_buffer("weight", torch::ones({c}));
+  bias = register_buffer("bias", torch::zeros({c}));
+  running_mean = register_buffer("running_mean", torch::zeros({c}));
+  running_var = register_buffer("running_var", torch::ones({c}));
+}
+
+torch::Tensor FrozenBatchNorm2dImpl::forward(const torch::Tensor& x) {
+  auto scale = weight * (running_var + 1e-5).rsqrt();
+  auto shift = bias - running_mean * scale;
+  return x * scale.view({1, -1, 1, 1}) + shift.view({1, -1, 1, 1});
+}
+
+namespace {
+nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad, int64_t dilation = 1) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).dilation(dilation).bias(false));
+}
+
+nn::Sequential make_layer(int64_t in, int64_t out, int64_t stride, int64_t dilation) {
+  nn::Sequential s;
+  s->push_back(BasicBlock(in, out, stride, dilation));
+  s->push_back(BasicBlock(out, out, 1, dilation));
+  return s;
+}
+
+torch::Tensor activate(const torch::Tensor& x, const std::string& a) {
+  if (a == "gelu") return torch::gelu(x);
+  if (a == "glu") return torch::glu(x, -1);
+  return torch::relu(x);
+}
+
+nn::MultiheadAttention attention(const ActConfig& c) {
+  return nn::MultiheadAttention(nn::MultiheadAttentionOptions(c.dim_model, c.n_heads).dropout(c.dropout));
+}
+
+torch::Tensor add_pos(const torch::Tensor& x, const torch::Tensor& pos) { return pos.defined() ? x + pos : x; }
+}  // namespace
+
+BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride, int64_t dilation) {
+  conv1 = register_module("conv1", conv(in, out, 3, stride, dilation, dilation));
+  bn1 = register_module("bn1", FrozenBatchNorm2d(out));
+  conv2 = register_module("conv2", conv(out, out, 3, 1, dilation, dilation));
+  bn2 = register_module("bn2", FrozenBatchNorm2d(out));
+  if (stride != 1 || in != out) {
+    downsample = nn::Sequential(conv(in, out, 1, stride, 0), FrozenBatchNorm2d(out));
+    register_module("downsample", downsample);
+  }
+}
+
+torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
+  auto y = torch::relu(bn1(conv1(x)));
+  y = bn2(conv2(y));
+  return torch::relu(y + (downsample ? downsample->forward(x) : x));
+}
+
+ResNet18BackboneImpl::ResNet18BackboneImpl(bool dilate_layer4) {
+  conv1 = register_module("conv1", conv(3, 64, 7, 2, 3));
+  bn1 = register_module("bn1", FrozenBatchNorm2d(64));
+  layer1 = register_module("layer1", make_layer(64, 64, 1, 1));
+  layer2 = register_module("layer2", make_layer(64, 128, 2, 1));
+  layer3 = register_module("layer3", make_layer(128, 256, 2, 1));
+  layer4 = register_module("layer4", make_layer(256, 512, dilate_layer4 ? 1 : 2, dilate_layer4 ? 2 : 1));
+}
+
+torch::Tensor ResNet18BackboneImpl::forward(torch::Tensor x) {
+  x = torch::relu(bn1(conv1(x)));
+  x = torch::max_pool2d(x, 3, 2, 1);
+  return layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+}
+
+EncoderLayerImpl::EncoderLayerImpl(const ActConfig& c) : pre_norm(c.pre_norm), activation(c.feedforward_activation) {
+  self_attn = register_module("self_attn", attention(c));
+  linear1 = register_module("linear1", nn::Linear(c.dim_model, c.dim_feedforward));
+  dropout = register_module("dropout", nn::Dropout(c.dropout));
+  linear2 = register_module("linear2", nn::Linear(c.dim_feedforward, c.dim_model));
+  norm1 = register_module("norm1", nn::LayerNorm(nn::LayerNormOptions({c.dim_model})));
+  norm2 = register_module("norm2", nn::LayerNorm(nn::LayerNormOptions({c.dim_model})));
+  dropout1 = register_module("dropout1", nn::Dropout(c.dropout));
+  dropout2 = register_module("dropout2", nn::Dropout(c.dropout));
+}
+
+torch::Tensor EncoderLayerImpl::forward(torch::Tensor x, const torch::Tensor& pos, const torch::Tensor& key_padding_mask) {
+  auto skip = x;
+  if (pre_norm) x = norm1(x);
+  auto q = add_pos(x, pos);
+  x = std::get<0>(self_attn->forward(q, q, x, key_padding_mask, /*need_weights=*/false));
+  x = skip + dropout1(x);
+  if (pre_norm) {
+    skip = x;
+    x = norm2(x);
+  } else {
+    x = norm1(x);
+    skip = x;
+  }
+  x = linear2(dropout(activate(linear1(x), activation)));
+  x = skip + dropout2(x);
+  if (!pre_norm) x = norm2(x);
+  return x;
+}
+
+EncoderImpl::EncoderImpl(const ActConfig& c, int n) {
+  for (int i = 0; i < n; ++i) layers->push_back(EncoderLayer(c));
+  register_module("layers", layers);
+  if (c.pre_norm) norm = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({c.dim_model})));
+}
+
+torch::Tensor EncoderImpl::forward(torch::Tensor x, const torch::Tensor& pos, const torch::Tensor& kpm) {
+  for (auto& l : *layers) x = l->as<EncoderLayer>()->forward(x, pos, kpm);
+  return norm ? norm(x) : x;
+}
+
+DecoderLayerImpl::DecoderLayerImpl(const ActConfig& c) : pre_norm(c.pre_norm), activation(c.feedforward_activation) {
+  self_attn = register_module("self_attn", attention(c));
+  multihead_attn = register_module("multihead_attn", attention(c));
+  linear1 = register_module("linear1", nn::Linear(c.dim_model, c.dim_feedforward));
+  dropout = register_module("dropout", nn::Dropout(c.dropout));
+  linear2 = register_module("linear2", nn::Linear(c.dim_feedforward, c.dim_model));
+  norm1 = register_module("norm1", nn::LayerNorm(nn::LayerNormOptions({c.dim_model})));
+  norm2 = register_module("norm2", nn::LayerNorm(nn::LayerNormOptions({c.dim_model})));
+  norm3 = register_module("norm3", nn::LayerNorm(nn::LayerNormOptions({c.dim_model})));
+  dropout1 = register_module("dropout1", nn::Dropout(c.dropout));
+  dropout2 = register_module("dropout2", nn::Dropout(c.dropout));
+  dropout3 = register_module("dropout3", nn::Dropout(c.dropout));
+}
+
+torch::Tensor DecoderLayerImpl::forward(torch::Tensor x, const torch::Tensor& memory, const torch::Tensor& qpos, const torch::Tensor& mpos) {
+  auto skip = x;
+  if (pre_norm) x = norm1(x);
+  auto q = add_pos(x, qpos);
+  x = std::get<0>(self_attn->forward(q, q, x, torch::Tensor(), false));
+  x = skip + dropout1(x);
+  if (pre_norm) {
+    skip = x;
+    x = norm2(x);
+  } else {
+    x = norm1(x);
+    skip = x;
+  }
+  x = std::get<0>(multihead_attn->forward(add_pos(x, qpos), add_pos(memory, mpos), memory, torch::Tensor(), false));
+  x = skip + dropout2(x);
+  if (pre_norm) {
+    skip = x;
+    x = norm3(x);
+  } else {
+    x = norm2(x);
+    skip = x;
+  }
+  x = linear2(dropout(activate(linear1(x), activation)));
+  x = skip + dropout3(x);
+  if (!pre_norm) x = norm3(x);
+  return x;
+}
+
+DecoderImpl::DecoderImpl(const ActConfig& c) {
+  for (int i = 0; i < c.n_decoder_layers; ++i) layers->push_back(DecoderLayer(c));
+  register_module("layers", layers);
+  norm = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({c.dim_model})));
+}
+
+torch::Tensor DecoderImpl::forward(torch::Tensor x, const torch::Tensor& memory, const torch::Tensor& qpos, const torch::Tensor& mpos) {
+  for (auto& l : *layers) x = l->as<DecoderLayer>()->forward(x, memory, qpos, mpos);
+  return norm(x);
+}
+
+torch::Tensor sinusoidal_position_table(int64_t n, int64_t d) {
+  auto t = torch::empty({n, d}, torch::kFloat64);
+  auto a = t.accessor<double, 2>();
+  for (int64_t pos = 0; pos < n; ++pos)
+    for (int64_t i = 0; i < d; ++i) {
+      double angle = pos / std::pow(10000.0, 2.0 * (i / 2) / d);
+      a[pos][i] = i % 2 == 0 ? std::sin(angle) : std::cos(angle);
+    }
+  return t.to(torch::kFloat32);
+}
+
+torch::Tensor sine_position_embedding_2d(const torch::Tensor& fm, int64_t half) {
+  const double two_pi = 2 * M_PI, eps = 1e-6, temperature = 10000;
+  int64_t h = fm.size(2), w = fm.size(3);
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(fm.device());
+  auto y = torch::arange(1, h + 1, opts).view({1, h, 1}).expand({1, h, w});
+  auto x = torch::arange(1, w + 1, opts).view({1, 1, w}).expand({1, h, w});
+  y = y / (h + eps) * two_pi;
+  x = x / (w + eps) * two_pi;
+  auto inv_freq = torch::pow(temperature, 2 * torch::div(torch::arange(half, opts), 2, "floor") / half);
+  auto px = x.unsqueeze(-1) / inv_freq;  // (1, H, W, half)
+  auto py = y.unsqueeze(-1) / inv_freq;
+  using torch::indexing::Slice;
+  px = torch::stack({px.index({"...", Slice(0, torch::indexing::None, 2)}).sin(), px.index({"...", Slice(1, torch::indexing::None, 2)}).cos()}, -1).flatten(3);
+  py = torch::stack({py.index({"...", Slice(0, torch::indexing::None, 2)}).sin(), py.index({"...", Slice(1, torch::indexing::None, 2)}).cos()}, -1).flatten(3);
+  return torch::cat({py, px}, 3).permute({0, 3, 1, 2});  // (1, 2*half, H, W)
+}
+
+}  // namespace robotrain::policy::act

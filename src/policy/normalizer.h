@@ -1,0 +1,41 @@
+#pragma once
+// LeRobot's normalisation: per feature type a mode (MEAN_STD, MIN_MAX, IDENTITY) applied with
+// the dataset statistics, eps 1e-8; the inverse for actions. Saved as LeRobot 0.5's processor
+// files (policy_preprocessor.json + normalizer safetensors, policy_postprocessor.json).
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "policy/features.h"
+#include "policy/policy.h"
+
+namespace robotrain::policy {
+
+class Normalizer {
+ public:
+  Normalizer() = default;
+  Normalizer(std::vector<PolicyFeature> features, std::vector<std::pair<std::string, std::string>> mapping, StatsTensors stats);
+
+  // InputError naming the feature and stat when a needed statistic is missing.
+  void check() const;
+  torch::Tensor normalize(const std::string& key, const torch::Tensor& x) const;
+  torch::Tensor unnormalize(const std::string& key, const torch::Tensor& x) const;
+
+  const StatsTensors& stats() const { return stats_; }
+  const std::vector<PolicyFeature>& features() const { return features_; }
+  const std::vector<std::pair<std::string, std::string>>& mapping() const { return mapping_; }
+
+  // pretrained_model/policy_{pre,post}processor.json and their *_normalizer_processor.safetensors.
+  void save(const std::filesystem::path& dir, const std::string& device) const;
+  // Stats from a directory written by save() or by LeRobot (flat "<feature>.<stat>" keys).
+  static StatsTensors load_stats(const std::filesystem::path& dir);
+
+ private:
+  std::string mode_for(const std::string& key) const;
+  std::vector<PolicyFeature> features_;
+  std::vector<std::pair<std::string, std::string>> mapping_;
+  StatsTensors stats_;
+};
+
+}  // namespace robotrain::policy

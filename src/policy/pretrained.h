@@ -1,0 +1,22 @@
+#pragma once
+// LeRobot's pretrained_model/ directory: config.json, model.safetensors (LeRobot key names),
+// policy_{pre,post}processor.json + normalizer safetensors. Read and written both ways, so a
+// LeRobot user loads what robotrain writes and robotrain loads what LeRobot writes.
+#include <filesystem>
+#include <memory>
+
+#include "policy/policy.h"
+
+namespace robotrain::policy {
+
+// Writes into `dir` (created); each file atomically.
+void save_pretrained(Policy& policy, const std::filesystem::path& dir);
+// Builds the policy from config.json + normalizer stats and loads the weights.
+std::shared_ptr<Policy> load_pretrained(const std::filesystem::path& dir);
+// Weights only (fine-tuning / warm start): names and shapes must match.
+void load_pretrained_weights(Policy& policy, const std::filesystem::path& dir);
+// Accepts a pretrained_model dir, a checkpoint step dir, a checkpoints/ dir (newest step,
+// `last` first) or a run's output dir; InputError when none holds config.json + model.safetensors.
+std::filesystem::path resolve_pretrained_dir(const std::filesystem::path& path);
+
+}  // namespace robotrain::policy

@@ -1,0 +1,200 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "policy/act/act_policy.h"
+#include "policy/factory.h"
+#include "policy/pretrained.h"
+#include "util/error.h"
+#include "util/fs.h"
+
+using namespace robotrain::policy;
+using namespace robotrain::policy::act;
+
+namespace {
+
+StatsTensors stats_for(const ActConfig& c) {
+  StatsTensors s;
+  for (auto& f : c.input_features) {
+    auto shape = f.type == FeatureType::Visual ? std::vector<int64_t>{3, 1, 1} : std::vector<int64_t>{f.shape[0]};
+    s[f.key]["mean"] = torch::zeros(shape);
+    s[f.key]["std"] = torch::ones(shape);
+  }
+  auto& a = c.action_feature();
+  s[a.key]["mean"] = torch::zeros({a.shape[0]});
+  s[a.key]["std"] = torch::ones({a.shape[0]});
+  return s;
+}
+
+ActConfig default_config() {
+  ActConfig c;
+  c.input_features = {{"observation.images.top", FeatureType::Visual, {3, 480, 640}}, {"observation.state", FeatureType::State, {14}}};
+  c.output_features = {{"action", FeatureType::Action, {14}}};
+  c.pretrained_backbone_weights.reset();
+  return c;
+}
+
+ActConfig tiny_config() {
+  ActConfig c;
+  c.input_features = {{"observation.images.cam", FeatureType::Visual, {3, 32, 32}}, {"observation.state", FeatureType::State, {2}}};
+  c.output_features = {{"action", FeatureType::Action, {2}}};
+  c.pretrained_backbone_weights.reset();
+  c.dim_model = 32;
+  c.n_heads = 4;
+  c.dim_feedforward = 64;
+  c.n_encoder_layers = 1;
+  c.n_vae_encoder_layers = 1;
+  c.chunk_size = 5;
+  c.n_action_steps = 5;
+  c.latent_dim = 4;
+  c.dropout = 0.0;
+  return c;
+}
+
+}  // namespace
+
+TEST(ActKeys, DefaultConfigMatchesLeRobotStateDict) {
+  ActPolicy p(default_config(), stats_for(default_config()));
+  std::map<std::string, std::vector<int64_t>> shapes;
+  int64_t params = 0;
+  for (auto& [k, v] : p.lerobot_state_dict()) shapes[k] = v.sizes().vec();
+  for (auto& t : p.parameters()) params += t.numel();
+  EXPECT_EQ(shapes.size(), 234u);
+  EXPECT_NEAR(params / 1e6, 51.6, 0.2);
+  const std::map<std::string, std::vector<int64_t>> expected = {
+      {"model.vae_encoder.layers.0.self_attn.in_proj_weight", {1536, 512}},
+      {"model.vae_encoder.layers.3.linear1.weight", {3200, 512}},
+      {"model.vae_encoder_cls_embed.weight", {1, 512}},
+      {"model.vae_encoder_robot_state_input_proj.weight", {512, 14}},
+      {"model.vae_encoder_action_input_proj.weight", {512, 14}},
+      {"model.vae_encoder_latent_output_proj.weight", {64, 512}},
+      {"model.vae_encoder_pos_enc", {1, 102, 512}},
+      {"model.backbone.conv1.weight", {64, 3, 7, 7}},
+      {"model.backbone.bn1.running_var", {64}},
+      {"model.backbone.layer2.0.downsample.0.weight", {128, 64, 1, 1}},
+      {"model.backbone.layer4.1.bn2.bias", {512}},
+      {"model.encoder.layers.3.norm2.weight", {512}},
+      {"model.decoder.layers.0.multihead_attn.out_proj.weight", {512, 512}},
+      {"model.decoder.layers.0.norm3.bias", {512}},
+      {"model.decoder.norm.weight", {512}},
+      {"model.encoder_robot_state_input_proj.weight", {512, 14}},
+      {"model.encoder_latent_input_proj.weight", {512, 32}},
+      {"model.encoder_img_feat_input_proj.weight", {512, 512, 1, 1}},
+      {"model.encoder_1d_feature_pos_embed.weight", {2, 512}},
+      {"model.decoder_pos_embed.weight", {100, 512}},
+      {"model.action_head.weight", {14, 512}},
+  };
+  for (auto& [k, s] : expected) {
+    ASSERT_TRUE(shapes.count(k)) << "missing " << k;
+    EXPECT_EQ(shapes[k], s) << k;
+  }
+  for (auto& [k, s] : shapes) {
+    EXPECT_EQ(k.find("num_batches_tracked"), std::string::npos) << k;
+    EXPECT_EQ(k.find("fc."), std::string::npos) << k;
+    EXPECT_EQ(k.find("encoder.norm"), k.find("decoder.norm") == std::string::npos ? std::string::npos : k.find("encoder.norm")) << k;
+  }
+  EXPECT_FALSE(shapes.count("model.encoder_env_state_input_proj.weight"));
+  EXPECT_FALSE(shapes.count("model.encoder.norm.weight")) << "post-norm encoders have an Identity final norm";
+}
+
+TEST(ActConfig, JsonRoundTripInLeRobotOrder) {
+  auto c = tiny_config();
+  c.temporal_ensemble_coeff = 0.01;
+  c.n_action_steps = 1;
+  auto j = c.to_json();
+  auto keys = std::vector<std::string>{};
+  for (auto& [k, v] : j.items()) keys.push_back(k);
+  EXPECT_EQ(keys.front(), "type");
+  EXPECT_EQ(keys[1], "n_obs_steps");
+  EXPECT_EQ(keys[13], "chunk_size");
+  EXPECT_EQ(keys.back(), "optimizer_lr_backbone");
+  EXPECT_EQ(ActConfig::from_json(j).to_json(), j);
+  auto bad = j;
+  bad["no_such_field"] = 1;
+  EXPECT_THROW(ActConfig::from_json(bad), robotrain::util::InputError);
+  c.n_action_steps = 5;
+  EXPECT_THROW(c.validate(), robotrain::util::InputError) << "ensembling needs n_action_steps 1";
+}
+
+TEST(ActPretrained, SaveLoadGivesIdenticalOutputsAndProcessorFiles) {
+  torch::manual_seed(0);
+  auto c = tiny_config();
+  auto p = std::make_shared<ActPolicy>(c, stats_for(c));
+  robotrain::util::TempDir tmp;
+  save_pretrained(*p, tmp.path());
+  for (auto f : {"config.json", "model.safetensors", "policy_preprocessor.json", "policy_postprocessor.json",
+                 "policy_preprocessor_step_3_normalizer_processor.safetensors", "policy_postprocessor_step_0_unnormalizer_processor.safetensors"})
+    EXPECT_TRUE(std::filesystem::exists(tmp.path() / f)) << f;
+  auto q = load_pretrained(tmp.path());
+  TensorMap obs = {{"observation.images.cam", torch::rand({2, 3, 32, 32})}, {"observation.state", torch::randn({2, 2})}};
+  EXPECT_TRUE(torch::allclose(p->predict_action_chunk(obs), q->predict_action_chunk(obs)));
+  EXPECT_EQ(q->config_json(), p->config_json());
+  // A config for other shapes is rejected with the mismatching keys named.
+  auto other = tiny_config();
+  other.output_features[0].shape = {3};
+  ActPolicy r(other, stats_for(other));
+  try {
+    load_pretrained_weights(r, tmp.path());
+    FAIL();
+  } catch (const robotrain::util::RuntimeError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.action_head.weight"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ActTraining, LossFallsOnALearnableTask) {
+  torch::manual_seed(1);
+  auto c = tiny_config();
+  ActPolicy p(c, stats_for(c));
+  std::vector<torch::Tensor> params;
+  for (auto& g : p.param_groups()) params.insert(params.end(), g.params.begin(), g.params.end());
+  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-3));
+  p.train();
+  double first = 0, last = 0;
+  for (int step = 0; step < 60; ++step) {
+    auto state = torch::rand({8, 2});
+    auto action = state.unsqueeze(1).repeat({1, 5, 1}) * 2 - 1;  // action chunk = function of the state
+    TensorMap batch = {{"observation.images.cam", torch::rand({8, 3, 32, 32})},
+                       {"observation.state", state},
+                       {"action", action},
+                       {"action_is_pad", torch::zeros({8, 5}, torch::kBool)}};
+    auto out = p.forward_loss(batch);
+    opt.zero_grad();
+    out.loss.backward();
+    opt.step();
+    if (step == 0) first = out.loss.item<double>();
+    last = out.loss.item<double>();
+    EXPECT_TRUE(out.parts.count("l1_loss") && out.parts.count("kld_loss"));
+  }
+  EXPECT_LT(last, 0.5 * first) << "first " << first << " last " << last;
+}
+
+TEST(ActInference, ActionQueueAndTemporalEnsembling) {
+  torch::manual_seed(2);
+  auto c = tiny_config();
+  c.n_action_steps = 3;
+  ActPolicy p(c, stats_for(c));
+  TensorMap obs = {{"observation.images.cam", torch::rand({1, 3, 32, 32})}, {"observation.state", torch::randn({1, 2})}};
+  auto chunk = p.predict_action_chunk(obs);
+  ASSERT_EQ(chunk.sizes(), (std::vector<int64_t>{1, 5, 2}));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(torch::allclose(p.select_action(obs), chunk.select(1, i)));
+  EXPECT_TRUE(torch::allclose(p.select_action(obs), chunk.select(1, 0))) << "queue refills after n_action_steps";
+
+  TemporalEnsembler ens(0.01, 5);
+  auto a1 = torch::arange(10, torch::kFloat32).reshape({1, 5, 2});
+  EXPECT_TRUE(torch::allclose(ens.update(a1), a1.select(1, 0)));
+  auto a2 = a1 + 100;
+  auto w0 = std::exp(0.0), w1 = std::exp(-0.01);
+  auto expected = (a1.select(1, 1) * w0 + a2.select(1, 0) * w1) / (w0 + w1);
+  EXPECT_TRUE(torch::allclose(ens.update(a2), expected));
+}
+
+TEST(ActFactory, BuildsFromPartialConfigAndRejectsUnknownTypes) {
+  auto c = tiny_config();
+  auto j = c.to_json();
+  auto p = make_policy_with_stats(j, stats_for(c));
+  EXPECT_EQ(p->type(), "act");
+  EXPECT_THROW(make_policy_with_stats({{"type", "pi0"}}, {}), robotrain::util::InputError);
+  auto s = stats_for(c);
+  s.erase("observation.state");
+  EXPECT_THROW(make_policy_with_stats(j, s), robotrain::util::InputError) << "missing stats are named up front";
+}
