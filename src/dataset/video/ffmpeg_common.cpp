@@ -17,6 +17,12 @@ InputFile::~InputFile() {
 }
 
 void InputFile::open(const std::filesystem::path& p) {
+  // FFmpeg's informational banners (e.g. "libdav1d 1.0.0") would interleave with our output.
+  static const bool quiet = [] {
+    av_log_set_level(AV_LOG_ERROR);
+    return true;
+  }();
+  (void)quiet;
   path = p;
   if (!std::filesystem::exists(p)) throw util::RuntimeError("video file not found: " + p.string());
   int r = avformat_open_input(&ctx, p.c_str(), nullptr, nullptr);

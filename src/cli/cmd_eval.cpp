@@ -1,0 +1,152 @@
+// `robotrain eval`: offline replay of a trained policy on recorded episodes, or closed-loop
+// evaluation in the Push-T simulator; metrics to files, MLflow, and one result line that the
+// pipeline reads.
+#include <torch/torch.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/registration.h"
+#include "eval/replay_eval.h"
+#include "eval/sim_eval.h"
+#include "policy/pretrained.h"
+#include "track/tracker.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace robotrain::cli {
+namespace {
+
+struct EvalFlags {
+  std::string policy_path, dataset_root, env, output_dir, device, register_name, tracking_uri, experiment, job_name = "robotrain-eval";
+  int episodes = -1;
+  uint64_t seed = 0;
+  int parallel = 8;
+  int videos = 2;
+  bool expert = false;
+  bool json = false;
+  bool no_tracking = false;
+  double max_action_mse = -1, min_success = -1;
+};
+
+std::string default_device() { return torch::cuda::is_available() ? "cuda" : "cpu"; }
+
+void validate(EvalFlags& f) {
+  if (f.env.empty() && f.dataset_root.empty())
+    throw util::InputError("nothing to evaluate on: pass --dataset.root PATH (offline replay) or --env pusht (simulation)");
+  if (!f.env.empty() && f.env != "pusht") throw util::InputError("--env '" + f.env + "' is not available: use pusht");
+  if (f.expert && f.env.empty()) throw util::InputError("--expert evaluates the scripted Push-T expert: add --env pusht");
+  if (!f.expert && f.policy_path.empty()) throw util::InputError("--policy.path is required (a checkpoint's pretrained_model, a checkpoint or run directory)");
+  if (f.max_action_mse >= 0 && !f.env.empty()) throw util::InputError("--max-action-mse gates offline replay; with --env use --min-success");
+  if (f.min_success >= 0 && f.env.empty()) throw util::InputError("--min-success gates simulation; with --dataset.root use --max-action-mse");
+  if (f.min_success > 1) throw util::InputError("--min-success is a rate in [0, 1]");
+  if (f.episodes == -1) f.episodes = f.env.empty() ? 10 : 50;
+  if (f.episodes < 1) throw util::InputError("--eval-episodes must be a positive integer");
+  if (f.device.empty()) f.device = default_device();
+  if (f.output_dir.empty()) f.output_dir = "outputs/eval/" + f.job_name;
+}
+
+void log_to_tracker(const EvalFlags& f, const util::Json& result, const std::string& policy_type) {
+  if (f.no_tracking) return;
+  track::TrackerOptions to;
+  to.tracking_uri = f.tracking_uri;
+  to.experiment_name = f.experiment.empty() ? "robotrain-eval" : f.experiment;
+  to.run_name = f.job_name;
+  auto tracker = track::open_tracker(to);
+  tracker->log_params({{"policy_path", f.policy_path}, {"policy_type", policy_type}, {"dataset", f.env.empty() ? f.dataset_root : f.env},
+                       {"eval_episodes", std::to_string(f.episodes)}, {"device", f.device}});
+  std::map<std::string, double> m;
+  if (result.contains("aggregate")) {
+    for (auto& [k, v] : result["aggregate"].items())
+      if (v.is_number()) m["aggregate_" + k] = v.get<double>();
+    for (auto& e : result["episodes"])
+      for (const char* k : {"mse", "mae", "avg_inference_ms", "throughput_hz"})
+        m["ep" + std::to_string(e["episode_index"].get<int64_t>()) + "_" + k] = e[k].get<double>();
+  } else {
+    m["success_rate"] = result["policy"]["success_rate"].get<double>();
+    m["avg_max_reward"] = result["policy"]["avg_max_reward"].get<double>();
+  }
+  tracker->log_metrics(m, 0);
+  tracker->set_tags({{"robotrain.eval", f.env.empty() ? "replay" : "sim"}});
+  tracker->log_artifact(f.output_dir, "eval");
+  tracker->finish(track::RunStatus::Finished);
+}
+
+void run(EvalFlags& f) {
+  validate(f);
+  torch::manual_seed(static_cast<int64_t>(f.seed));
+  std::shared_ptr<policy::Policy> pol;
+  std::string pretrained;
+  if (!f.expert) {
+    pretrained = policy::resolve_pretrained_dir(f.policy_path).string();
+    pol = policy::load_pretrained(pretrained);
+  }
+  util::Json result;
+  bool passed = true;
+  if (f.env.empty()) {
+    eval::ReplayOptions o;
+    o.episodes = f.episodes;
+    o.output_dir = f.output_dir;
+    o.device = f.device;
+    o.policy_path = pretrained;
+    result = eval::evaluate_replay(*pol, f.dataset_root, o);
+    if (f.max_action_mse >= 0) passed = result["aggregate"]["mse"].get<double>() <= f.max_action_mse;
+  } else {
+    eval::SimEvalOptions o;
+    o.episodes = f.episodes;
+    o.seed = f.seed;
+    o.parallel = f.parallel;
+    o.videos = f.videos;
+    o.output_dir = f.output_dir;
+    o.device = f.device;
+    result = eval::evaluate_pusht(pol.get(), o);
+    if (f.min_success >= 0) passed = result["policy"]["success_rate"].get<double>() >= f.min_success;
+  }
+  log_to_tracker(f, result, pol ? pol->type() : "expert");
+  util::Json line = {{"passed", passed}, {"registered", nullptr}, {"output_dir", f.output_dir}};
+  if (result.contains("aggregate")) line["aggregate"] = result["aggregate"];
+  else line["aggregate"] = {{"success_rate", result["policy"]["success_rate"]}, {"avg_max_reward", result["policy"]["avg_max_reward"]}};
+  if (!f.register_name.empty()) {
+    if (passed) line["registered"] = register_evaluated_checkpoint(f.register_name, pretrained, f.tracking_uri, line["aggregate"]);
+    else util::log_warn("evaluation did not pass the gate: " + f.register_name + " not registered");
+  }
+  if (f.json) std::cout << result.dump(2) << "\n";
+  else if (result.contains("aggregate"))
+    std::cout << "replay: " << result["episodes"].size() << " episodes, mse " << result["aggregate"]["mse"].get<double>() << ", mae "
+              << result["aggregate"]["mae"].get<double>() << ", " << result["aggregate"]["avg_inference_ms"].get<double>()
+              << " ms/action; report " << f.output_dir << "/report.html\n";
+  else
+    std::cout << "pusht: success " << result["policy"]["success_rate"].get<double>() << ", avg max reward "
+              << result["policy"]["avg_max_reward"].get<double>() << " over " << f.episodes << " episodes (zero-motion baseline "
+              << result["baseline_zero_motion"]["success_rate"].get<double>() << " / "
+              << result["baseline_zero_motion"]["avg_max_reward"].get<double>() << "); " << f.output_dir << "/eval_info.json\n";
+  std::cout << "robotrain-eval-result: " << line.dump() << std::endl;
+}
+
+CommandRegistrar reg(40, [](CLI::App& root) {
+  auto* c = root.add_subcommand("eval", "Evaluate a policy: offline replay on a dataset, or closed loop in Push-T");
+  auto f = std::make_shared<EvalFlags>();
+  c->add_option("--policy.path,--policy-path", f->policy_path, "pretrained_model dir, checkpoint dir, or run output dir");
+  c->add_option("--dataset.root,--dataset-root", f->dataset_root, "LeRobot dataset to replay");
+  c->add_option("--env", f->env, "Simulation environment (pusht)");
+  c->add_option("--eval-episodes,--eval.n_episodes", f->episodes, "Episodes to evaluate (replay 10, sim 50)");
+  c->add_option("--output_dir,--output-dir", f->output_dir, "Where results, plots, report and videos go");
+  c->add_option("--seed", f->seed, "First episode seed (sim); deterministic per seed")->capture_default_str();
+  c->add_option("--parallel-envs", f->parallel, "Environments stepped together (sim)")->capture_default_str();
+  c->add_option("--videos", f->videos, "Rollout videos for the first N episodes (sim)")->capture_default_str();
+  c->add_flag("--expert", f->expert, "Evaluate the scripted Push-T expert instead of a policy");
+  c->add_option("--policy.device,--device", f->device, "cpu or cuda (default: cuda when available)");
+  c->add_option("--max-action-mse", f->max_action_mse, "Gate (replay): pass when aggregate action MSE <= this");
+  c->add_option("--min-success", f->min_success, "Gate (sim): pass when the success rate >= this");
+  c->add_option("--register-checkpoint,-r", f->register_name, "Register the checkpoint under this name when the gate passes");
+  c->add_option("--tracking-uri", f->tracking_uri, "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlruns)");
+  c->add_option("--experiment-name", f->experiment, "MLflow experiment");
+  c->add_option("--job_name,--job-name", f->job_name, "Run name")->capture_default_str();
+  c->add_flag("--no-tracking", f->no_tracking, "Do not log to MLflow");
+  c->add_flag("--json", f->json, "Print the full result as JSON");
+  c->callback([f] { run(*f); });
+});
+
+}  // namespace
+}  // namespace robotrain::cli
