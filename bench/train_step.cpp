@@ -1,0 +1,195 @@
+// bench-area: train
+// One ACT training step as `robotrain train` runs it (loader wait + batch to device + forward
+// + backward + clip + optimizer) against the sum of its parts timed alone in the same run on
+// the same batch: data (loader wait + adapter), forward, backward, optimizer. Target: the
+// whole step within 10% of the sum. Also reports which allocator is active; with
+// --compare-allocators it re-runs itself linked without jemalloc (bench_train_step_glibc, same
+// source) and under glibc with mallopt settings, and says which is faster.
+//   bench_train_step [--config small|default] [--steps 20] [--threads N] [--compare-allocators]
+// Prints one JSON object.
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <malloc.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "dataset/loader.h"
+#include "dataset/synth.h"
+#include "train/batch.h"
+#include "train/optim.h"
+#include "train/policy_io.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/process.h"
+
+using namespace robotrain;
+using Clock = std::chrono::steady_clock;
+using util::Json;
+
+namespace {
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+std::string allocator_name() { return dlsym(RTLD_DEFAULT, "mallctl") ? "jemalloc" : "glibc"; }
+
+struct Cfg {
+  std::string name;
+  int height, width, batch;
+  Json policy;
+};
+
+Cfg config_named(const std::string& name) {
+  if (name == "default")  // LeRobot's ACT defaults, one 480x640 camera, batch 8
+    return {"default", 480, 640, 8, Json{{"type", "act"}, {"device", "cpu"}}};
+  return {"small", 96, 96, 8,
+          Json{{"type", "act"}, {"device", "cpu"}, {"dim_model", 256}, {"chunk_size", 20}, {"n_action_steps", 20}}};
+}
+
+Json run_bench(const Cfg& cfg, int steps, int threads) {
+  at::set_num_threads(threads);
+  util::TempDir tmp("rt-bench-train");
+  dataset::SynthOptions so;
+  so.episodes = 2;
+  so.frames = 40;
+  so.height = cfg.height;
+  so.width = cfg.width;
+  so.progress = false;
+  auto meta = dataset::synth_dataset(tmp.path() / "ds", so);
+  torch::manual_seed(0);
+  auto policy = train::build_policy(cfg.policy, meta, true);
+  dataset::DatasetOptions dso;
+  dso.delta_indices = policy->delta_indices();
+  dso.images_as_uint8 = true;
+  dataset::LeRobotDataset ds(tmp.path() / "ds", dso);
+  dataset::LoaderOptions lo;
+  lo.batch_size = cfg.batch;
+  lo.num_workers = 2;
+  dataset::DataLoader loader(ds, dataset::SamplerOptions{}, lo);
+  train::BatchAdapterOptions adapter;
+  adapter.camera_keys = meta.camera_keys();
+  auto opt_cfg = train::optimizer_config_from_preset(policy->optimizer_preset());
+  train::Optimizer opt(opt_cfg, policy->param_groups());
+  policy->train();
+
+  auto full_step = [&](double* data_s) {
+    auto t = Clock::now();
+    auto batch = train::to_device_batch(loader.next(), adapter);
+    if (data_s) *data_s = since(t);
+    auto out = policy->forward_loss(batch);
+    out.loss.backward();
+    train::clip_grad_norm(opt.parameters(), opt_cfg.grad_clip_norm);
+    opt.step();
+    opt.zero_grad();
+    (void)out.loss.item<double>();
+  };
+  for (int i = 0; i < 3; ++i) full_step(nullptr);  // warm-up: allocator, oneDNN kernels
+
+  std::vector<double> full, data_in_full;
+  for (int i = 0; i < steps; ++i) {
+    double d = 0;
+    auto t = Clock::now();
+    full_step(&d);
+    full.push_back(since(t));
+    data_in_full.push_back(d);
+  }
+  // Parts alone, on a fixed batch.
+  std::vector<double> data, fwd, bwd, optim;
+  auto fixed = train::to_device_batch(loader.next(), adapter);
+  for (int i = 0; i < steps; ++i) {
+    auto t = Clock::now();
+    auto b = train::to_device_batch(loader.next(), adapter);
+    data.push_back(since(t));
+    t = Clock::now();
+    auto out = policy->forward_loss(fixed);
+    (void)out.loss.item<double>();
+    fwd.push_back(since(t));
+    t = Clock::now();
+    out.loss.backward();
+    bwd.push_back(since(t));
+    t = Clock::now();
+    train::clip_grad_norm(opt.parameters(), opt_cfg.grad_clip_norm);
+    opt.step();
+    opt.zero_grad();
+    optim.push_back(since(t));
+  }
+  double sum = median(data) + median(fwd) + median(bwd) + median(optim);
+  double whole = median(full);
+  return Json{{"config", cfg.name},
+              {"image", {3, cfg.height, cfg.width}},
+              {"batch_size", cfg.batch},
+              {"threads", threads},
+              {"allocator", allocator_name()},
+              {"steps", steps},
+              {"step_s", whole},
+              {"data_wait_in_step_s", median(data_in_full)},
+              {"parts_s", {{"data", median(data)}, {"forward", median(fwd)}, {"backward", median(bwd)}, {"optimizer", median(optim)}}},
+              {"sum_of_parts_s", sum},
+              {"step_over_parts", whole / sum},
+              {"within_10_percent", whole <= 1.10 * sum}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config = "small";
+  int steps = 20;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bool compare = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k == "--config" && i + 1 < argc) config = argv[++i];
+    else if (k == "--steps" && i + 1 < argc) steps = std::atoi(argv[++i]);
+    else if (k == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (k == "--compare-allocators") compare = true;
+    else if (k == "--mallopt") {
+      // glibc: keep freed blocks (32 MiB is the largest mmap threshold glibc honours).
+      mallopt(M_MMAP_THRESHOLD, 32 << 20);
+      mallopt(M_TRIM_THRESHOLD, -1);
+    }
+  }
+  try {
+    Json result = run_bench(config_named(config), steps, threads);
+    if (compare) {
+      // The same measurement in the twin linked without jemalloc, with and without mallopt.
+      std::string self = util::self_executable();
+      std::string twin = self + "_glibc";
+      Json allocs = Json::array();
+      allocs.push_back({{"allocator", result["allocator"]}, {"step_s", result["step_s"]}});
+      for (bool mo : {false, true}) {
+        std::vector<std::string> args{twin, "--config", config, "--steps", std::to_string(steps), "--threads",
+                                      std::to_string(threads)};
+        if (mo) args.push_back("--mallopt");
+        auto r = util::run_process(args);
+        if (r.exit_code != 0) {
+          allocs.push_back({{"allocator", mo ? "glibc+mallopt" : "glibc"}, {"error", r.err.substr(0, 400)}});
+          continue;
+        }
+        auto j = Json::parse(r.out);
+        allocs.push_back({{"allocator", mo ? "glibc+mallopt" : "glibc"}, {"step_s", j["step_s"]}});
+      }
+      std::string best;
+      double best_s = 1e30;
+      for (auto& a : allocs)
+        if (a.contains("step_s") && a["step_s"].get<double>() < best_s) best_s = a["step_s"], best = a["allocator"];
+      result["allocators"] = allocs;
+      result["fastest_allocator"] = best;
+    }
+    std::cout << result.dump() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "bench_train_step: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,276 @@
+// `robotrain train`: lerobot-train's flags (dotted, as LeRobot spells them, and dashed), any
+// policy config field as --policy.<field>, and the seed system's submission settings.
+//
+//   robotrain train --dataset.root data/pusht --policy.type act --steps 2000 --batch_size 8
+//   robotrain train --resume --output_dir outputs/train/run --steps 4000
+#include <csignal>
+#include <functional>
+#include <iostream>
+#include <memory>
+
+#include "cli/command.h"
+#include "train/checkpoint_dir.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace robotrain::cli {
+namespace {
+
+using train::TrainConfig;
+using util::Json;
+
+bool parse_bool(const std::string& flag, const std::string& value) {
+  std::string v = util::to_lower(util::trim(value));
+  if (v.empty() || v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  throw util::InputError(util::cat(flag, ": '", value, "' is not a boolean; use true or false"));
+}
+
+// Every flag is bound to a string and applied after parsing to a base config: the defaults
+// for a new run, the checkpoint's train_config.json for --resume (so only what was given
+// explicitly changes there).
+struct Flag {
+  CLI::Option* opt;
+  std::shared_ptr<std::string> value;
+  std::function<void(TrainConfig&, const std::string&)> apply;
+};
+
+struct TrainFlags {
+  std::vector<Flag> flags;
+  std::vector<std::function<void(TrainConfig&)>> edits;  // --policy.<field> etc.
+  train::TrainOptions options;
+  std::string resume;
+  CLI::Option* resume_opt = nullptr;
+  std::string policy_path;
+  std::vector<std::string> blob_urls, dataset_assets;
+  int nproc_per_node = 1;
+};
+
+int64_t to_int(const std::string& flag, const std::string& v) {
+  int64_t out = 0;
+  if (!util::parse_int64(util::trim(v), out)) throw util::InputError(util::cat(flag, ": '", v, "' is not an integer"));
+  return out;
+}
+
+void add_flag(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::string& help,
+              std::function<void(TrainConfig&, const std::string&)> apply, bool is_bool = false) {
+  auto value = std::make_shared<std::string>();
+  auto* opt = cmd->add_option(names, *value, help);
+  if (is_bool) opt->expected(0, 1);
+  f.flags.push_back({opt, value, std::move(apply)});
+}
+
+template <class Setter>
+void add_int(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::string& help, Setter set) {
+  std::string flag = util::split(names, ',').front();
+  add_flag(cmd, f, names, help, [flag, set](TrainConfig& c, const std::string& v) { set(c, to_int(flag, v)); });
+}
+
+template <class Setter>
+void add_bool(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::string& help, Setter set) {
+  std::string flag = util::split(names, ',').front();
+  add_flag(cmd, f, names, help, [flag, set](TrainConfig& c, const std::string& v) { set(c, parse_bool(flag, v)); }, true);
+}
+
+void apply_flags(const TrainFlags& f, TrainConfig& c) {
+  for (const auto& fl : f.flags)
+    if (fl.opt->count() > 0) fl.apply(c, *fl.value);
+  for (const auto& e : f.edits) e(c);
+}
+
+// --policy.<field>[=value] / --optimizer.<field> / --scheduler.<field> for any config field.
+void apply_extras(const std::vector<std::string>& extras, TrainFlags& f) {
+  for (size_t i = 0; i < extras.size(); ++i) {
+    std::string arg = extras[i];
+    std::string key, value;
+    auto eq = arg.find('=');
+    if (eq != std::string::npos) {
+      key = arg.substr(0, eq), value = arg.substr(eq + 1);
+    } else {
+      key = arg;
+      if (i + 1 >= extras.size() || util::starts_with(extras[i + 1], "--"))
+        throw util::InputError(util::cat(arg, ": missing value (use ", arg, "=VALUE)"));
+      value = extras[++i];
+    }
+    std::string section;
+    for (const char* s : {"--policy.", "--optimizer.", "--scheduler."})
+      if (util::starts_with(key, s)) section = s;
+    if (section.empty())
+      throw util::InputError(util::cat("unknown option ", key, " (see robotrain train --help; policy fields go as --policy.<field>)"));
+    std::string field = util::replace_all(key.substr(section.size()), "-", "_");
+    if (field.empty()) throw util::InputError(util::cat(key, ": missing field name"));
+    Json parsed = train::parse_override_value(value);
+    if (section == "--policy.") {
+      f.edits.push_back([field, parsed](TrainConfig& c) { train::set_dotted(c.policy, field, parsed); });
+    } else {
+      bool opt = section == "--optimizer.";
+      f.edits.push_back([opt, field, parsed](TrainConfig& c) {
+        Json j = opt ? (c.optimizer ? train::to_json(*c.optimizer) : train::to_json(train::OptimizerConfig{}))
+                     : (c.scheduler ? train::to_json(*c.scheduler) : train::to_json(train::SchedulerConfig{}));
+        train::set_dotted(j, field, parsed);
+        TrainConfig tmp = train::train_config_from_json(Json{{opt ? "optimizer" : "scheduler", j}});
+        if (opt) c.optimizer = tmp.optimizer;
+        else c.scheduler = tmp.scheduler;
+        // Explicit optimizer settings only take effect without the policy preset (LeRobot).
+        c.use_policy_training_preset = false;
+      });
+    }
+  }
+}
+
+TrainConfig build_config(TrainFlags& f) {
+  TrainConfig c;
+  const bool resume = f.resume_opt->count() > 0 && parse_bool("--resume", f.resume);
+  if (resume) {
+    // The output dir is needed first to find the checkpoint.
+    TrainConfig probe;
+    apply_flags(f, probe);
+    if (probe.output_dir.empty()) throw util::InputError("--resume needs --output_dir DIR of the run to continue");
+    auto last = train::last_checkpoint(probe.output_dir);
+    if (!last)
+      throw util::InputError(util::cat(probe.output_dir, " has no checkpoints/last to resume from; start a new run ",
+                                       "without --resume"));
+    c = train::train_config_from_json(util::read_json_file(*last / "pretrained_model" / "train_config.json"));
+    c.tracking_uri = probe.tracking_uri;
+    c.experiment_name = probe.experiment_name;
+    c.num_threads = probe.num_threads;
+  }
+  if (!f.policy_path.empty()) {
+    // --policy.path: the config comes from the pretrained model; overrides apply on top.
+    fs::path dir(f.policy_path);
+    if (fs::is_regular_file(dir / "pretrained_model" / "config.json")) dir /= "pretrained_model";
+    c.policy = util::read_json_file(dir / "config.json");
+    c.policy_path = dir.string();
+  }
+  apply_flags(f, c);
+  c.resume = resume;
+  return c;
+}
+
+void run(TrainFlags& f, const std::vector<std::string>& extras) {
+  apply_extras(extras, f);
+  if (!f.blob_urls.empty() || !f.dataset_assets.empty())
+    throw util::InputError("--blob-url/--dataset-asset: this build downloads datasets in the job wrapper only; "
+                           "download them first and pass --dataset.root DIR");
+  if (f.nproc_per_node > 1)
+    throw util::InputError(util::cat("--nproc-per-node ", f.nproc_per_node,
+                                     ": multi-process training is not available in this build; use 1"));
+  auto& o = f.options;
+  if (o.mixed_precision != "no" && o.mixed_precision != "fp16" && o.mixed_precision != "bf16")
+    throw util::InputError(util::cat("--mixed-precision '", o.mixed_precision, "' must be no, fp16 or bf16"));
+  if (o.val_split < 0 || o.val_split >= 1) throw util::InputError("--val-split must be in [0, 1)");
+  o.config = build_config(f);
+  if (o.dataset_source.empty()) o.dataset_source = !o.config.dataset.root.empty() ? "local" : "huggingface";
+  auto outcome = train::run_training(o);
+  std::string drop;
+  if (outcome.first_loss > 0 && outcome.step > outcome.start_step) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "loss %.4f -> %.4f (%.1f%% lower)", outcome.first_loss, outcome.last_loss,
+                  100.0 * (1.0 - outcome.last_loss / outcome.first_loss));
+    drop = buf;
+  }
+  if (outcome.stop_signal) {
+    util::log_warn("training stopped by signal ", outcome.stop_signal, " at step ", outcome.step,
+                   outcome.last_checkpoint ? util::cat("; last checkpoint ", outcome.last_checkpoint->string()) : "",
+                   "; continue with: robotrain train --resume --output_dir ", outcome.output_dir.string());
+    set_exit_code(128 + outcome.stop_signal);
+    return;
+  }
+  util::log_info("training done: step ", outcome.step, drop.empty() ? "" : ", " + drop,
+                 outcome.last_checkpoint ? ", checkpoint " + outcome.last_checkpoint->string() : "",
+                 ", tracking run ", outcome.run_id);
+}
+
+CommandRegistrar reg(20, [](CLI::App& root) {
+  auto* cmd = root.add_subcommand("train", "Train a policy (ACT, Diffusion) on a LeRobot dataset, lerobot-train style");
+  cmd->allow_extras();
+  cmd->footer(
+      "Any policy config field can be set with --policy.<field> VALUE (e.g. --policy.chunk_size 20,\n"
+      "--policy.dim_model 256, --policy.optimizer_lr 1e-4); values are JSON literals or strings.");
+  auto fp = std::make_shared<TrainFlags>();
+  TrainFlags& f = *fp;
+  using C = TrainConfig;
+  using S = const std::string&;
+  add_flag(cmd, f, "--dataset.root,--dataset-root", "Local LeRobot dataset directory",
+           [](C& c, S v) { c.dataset.root = v; });
+  add_flag(cmd, f, "--dataset.repo_id,--dataset-repo-id", "Dataset repo id (recorded; data is read from --dataset.root)",
+           [](C& c, S v) { c.dataset.repo_id = v; });
+  add_flag(cmd, f, "--dataset.episodes,--dataset-episodes", "Episodes to train on, e.g. [0,1,5]",
+           [](C& c, S v) { c.dataset.episodes = train::parse_episode_list(v); });
+  add_bool(cmd, f, "--dataset.image_transforms.enable,--dataset-image-transforms-enable",
+           "LeRobot image augmentations (brightness, contrast, saturation, hue, sharpness, affine)",
+           [](C& c, bool b) { c.dataset.image_transforms.enable = b; });
+  add_int(cmd, f, "--dataset.image_transforms.max_num_transforms,--dataset-image-transforms-max-num-transforms",
+          "At most this many augmentations per image (default 3)",
+          [](C& c, int64_t v) { c.dataset.image_transforms.max_num_transforms = static_cast<int>(v); });
+  add_bool(cmd, f, "--dataset.image_transforms.random_order,--dataset-image-transforms-random-order",
+           "Apply the drawn augmentations in random order", [](C& c, bool b) { c.dataset.image_transforms.random_order = b; });
+  add_bool(cmd, f, "--dataset.use_imagenet_stats,--dataset-use-imagenet-stats",
+           "Normalise cameras with ImageNet stats (default true)", [](C& c, bool b) { c.dataset.use_imagenet_stats = b; });
+  add_flag(cmd, f, "--policy.type,--policy-type", "act | diffusion", [](C& c, S v) { c.policy["type"] = v; });
+  cmd->add_option("--policy.path,--policy-path", f.policy_path,
+                  "Fine-tune: config and weights from a pretrained_model directory");
+  add_flag(cmd, f, "--policy.device,--policy-device", "cpu | cuda | cuda:N (default cuda when available)",
+           [](C& c, S v) { c.policy["device"] = v; });
+  add_bool(cmd, f, "--use_amp,--use-amp,--policy.use_amp,--policy-use-amp", "Mixed precision (bf16 autocast) on CUDA",
+           [](C& c, bool b) { c.policy["use_amp"] = b; });
+  add_int(cmd, f, "--steps", "Training steps (default 100000)", [](C& c, int64_t v) { c.steps = v; });
+  add_int(cmd, f, "--batch_size,--batch-size", "Batch size (default 8)",
+          [](C& c, int64_t v) { c.batch_size = static_cast<int>(v); });
+  add_int(cmd, f, "--save_freq,--save-freq", "Checkpoint every N steps and at the end (default 20000)",
+          [](C& c, int64_t v) { c.save_freq = v; });
+  add_bool(cmd, f, "--save_checkpoint,--save-checkpoint", "Write checkpoints (default true)",
+           [](C& c, bool b) { c.save_checkpoint = b; });
+  add_int(cmd, f, "--log_freq,--log-freq", "Log line and metrics every N steps (default 200)",
+          [](C& c, int64_t v) { c.log_freq = v; });
+  add_int(cmd, f, "--eval_freq,--eval-freq", "Evaluation frequency (recorded; offline training has no env)",
+          [](C& c, int64_t v) { c.eval_freq = v; });
+  add_int(cmd, f, "--num_workers,--num-workers", "Data loader threads (default 4)",
+          [](C& c, int64_t v) { c.num_workers = static_cast<int>(v); });
+  add_int(cmd, f, "--seed", "Seed for weights, sampling and augmentation (default 1000)", [](C& c, int64_t v) { c.seed = v; });
+  add_flag(cmd, f, "--output_dir,--output-dir", "Run directory (default outputs/train/<date>/<time>_<job>)",
+           [](C& c, S v) { c.output_dir = v; });
+  add_flag(cmd, f, "--job_name,--job-name", "Job name (default: the policy type)", [](C& c, S v) { c.job_name = v; });
+  f.resume_opt = cmd->add_option("--resume", f.resume, "Continue the run in --output_dir from checkpoints/last")->expected(0, 1);
+  add_bool(cmd, f, "--use_policy_training_preset,--use-policy-training-preset",
+           "Optimizer/scheduler from the policy (default true)", [](C& c, bool b) { c.use_policy_training_preset = b; });
+  add_flag(cmd, f, "--tracking-uri,--tracking_uri", "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlruns)",
+           [](C& c, S v) { c.tracking_uri = v; });
+  add_flag(cmd, f, "--experiment-name,--experiment_name", "MLflow experiment (default lerobot-<policy>-<job>)",
+           [](C& c, S v) { c.experiment_name = v; });
+  add_int(cmd, f, "--num-threads,--num_threads", "Intra-op CPU threads (default: all cores)",
+          [](C& c, int64_t v) { c.num_threads = static_cast<int>(v); });
+  // Seed-system submission settings (robotrain submit passes these to the job).
+  auto& o = f.options;
+  cmd->add_option("--mixed-precision,--mixed_precision", o.mixed_precision, "no | fp16 | bf16 (CUDA autocast)");
+  cmd->add_option("--val-split,--val_split", o.val_split, "Fraction of episodes held out (recorded)");
+  cmd->add_option("--policy-repo-id", o.policy_repo_id, "Where the model would be published (recorded)");
+  cmd->add_option("--register-checkpoint,--register_checkpoint", o.register_checkpoint, "Model registry name (tag)");
+  cmd->add_option("--init-from-policy-model", o.init_from_policy_model,
+                  "Warm start: weights from a local pretrained_model directory");
+  cmd->add_option("--dataset-source", o.dataset_source, "dataset.source tag (local, huggingface, azure-blob, ...)");
+  auto sysm = std::make_shared<std::string>();
+  auto* sysm_opt = cmd->add_option("--system-metrics,--system_metrics", *sysm, "Log system/* metrics every 30 s (default true)")
+                       ->expected(0, 1);
+  auto logck = std::make_shared<std::string>();
+  auto* logck_opt = cmd->add_option("--log-checkpoints", *logck, "Upload checkpoints as MLflow artifacts (default: remote trackers)")
+                        ->expected(0, 1);
+  cmd->add_option("--blob-url", f.blob_urls, "Dataset in Azure Blob storage (downloaded by the job wrapper)");
+  cmd->add_option("--dataset-asset", f.dataset_assets, "Azure ML data asset (mounted by the job)");
+  auto dl_dir = std::make_shared<std::string>();
+  cmd->add_option("--dataset-download-dir", *dl_dir, "Where downloaded datasets go");
+  cmd->add_option("--nproc-per-node,--nproc_per_node", f.nproc_per_node, "Worker processes (1)");
+  cmd->callback([fp, cmd, sysm, sysm_opt, logck, logck_opt] {
+    if (sysm_opt->count()) fp->options.system_metrics = parse_bool("--system-metrics", *sysm);
+    if (logck_opt->count()) fp->options.log_checkpoints = parse_bool("--log-checkpoints", *logck);
+    run(*fp, cmd->remaining());
+  });
+});
+
+}  // namespace
+}  // namespace robotrain::cli

@@ -1,0 +1,437 @@
+#include "train/trainer.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <thread>
+
+#include "dataset/loader.h"
+#include "track/tracker.h"
+#include "track/tracking_uri.h"
+#include "train/batch.h"
+#include "train/checkpoint_dir.h"
+#include "train/image_transforms.h"
+#include "train/metrics_tracker.h"
+#include "train/optim.h"
+#include "train/policy_io.h"
+#include "train/stop_signal.h"
+#include "train/training_state.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/process.h"
+#include "util/progress.h"
+#include "util/strings.h"
+
+namespace robotrain::train {
+
+namespace fs = std::filesystem;
+using util::Json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string default_output_dir(const std::string& job_name) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char day[16], time[16];
+  std::strftime(day, sizeof day, "%Y-%m-%d", &tm);
+  std::strftime(time, sizeof time, "%H-%M-%S", &tm);
+  return util::cat("outputs/train/", day, "/", time, "_", job_name);
+}
+
+torch::Device pick_device(const std::string& requested) {
+  if (requested.empty() || requested == "auto") return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  torch::Device d(torch::kCPU);
+  try {
+    d = torch::Device(requested);
+  } catch (const std::exception&) {
+    throw util::InputError(util::cat("--policy.device '", requested, "' is not a device; use cpu, cuda or cuda:N"));
+  }
+  if (d.is_cuda() && !torch::cuda::is_available())
+    throw util::InputError(util::cat("--policy.device ", requested,
+                                     ": this LibTorch build or machine has no CUDA device; use --policy.device cpu"));
+  if (!d.is_cpu() && !d.is_cuda())
+    throw util::InputError(util::cat("--policy.device ", requested, " is not supported; use cpu or cuda"));
+  return d;
+}
+
+// lerobot.framework etc. (seed system, ../shared/spec/seed-system.md).
+std::map<std::string, std::string> seed_params(const TrainOptions& o, const OptimizerConfig& opt,
+                                               const std::optional<SchedulerConfig>& sched, int world_size) {
+  const TrainConfig& c = o.config;
+  std::string repo = !c.dataset.repo_id.empty() ? c.dataset.repo_id : c.dataset.root;
+  return {{"dataset_repo_id", repo},
+          {"policy_type", c.policy_type()},
+          {"job_name", c.job_name},
+          {"policy_repo_id", o.policy_repo_id},
+          {"training_steps", std::to_string(c.steps)},
+          {"batch_size", std::to_string(c.batch_size)},
+          {"learning_rate", Json(opt.lr).dump()},
+          {"lr_warmup_steps", std::to_string(sched ? sched->num_warmup_steps : 0)},
+          {"save_freq", std::to_string(c.save_freq)},
+          {"val_split", Json(o.val_split).dump()},
+          {"num_gpus", std::to_string(world_size)},
+          {"mixed_precision", o.mixed_precision},
+          {"distributed", world_size > 1 ? "true" : "false"},
+          {"effective_batch_size", std::to_string(c.batch_size * world_size)},
+          {"output_dir", c.output_dir},
+          {"seed", std::to_string(c.seed)},
+          {"policy_device", c.policy_device()}};
+}
+
+std::map<std::string, std::string> seed_tags(const TrainOptions& o, int world_size) {
+  const TrainConfig& c = o.config;
+  std::map<std::string, std::string> tags{{"lerobot.framework", "lerobot"},
+                                          {"lerobot.policy_type", c.policy_type()},
+                                          {"lerobot.job_name", c.job_name},
+                                          {"lerobot.num_gpus", std::to_string(world_size)},
+                                          {"lerobot.mixed_precision", o.mixed_precision},
+                                          {"lerobot.distributed", world_size > 1 ? "true" : "false"},
+                                          {"dataset.repo_id", !c.dataset.repo_id.empty() ? c.dataset.repo_id : c.dataset.root},
+                                          {"dataset.source", o.dataset_source.empty() ? "local" : o.dataset_source},
+                                          {"robotrain.trainer", "robotrain"}};
+  if (!o.register_checkpoint.empty()) tags["model.register_name"] = o.register_checkpoint;
+  std::string warm = !o.init_from_policy_model.empty() ? o.init_from_policy_model : c.policy_path;
+  if (!warm.empty()) {
+    tags["warm_start.source"] = warm;
+    // azureml:NAME:VERSION names a registered model.
+    if (util::starts_with(warm, "azureml:") && !util::starts_with(warm, "azureml://")) {
+      auto parts = util::split(warm, ':');
+      if (parts.size() == 3) {
+        tags["warm_start.model_name"] = parts[1];
+        tags["warm_start.model_version"] = parts[2];
+      }
+    }
+  }
+  for (const auto& [k, v] : o.extra_tags) tags[k] = v;
+  return tags;
+}
+
+bool remote_tracking(const std::string& uri) {
+  try {
+    return track::parse_tracking_uri(track::default_tracking_uri(uri)).kind != track::TrackingKind::File;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// A weights-only warm start: --policy.path or --init-from-policy-model as a local directory
+// holding config.json + model.safetensors (the pretrained_model/ folder or its parent).
+fs::path pretrained_dir_of(const std::string& source) {
+  fs::path p(source);
+  if (fs::is_regular_file(p / "model.safetensors")) return p;
+  if (fs::is_regular_file(p / "pretrained_model" / "model.safetensors")) return p / "pretrained_model";
+  throw util::InputError(util::cat(source, ": no model.safetensors here or in pretrained_model/; ",
+                                   "give a LeRobot pretrained_model directory"));
+}
+
+struct AmpGuard {
+  bool on = false;
+  AmpGuard(bool enable, c10::ScalarType dtype) : on(enable) {
+    if (!on) return;
+    at::autocast::set_autocast_gpu_dtype(dtype);
+    at::autocast::set_enabled(true);
+  }
+  ~AmpGuard() {
+    if (!on) return;
+    at::autocast::set_enabled(false);
+    at::autocast::clear_cache();
+  }
+};
+
+}  // namespace
+
+void resolve_config(TrainConfig& c) {
+  if (c.policy_type().empty())
+    throw util::InputError("no policy: give --policy.type act|diffusion or --policy.path DIR (a pretrained_model directory)");
+  if (c.steps <= 0) throw util::InputError(util::cat("--steps must be positive (got ", c.steps, ")"));
+  if (c.batch_size <= 0) throw util::InputError(util::cat("--batch_size must be positive (got ", c.batch_size, ")"));
+  if (c.num_workers < 0) throw util::InputError("--num_workers must be 0 or more");
+  if (c.log_freq < 0) throw util::InputError("--log_freq must be 0 (off) or more");
+  if (c.job_name.empty()) c.job_name = c.policy_type();
+  if (c.dataset.root.empty()) {
+    if (!c.dataset.repo_id.empty())
+      throw util::InputError(util::cat("--dataset.repo_id ", c.dataset.repo_id,
+                                       ": robotrain trains from local datasets; download it first and pass --dataset.root DIR"));
+    throw util::InputError("no dataset: give --dataset.root DIR (a local LeRobot dataset)");
+  }
+  if (c.output_dir.empty()) {
+    if (c.resume) throw util::InputError("--resume needs --output_dir DIR of the run to continue");
+    c.output_dir = default_output_dir(c.job_name);
+  }
+  if (!c.resume && fs::exists(c.output_dir))
+    throw util::InputError(util::cat("output directory ", c.output_dir,
+                                     " already exists and --resume is off; continue that run with --resume "
+                                     "--output_dir ", c.output_dir, " or choose another --output_dir"));
+  std::string dev = c.policy_device();
+  c.policy["device"] = pick_device(dev).str();
+}
+
+TrainOutcome run_training(TrainOptions options) {
+  TrainConfig& cfg = options.config;
+  resolve_config(cfg);
+  const fs::path out_dir = cfg.output_dir;
+  TrainOutcome outcome;
+  outcome.output_dir = out_dir;
+
+  int threads = cfg.num_threads > 0 ? cfg.num_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  const torch::Device device(cfg.policy_device());
+  const bool use_amp = options.mixed_precision != "no" || cfg.policy.value("use_amp", false);
+  if (use_amp && !device.is_cuda()) util::log_warn("mixed precision needs CUDA; training in float32 on ", device.str());
+  const c10::ScalarType amp_dtype = options.mixed_precision == "fp16" ? torch::kFloat16 : torch::kBFloat16;
+
+  // Resume: everything but the explicit overrides comes from the checkpoint's train_config.json.
+  std::optional<fs::path> resume_from;
+  if (cfg.resume) {
+    resume_from = last_checkpoint(out_dir);
+    if (!resume_from)
+      throw util::InputError(util::cat(out_dir.string(), " has no checkpoints/last to resume from; ",
+                                       "start a new run without --resume"));
+  }
+
+  // Dataset metadata first: the policy's shapes and normalisation come from it.
+  dataset::DatasetMeta meta = dataset::load_metadata(cfg.dataset.root);
+  torch::manual_seed(static_cast<uint64_t>(cfg.seed));
+  if (torch::cuda::is_available()) torch::cuda::manual_seed_all(static_cast<uint64_t>(cfg.seed));
+  auto policy = build_policy(cfg.policy, meta, cfg.dataset.use_imagenet_stats);
+  cfg.policy = policy->config_json();
+  policy->to(device);
+
+  const std::string warm_start = !options.init_from_policy_model.empty() ? options.init_from_policy_model : cfg.policy_path;
+  if (!resume_from && !warm_start.empty()) {
+    fs::path dir = pretrained_dir_of(warm_start);
+    util::log_info("fine-tuning: weights from ", dir.string());
+    load_policy_weights(*policy, dir);
+  }
+
+  // Optimizer and scheduler: the policy's LeRobot preset unless configured explicitly.
+  auto preset = policy->optimizer_preset();
+  if (cfg.use_policy_training_preset || !cfg.optimizer) {
+    cfg.optimizer = optimizer_config_from_preset(preset);
+    cfg.scheduler = scheduler_config_from_preset(preset);
+  }
+  auto groups = policy->param_groups();
+  Optimizer optimizer(*cfg.optimizer, groups);
+  std::unique_ptr<LrScheduler> scheduler;
+  if (cfg.scheduler && !cfg.scheduler->type.empty())
+    scheduler = std::make_unique<LrScheduler>(*cfg.scheduler, cfg.steps, optimizer);
+
+  int64_t step = 0;
+  Json robotrain_state = Json::object();
+  if (resume_from) {
+    util::log_info("resuming from ", resume_from->string());
+    load_policy_weights(*policy, *resume_from / "pretrained_model");
+    auto st = load_training_state(*resume_from / "training_state", optimizer, scheduler.get());
+    step = st.step;
+    robotrain_state = st.robotrain;
+    if (step >= cfg.steps)
+      util::log_warn("checkpoint is at step ", step, " and --steps is ", cfg.steps, ": nothing to do; raise --steps to continue");
+  }
+  outcome.start_step = step;
+
+  // Dataset with the frames the policy needs around each anchor; cameras stay uint8 until
+  // they reach the device.
+  dataset::DatasetOptions ds_opts;
+  ds_opts.episodes = cfg.dataset.episodes;
+  ds_opts.delta_indices = policy->delta_indices();
+  ds_opts.tolerance_s = cfg.tolerance_s;
+  ds_opts.images_as_uint8 = true;
+  dataset::LeRobotDataset ds(cfg.dataset.root, ds_opts);
+  for (auto e : ds.episodes_skipped()) util::log_warn("episode ", e, " skipped (missing video)");
+  if (ds.num_frames() <= 0) throw util::InputError(util::cat(cfg.dataset.root, ": no frames to train on"));
+
+  dataset::SamplerOptions sampler{static_cast<uint64_t>(cfg.seed), true, policy->drop_n_last_frames(), 0, 1};
+  dataset::LoaderOptions loader_opts;
+  loader_opts.batch_size = cfg.batch_size;
+  loader_opts.num_workers = cfg.num_workers;
+  loader_opts.prefetch_batches = std::max(2, cfg.num_workers);
+  dataset::DataLoader loader(ds, sampler, loader_opts);
+  if (step > 0) loader.seek(robotrain_state.value("samples_consumed", step * static_cast<int64_t>(cfg.batch_size)));
+
+  ImageTransforms transforms(cfg.dataset.image_transforms);
+  BatchAdapterOptions adapter;
+  adapter.device = device;
+  adapter.camera_keys = meta.camera_keys();
+  adapter.transforms = &transforms;
+
+  // Tracking: a resumed run continues its MLflow run.
+  const int world_size = 1;
+  track::TrackerOptions topts;
+  topts.tracking_uri = cfg.tracking_uri;
+  topts.experiment_name = !cfg.experiment_name.empty()
+                              ? cfg.experiment_name
+                              : util::cat("lerobot-", cfg.policy_type(), "-", cfg.job_name);
+  topts.run_name = cfg.job_name;
+  topts.system_metrics = options.system_metrics;
+  auto tags = seed_tags(options, world_size);
+  topts.tags = tags;
+  if (robotrain_state.contains("tracking") && robotrain_state["tracking"].contains("run_id"))
+    topts.run_id = robotrain_state["tracking"]["run_id"].get<std::string>();
+  else if (auto env_run = util::get_env("MLFLOW_RUN_ID"))
+    topts.run_id = *env_run;
+  std::unique_ptr<track::Tracker> tracker;
+  try {
+    tracker = track::open_tracker(topts);
+  } catch (const util::InputError&) {
+    if (topts.run_id.empty() || !resume_from) throw;
+    util::log_warn("tracking run ", topts.run_id, " not found; continuing in a new run");
+    topts.run_id.clear();
+    tracker = track::open_tracker(topts);
+  }
+  outcome.run_id = tracker->run_id();
+  const bool log_checkpoints = options.log_checkpoints.value_or(remote_tracking(cfg.tracking_uri));
+  tracker->set_tags(tags);
+  if (!resume_from) tracker->log_params(seed_params(options, *cfg.optimizer, cfg.scheduler, world_size));
+
+  int64_t n_params = 0, n_learnable = 0;
+  for (const auto& p : policy->parameters()) {
+    n_params += p.numel();
+    if (p.requires_grad()) n_learnable += p.numel();
+  }
+  util::log_info("output dir: ", out_dir.string());
+  util::log_info("cfg.steps=", cfg.steps, " (", format_big_number(static_cast<double>(cfg.steps)), ") dataset.num_frames=",
+                 ds.num_frames(), " dataset.num_episodes=", ds.episodes_used().size(), " device=", device.str(),
+                 " threads=", threads);
+  util::log_info("num_learnable_params=", n_learnable, " (", format_big_number(static_cast<double>(n_learnable)),
+                 ") num_total_params=", n_params, " (", format_big_number(static_cast<double>(n_params)), ")");
+
+  // Checkpoints: pretrained_model/ (LeRobot's files + train_config.json) and training_state/.
+  Json tracking_state{{"run_id", tracker->run_id()}, {"experiment_id", tracker->experiment_id()},
+                      {"tracking_uri", tracker->tracking_uri()}};
+  auto save = [&](int64_t at_step) {
+    fs::path final_dir = step_checkpoint_dir(out_dir, cfg.steps, at_step);
+    util::log_info("checkpoint policy after step ", at_step, " -> ", final_dir.string());
+    write_checkpoint(final_dir, [&](const fs::path& staging) {
+      fs::path pm = staging / "pretrained_model";
+      fs::create_directories(pm);
+      save_policy(*policy, pm);
+      util::write_json_file(pm / "train_config.json", to_json(cfg));
+      TrainingState ts;
+      ts.step = at_step;
+      ts.robotrain = Json{{"samples_consumed", loader.samples_seen()}, {"tracking", tracking_state},
+                          {"format", "robotrain-training-state/1"}};
+      save_training_state(staging / "training_state", ts, optimizer, scheduler.get(), static_cast<uint64_t>(cfg.seed));
+    });
+    outcome.last_checkpoint = final_dir;
+    if (log_checkpoints) {
+      try {
+        tracker->log_artifact(final_dir / "pretrained_model", util::cat("checkpoints/", step_identifier(at_step, cfg.steps)));
+      } catch (const std::exception& e) {
+        util::log_warn("could not upload checkpoint ", final_dir.string(), " as an artifact: ", e.what());
+      }
+    }
+  };
+
+  MetricsTracker metrics(cfg.batch_size, ds.num_frames(), static_cast<int64_t>(ds.episodes_used().size()), step, world_size);
+  std::map<std::string, AverageMeter> part_meters;
+  const auto& params = optimizer.parameters();
+  const double grad_clip = cfg.optimizer->grad_clip_norm;
+  StopSignals signals;
+  std::optional<util::Progress> progress;
+  const bool tty = util::stderr_is_terminal();
+  if (tty) progress.emplace("Training", cfg.steps - step);
+  bool have_first = false;
+  int64_t last_saved = -1;
+
+  try {
+    policy->train();
+    while (step < cfg.steps) {
+      auto t_data = Clock::now();
+      dataset::Batch host = loader.next();
+      adapter.augment_seed = static_cast<uint64_t>(cfg.seed) * 1000003ull + static_cast<uint64_t>(step);
+      policy::TensorMap batch = to_device_batch(std::move(host), adapter);
+      double data_s = seconds_since(t_data);
+
+      auto t_update = Clock::now();
+      policy::LossOutput out;
+      {
+        AmpGuard amp(use_amp && device.is_cuda(), amp_dtype);
+        out = policy->forward_loss(batch);
+      }
+      out.loss.backward();
+      double grad_norm = clip_grad_norm(params, grad_clip);
+      optimizer.step();
+      optimizer.zero_grad();
+      double lr = optimizer.lr(0);
+      if (scheduler) scheduler->step();
+      double loss = out.loss.item<double>();
+      double update_s = seconds_since(t_update);
+      if (!std::isfinite(loss))
+        throw util::RuntimeError(util::cat("loss became ", loss, " at step ", step + 1,
+                                           "; lower the learning rate (--policy.optimizer_lr) or check the dataset stats"));
+
+      ++step;
+      metrics.step();
+      metrics.meter("loss").update(loss);
+      metrics.meter("grad_norm").update(grad_norm);
+      metrics.meter("lr").update(lr);
+      metrics.meter("update_s").update(update_s);
+      metrics.meter("dataloading_s").update(data_s);
+      for (const auto& [k, v] : out.parts) part_meters.try_emplace(k, k, "%.3f").first->second.update(v);
+      if (progress) progress->advance(1, util::cat("loss ", Json(std::round(loss * 1000) / 1000).dump()));
+
+      const bool log_step = cfg.log_freq > 0 && step % cfg.log_freq == 0;
+      if (log_step) {
+        if (tty) std::fprintf(stderr, "\r\x1b[K");
+        util::log_info(metrics.line());
+        std::map<std::string, double> m{{"train/loss", metrics.meter("loss").avg()},
+                                        {"train/grad_norm", metrics.meter("grad_norm").avg()},
+                                        {"train/learning_rate", metrics.meter("lr").avg()},
+                                        {"train/update_time_s", metrics.meter("update_s").avg()},
+                                        {"train/data_time_s", metrics.meter("dataloading_s").avg()},
+                                        {"train/samples", static_cast<double>(metrics.samples())},
+                                        {"train/episodes", metrics.episodes()},
+                                        {"train/epoch", metrics.epochs()}};
+        for (auto& [k, meter] : part_meters) m["train/" + k] = meter.avg();
+        tracker->log_metrics(m, step);
+        if (!have_first) outcome.first_loss = metrics.meter("loss").avg(), have_first = true;
+        outcome.last_loss = metrics.meter("loss").avg();
+        metrics.reset_averages();
+        for (auto& [k, meter] : part_meters) meter.reset();
+      }
+      const bool save_step = cfg.save_checkpoint && ((cfg.save_freq > 0 && step % cfg.save_freq == 0) || step == cfg.steps);
+      if (save_step) {
+        save(step);
+        last_saved = step;
+      }
+      if (int sig = StopSignals::requested()) {
+        outcome.stop_signal = sig;
+        util::log_warn("received signal ", sig, ": stopping after step ", step);
+        break;
+      }
+    }
+    if (!have_first && metrics.meter("loss").count() > 0) outcome.first_loss = metrics.meter("loss").avg();
+    if (metrics.meter("loss").count() > 0) outcome.last_loss = metrics.meter("loss").avg();
+    if (outcome.stop_signal && cfg.save_checkpoint && last_saved != step && step > outcome.start_step) save(step);
+  } catch (...) {
+    if (progress) progress->finish();
+    try {
+      tracker->set_tags({{"training_status", "failed"}});
+      tracker->finish(track::RunStatus::Failed);
+    } catch (const std::exception& e) {
+      util::log_warn("tracking: could not mark the run failed: ", e.what());
+    }
+    throw;
+  }
+  if (progress) progress->finish();
+  outcome.step = step;
+  if (outcome.stop_signal) {
+    tracker->set_tags({{"training_status", "failed"}, {"training_stop_signal", std::to_string(outcome.stop_signal)}});
+    tracker->finish(track::RunStatus::Killed);
+  } else {
+    tracker->set_tags({{"training_status", "completed"}});
+    tracker->finish(track::RunStatus::Finished);
+  }
+  return outcome;
+}
+
+}  // namespace robotrain::train

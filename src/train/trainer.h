@@ -1,0 +1,46 @@
+#pragma once
+// `robotrain train`: lerobot-train's offline loop. Seeded, prefetching, LeRobot-shaped log
+// lines and checkpoints, MLflow-compatible tracking as the seed system did it, resumable to a
+// loss curve identical to an uninterrupted run, and stoppable by SIGTERM/SIGINT without
+// losing the last complete checkpoint.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "train/train_config.h"
+
+namespace robotrain::train {
+
+struct TrainOptions {
+  TrainConfig config;
+  // Seed-system settings that name the run rather than change training.
+  std::string policy_repo_id;
+  std::string register_checkpoint;     // model.register_name tag
+  std::string init_from_policy_model;  // warm start: weights only (local directory)
+  std::string dataset_source;          // dataset.source tag: local | huggingface | azure-blob | ...
+  std::string mixed_precision = "no";  // no | fp16 | bf16 (CUDA autocast)
+  double val_split = 0;
+  bool system_metrics = true;
+  std::optional<bool> log_checkpoints;  // checkpoints as MLflow artifacts; default: remote trackers only
+  std::map<std::string, std::string> extra_tags;
+};
+
+struct TrainOutcome {
+  std::filesystem::path output_dir;
+  int64_t start_step = 0;
+  int64_t step = 0;
+  int stop_signal = 0;  // non-zero: stopped by this signal after a final checkpoint
+  std::optional<std::filesystem::path> last_checkpoint;
+  double first_loss = 0, last_loss = 0;  // averages of the first and last logged windows
+  std::string run_id;
+};
+
+// Fills what the user left open: job name, output directory, device; checks the output
+// directory against --resume (InputError, before any heavy work).
+void resolve_config(TrainConfig& config);
+
+TrainOutcome run_training(TrainOptions options);
+
+}  // namespace robotrain::train

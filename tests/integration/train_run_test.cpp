@@ -1,0 +1,142 @@
+// `robotrain train` end to end: checkpoint layout and key names, config round trip, tracked
+// metrics, the loss falling on a small config, and flag errors.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "train_support.h"
+
+namespace tt = robotrain::test::train;
+namespace util = robotrain::util;
+namespace fs = std::filesystem;
+using robotrain::test::run_robotrain;
+using util::Json;
+
+TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
+  util::TempDir tmp("rt-train");
+  const fs::path out = tmp.path() / "run";
+  auto r = run_robotrain(tt::train_args(out.string(), 4, {"--save_freq", "2", "--log_freq", "2", "--job_name", "layout"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // LeRobot's log line shape.
+  EXPECT_NE(r.err.find("step:2 smpl:8 ep:0 epch:0.10 loss:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" grdn:"), std::string::npos);
+  EXPECT_NE(r.err.find(" updt_s:"), std::string::npos);
+  EXPECT_NE(r.err.find(" data_s:"), std::string::npos);
+
+  EXPECT_TRUE(fs::is_directory(out / "checkpoints" / "000002"));
+  EXPECT_EQ(fs::read_symlink(out / "checkpoints" / "last"), fs::path("000004"));
+  const fs::path pm = out / "checkpoints" / "000004" / "pretrained_model";
+  const fs::path ts = out / "checkpoints" / "000004" / "training_state";
+  for (const char* f : {"config.json", "model.safetensors", "train_config.json", "policy_preprocessor.json",
+                        "policy_preprocessor_step_3_normalizer_processor.safetensors", "policy_postprocessor.json",
+                        "policy_postprocessor_step_0_unnormalizer_processor.safetensors"})
+    EXPECT_TRUE(fs::is_regular_file(pm / f)) << f;
+  for (const char* f : {"training_step.json", "optimizer_state.safetensors", "optimizer_param_groups.json",
+                        "rng_state.safetensors"})
+    EXPECT_TRUE(fs::is_regular_file(ts / f)) << f;
+  EXPECT_FALSE(fs::exists(ts / "scheduler_state.json"));  // ACT has no scheduler
+
+  auto weights = tt::read_safetensors(pm / "model.safetensors");
+  for (const char* k : {"model.backbone.conv1.weight", "model.backbone.layer4.1.bn2.running_var",
+                        "model.encoder.layers.0.self_attn.in_proj_weight", "model.decoder.norm.weight",
+                        "model.vae_encoder_pos_enc", "model.action_head.weight", "model.encoder_img_feat_input_proj.weight"})
+    EXPECT_TRUE(weights.count(k)) << k;
+  EXPECT_EQ(weights["model.decoder_pos_embed.weight"].shape, (std::vector<int64_t>{10, 32}));
+
+  auto config = util::read_json_file(pm / "config.json");
+  auto train_config = util::read_json_file(pm / "train_config.json");
+  EXPECT_EQ(config.begin().key(), "type");
+  EXPECT_EQ(config["type"], "act");
+  EXPECT_EQ(config["chunk_size"], 10);
+  EXPECT_EQ(train_config["policy"], config);
+  EXPECT_EQ(train_config["steps"], 4);
+  EXPECT_EQ(train_config["batch_size"], 4);
+  EXPECT_EQ(train_config["job_name"], "layout");
+  EXPECT_EQ(train_config["optimizer"]["type"], "adamw");
+  EXPECT_EQ(train_config["dataset"]["root"], tt::synth_dataset());
+  EXPECT_EQ(util::read_json_file(ts / "training_step.json"), Json({{"step", 4}}));
+
+  // Optimizer state: LeRobot's flattened names, one entry per parameter, two groups.
+  auto groups = util::read_json_file(ts / "optimizer_param_groups.json");
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_DOUBLE_EQ(groups[0]["weight_decay"].get<double>(), 1e-4);
+  size_t n0 = groups[0]["params"].size(), n1 = groups[1]["params"].size();
+  EXPECT_EQ(groups[1]["params"][0], n0);
+  auto opt = tt::read_safetensors(ts / "optimizer_state.safetensors");
+  EXPECT_EQ(opt.size(), 3 * (n0 + n1));
+  EXPECT_TRUE(opt.count("state/0/exp_avg") && opt.count("state/0/exp_avg_sq") && opt.count("state/0/step"));
+  EXPECT_EQ(opt["state/0/step"].shape, std::vector<int64_t>{});
+  auto rng = tt::read_safetensors(ts / "rng_state.safetensors");
+  EXPECT_TRUE(rng.count("torch_rng_state") && rng.count("py_rng_state") && rng.count("np_rng_state_values"));
+
+  // Metrics and seed-system params/tags in the local MLflow store.
+  fs::path run_dir;
+  for (auto& e : fs::recursive_directory_iterator(tmp.path() / "mlruns"))
+    if (e.path().filename() == "metrics") run_dir = e.path().parent_path();
+  ASSERT_FALSE(run_dir.empty());
+  for (const char* m : {"train/loss", "train/grad_norm", "train/learning_rate", "train/update_time_s", "train/data_time_s",
+                        "train/samples", "train/episodes", "train/epoch", "train/l1_loss", "train/kld_loss"})
+    EXPECT_TRUE(fs::exists(run_dir / "metrics" / m)) << m;
+  EXPECT_EQ(util::read_file(run_dir / "params" / "batch_size"), "4");
+  EXPECT_EQ(util::read_file(run_dir / "params" / "policy_type"), "act");
+  EXPECT_EQ(util::read_file(run_dir / "params" / "effective_batch_size"), "4");
+  EXPECT_EQ(util::read_file(run_dir / "tags" / "training_status"), "completed");
+  EXPECT_EQ(util::read_file(run_dir / "tags" / "lerobot.policy_type"), "act");
+}
+
+TEST(TrainRun, LossFallsClearlyOnASmallConfig) {
+  util::TempDir tmp("rt-train");
+  auto r = run_robotrain(tt::train_args((tmp.path() / "run").string(), 120,
+                                        {"--save_freq", "1000", "--log_freq", "10", "--policy.optimizer_lr", "1e-3",
+                                         "--policy.optimizer_lr_backbone", "1e-4", "--policy.kl_weight", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto losses = tt::logged_losses(r.err);
+  ASSERT_EQ(losses.size(), 12u) << r.err;
+  EXPECT_LT(losses.back(), 0.5 * losses.front()) << r.err;
+  EXPECT_NE(r.err.find("% lower"), std::string::npos) << r.err;
+}
+
+TEST(TrainRun, FineTuneFromPolicyPathStartsFromTheWeights) {
+  util::TempDir tmp("rt-train");
+  auto r = run_robotrain(tt::train_args((tmp.path() / "a").string(), 2, {"--save_freq", "2"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path pm = tmp.path() / "a" / "checkpoints" / "000002" / "pretrained_model";
+  // Zero steps of a fine-tune cannot be asked for; one step with lr 0 keeps the weights.
+  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.path", pm.string(), "--policy.optimizer_lr",
+                     "0", "--policy.optimizer_lr_backbone", "0", "--policy.optimizer_weight_decay", "0", "--steps", "1",
+                     "--output_dir", (tmp.path() / "b").string(), "--system-metrics", "false", "--num-threads", "2",
+                     "--tracking-uri", (tmp.path() / "mlruns").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("fine-tuning"), std::string::npos) << r.err;
+  EXPECT_LT(tt::max_abs_diff(pm / "model.safetensors",
+                             tmp.path() / "b" / "checkpoints" / "000001" / "pretrained_model" / "model.safetensors"),
+            1e-7);
+}
+
+TEST(TrainRun, FlagErrorsAreInvalidInput) {
+  util::TempDir tmp("rt-train");
+  fs::create_directories(tmp.path() / "exists");
+  auto r = run_robotrain(tt::train_args((tmp.path() / "exists").string(), 2));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+
+  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "act", "--no-such-flag", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--no-such-flag"), std::string::npos) << r.err;
+
+  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "act", "--policy.no_such_field", "1",
+                     "--output_dir", (tmp.path() / "x").string(), "--system-metrics", "false"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("no_such_field"), std::string::npos) << r.err;
+
+  r = run_robotrain({"train", "--resume", "--output_dir", (tmp.path() / "nothing").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+
+  r = run_robotrain({"train", "--dataset.root", (tmp.path() / "missing").string(), "--policy.type", "act",
+                     "--output_dir", (tmp.path() / "y").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "y"));
+
+  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "act", "--dataset.episodes", "[0,0]"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
