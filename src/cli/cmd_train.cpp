@@ -3,6 +3,7 @@
 //
 //   robotrain train --dataset.root data/pusht --policy.type act --steps 2000 --batch_size 8
 //   robotrain train --resume --output_dir outputs/train/run --steps 4000
+#include <cmath>
 #include <csignal>
 #include <functional>
 #include <iostream>
@@ -170,8 +171,9 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   std::string drop;
   if (outcome.first_loss > 0 && outcome.step > outcome.start_step) {
     char buf[128];
-    std::snprintf(buf, sizeof buf, "loss %.4f -> %.4f (%.1f%% lower)", outcome.first_loss, outcome.last_loss,
-                  100.0 * (1.0 - outcome.last_loss / outcome.first_loss));
+    double change = 100.0 * (1.0 - outcome.last_loss / outcome.first_loss);
+    std::snprintf(buf, sizeof buf, "loss %.4f -> %.4f (%.1f%% %s)", outcome.first_loss, outcome.last_loss,
+                  std::fabs(change), change >= 0 ? "lower" : "higher");
     drop = buf;
   }
   if (outcome.stop_signal) {

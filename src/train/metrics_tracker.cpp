@@ -73,7 +73,10 @@ std::string MetricsTracker::line() const {
   std::string out = util::cat("step:", format_big_number(static_cast<double>(steps_)),
                               " smpl:", format_big_number(static_cast<double>(samples_)),
                               " ep:", format_big_number(episodes_), " epch:", epch);
-  for (const auto& [k, m] : meters_) out += " " + m.str();
+  for (const auto& [k, m] : meters_) {
+    out += ' ';
+    out += m.str();
+  }
   return out;
 }
 

@@ -10,6 +10,10 @@
 
 namespace robotrain::train {
 
+// LeRobot's dataset_to_policy_features: cameras VISUAL (CHW), observation.environment_state
+// ENV, other observation.* STATE, action* ACTION, as {"input_features", "output_features"}.
+util::Json policy_features(const dataset::DatasetMeta& meta);
+
 // `config` is the policy's config.json contents, possibly partial ("type" plus overrides);
 // InputError on an unknown type or field. The returned policy's config_json() is complete.
 std::shared_ptr<policy::Policy> build_policy(const util::Json& config, const dataset::DatasetMeta& meta,
@@ -17,8 +21,9 @@ std::shared_ptr<policy::Policy> build_policy(const util::Json& config, const dat
 // config.json of a pretrained_model directory (for --policy.path and resume).
 util::Json read_policy_config(const std::filesystem::path& pretrained_dir);
 // config.json, model.safetensors, policy_{pre,post}processor*.json/.safetensors.
-void save_policy(policy::Policy& policy, const std::filesystem::path& pretrained_dir);
-// Weights only (strict about shapes, names as LeRobot's).
+void save_policy(policy::Policy& policy, const std::filesystem::path& pretrained_dir,
+                 const dataset::DatasetMeta& meta, bool use_imagenet_stats);
+// Weights only (LeRobot key names; RuntimeError naming the key on a missing key or shape mismatch).
 void load_policy_weights(policy::Policy& policy, const std::filesystem::path& pretrained_dir);
 
 }  // namespace robotrain::train

@@ -313,7 +313,7 @@ TrainOutcome run_training(TrainOptions options) {
     write_checkpoint(final_dir, [&](const fs::path& staging) {
       fs::path pm = staging / "pretrained_model";
       fs::create_directories(pm);
-      save_policy(*policy, pm);
+      save_policy(*policy, pm, meta, cfg.dataset.use_imagenet_stats);
       util::write_json_file(pm / "train_config.json", to_json(cfg));
       TrainingState ts;
       ts.step = at_step;

@@ -53,6 +53,7 @@ TEST(TrainResume, HalfRunPlusResumeEqualsStraightRun) {
   util::TempDir tmp("rt-train");
   const fs::path straight = tmp.path() / "straight", split = tmp.path() / "split";
   auto r = run_robotrain(tt::train_args(straight.string(), 12, {"--save_freq", "6", "--log_freq", "3"}));
+  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_robotrain(tt::train_args(split.string(), 6, {"--save_freq", "6", "--log_freq", "3"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -79,6 +80,9 @@ TEST(TrainResume, SigtermStopsWithACompleteCheckpointAndResumes) {
   const fs::path out = tmp.path() / "run";
   auto child = start_and_wait_for_checkpoint(tt::train_args(out.string(), 100000, {"--save_freq", "3", "--log_freq", "1"}),
                                              out, tmp.path() / "log");
+  if (!fs::is_symlink(out / "checkpoints" / "last") &&
+      util::read_file(tmp.path() / "log").find("not available in this build") != std::string::npos)
+    GTEST_SKIP() << "policy not in this build yet";
   ASSERT_TRUE(fs::is_symlink(out / "checkpoints" / "last")) << util::read_file(tmp.path() / "log");
   ::kill(child->pid(), SIGTERM);
   auto code = child->wait(120);
@@ -116,6 +120,9 @@ TEST(TrainResume, SigkillNeverLeavesLastOnAHalfCheckpoint) {
   // A checkpoint every step: the kill very likely lands inside a checkpoint write.
   auto child = start_and_wait_for_checkpoint(tt::train_args(out.string(), 100000, {"--save_freq", "1", "--log_freq", "1"}),
                                              out, tmp.path() / "log");
+  if (!fs::is_symlink(out / "checkpoints" / "last") &&
+      util::read_file(tmp.path() / "log").find("not available in this build") != std::string::npos)
+    GTEST_SKIP() << "policy not in this build yet";
   ASSERT_TRUE(fs::is_symlink(out / "checkpoints" / "last")) << util::read_file(tmp.path() / "log");
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   ::kill(child->pid(), SIGKILL);
