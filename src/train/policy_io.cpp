@@ -101,22 +101,40 @@ void save_policy(policy::Policy& policy, const fs::path& dir, const dataset::Dat
   Json cfg = policy.config_json();
   util::write_json_file(dir / "config.json", cfg);
   save_tensor_file(dir / "model.safetensors", policy.lerobot_state_dict());
+#ifdef ROBOTRAIN_HAVE_DIFFUSION
+  if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(&policy); d && d->has_ema())
+    save_tensor_file(dir / "ema.safetensors", d->ema_state_dict());
+#endif
   write_processor_files(dir, cfg, meta, use_imagenet_stats);
 }
 
-void load_policy_weights(policy::Policy& policy, const fs::path& dir) {
-  auto tensors = load_tensor_file(dir / "model.safetensors");
+namespace {
+
+void copy_named(const std::vector<std::pair<std::string, torch::Tensor>>& targets, const fs::path& file) {
+  auto tensors = load_tensor_file(file);
   torch::NoGradGuard no_grad;
-  for (auto& [name, t] : policy.lerobot_state_dict()) {
+  for (auto& [name, t] : targets) {
     auto it = tensors.find(name);
     if (it == tensors.end())
-      throw util::RuntimeError(util::cat((dir / "model.safetensors").string(), ": missing '", name,
+      throw util::RuntimeError(util::cat(file.string(), ": missing '", name,
                                          "'; the checkpoint belongs to another policy configuration"));
     if (it->second.sizes() != t.sizes())
-      throw util::RuntimeError(util::cat((dir / "model.safetensors").string(), ": '", name, "' has shape ",
+      throw util::RuntimeError(util::cat(file.string(), ": '", name, "' has shape ",
                                          it->second.sizes(), " but the policy expects ", t.sizes()));
     t.copy_(it->second.to(t.dtype()));
   }
+}
+
+}  // namespace
+
+void load_policy_weights(policy::Policy& policy, const fs::path& dir) {
+  copy_named(policy.lerobot_state_dict(), dir / "model.safetensors");
+#ifdef ROBOTRAIN_HAVE_DIFFUSION
+  if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(&policy); d && d->has_ema()) {
+    if (fs::exists(dir / "ema.safetensors")) copy_named(d->ema_state_dict(), dir / "ema.safetensors");
+    else copy_named(d->ema_state_dict(), dir / "model.safetensors");  // start the EMA at the weights
+  }
+#endif
 }
 
 }  // namespace robotrain::train

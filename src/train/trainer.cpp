@@ -27,6 +27,11 @@
 #include "util/progress.h"
 #include "util/strings.h"
 
+#if __has_include("policy/diffusion/diffusion_policy.h")
+#define ROBOTRAIN_HAVE_DIFFUSION 1
+#include "policy/diffusion/diffusion_policy.h"
+#endif
+
 namespace robotrain::train {
 
 namespace fs = std::filesystem;
@@ -363,6 +368,11 @@ TrainOutcome run_training(TrainOptions options) {
       optimizer.zero_grad();
       double lr = optimizer.lr(0);
       if (scheduler) scheduler->step();
+#ifdef ROBOTRAIN_HAVE_DIFFUSION
+      // The original Diffusion Policy's EMA of the weights (robotrain option use_ema).
+      if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(policy.get()); d && d->has_ema())
+        d->ema_update(step);
+#endif
       double loss = out.loss.item<double>();
       double update_s = seconds_since(t_update);
       if (!std::isfinite(loss))
