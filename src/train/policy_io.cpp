@@ -1,6 +1,7 @@
 #include "train/policy_io.h"
 
-#include "train/processor_files.h"
+#include "policy/factory.h"
+#include "policy/pretrained.h"
 #include "train/tensor_file.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -32,43 +33,7 @@ void check_known_fields(const Json& given, const Json& complete, const std::stri
   }
 }
 
-std::map<std::string, std::map<std::string, torch::Tensor>> stats_tensors(const dataset::DatasetMeta& meta,
-                                                                          bool use_imagenet_stats) {
-  std::map<std::string, std::map<std::string, torch::Tensor>> out;
-  for (const auto& [key, fs] : effective_stats(meta, use_imagenet_stats)) {
-    for (const auto& [name, values] : fs.values) {
-      std::vector<float> v(values.begin(), values.end());
-      auto t = torch::tensor(v, torch::kFloat32);
-      auto shape = fs.shapes.find(name);
-      if (shape != fs.shapes.end() && !shape->second.empty()) {
-        int64_t n = 1;
-        for (auto d : shape->second) n *= d;
-        if (n == t.numel()) t = t.reshape(shape->second);
-      }
-      out[key][name] = t;
-    }
-  }
-  return out;
-}
-
 }  // namespace
-
-Json policy_features(const dataset::DatasetMeta& meta) {
-  Json in = Json::object(), out = Json::object();
-  for (const auto& f : meta.features) {
-    if (f.is_visual()) {
-      // info.json stores cameras as [H, W, C]; policies see [C, H, W].
-      if (f.shape.size() == 3) in[f.key] = {{"type", "VISUAL"}, {"shape", {f.shape[2], f.shape[0], f.shape[1]}}};
-    } else if (f.key == "observation.environment_state") {
-      in[f.key] = {{"type", "ENV"}, {"shape", f.shape}};
-    } else if (util::starts_with(f.key, "observation.")) {
-      in[f.key] = {{"type", "STATE"}, {"shape", f.shape}};
-    } else if (util::starts_with(f.key, "action")) {
-      out[f.key] = {{"type", "ACTION"}, {"shape", f.shape}};
-    }
-  }
-  return Json{{"input_features", in}, {"output_features", out}};
-}
 
 util::Json read_policy_config(const fs::path& pretrained_dir) {
   fs::path f = pretrained_dir / "config.json";
@@ -79,35 +44,22 @@ util::Json read_policy_config(const fs::path& pretrained_dir) {
 
 std::shared_ptr<policy::Policy> build_policy(const Json& config, const dataset::DatasetMeta& meta,
                                              bool use_imagenet_stats) {
-  const std::string type = config.value("type", std::string());
-  Json full = config;
-  // Features come from the dataset unless the config (a pretrained one) names them.
-  auto feats = policy_features(meta);
-  if (!full.contains("input_features") || full["input_features"].empty()) full["input_features"] = feats["input_features"];
-  if (!full.contains("output_features") || full["output_features"].empty()) full["output_features"] = feats["output_features"];
-  std::shared_ptr<policy::Policy> p;
-#ifdef ROBOTRAIN_HAVE_DIFFUSION
-  if (type == "diffusion")
-    p = std::make_shared<policy::diffusion::DiffusionPolicy>(policy::diffusion::DiffusionConfig::from_json(full),
-                                                              stats_tensors(meta, use_imagenet_stats));
-#endif
-  if (!p)
-    throw util::InputError(util::cat("--policy.type '", type, "' is not available in this build; use act or diffusion"));
+  auto p = policy::make_policy(config, meta, use_imagenet_stats);
   check_known_fields(config, p->config_json(), "");
   return p;
 }
 
 void save_policy(policy::Policy& policy, const fs::path& dir, const dataset::DatasetMeta& meta, bool use_imagenet_stats) {
-  Json cfg = policy.config_json();
-  util::write_json_file(dir / "config.json", cfg);
-  save_tensor_file(dir / "model.safetensors", policy.lerobot_state_dict());
+  // config.json, model.safetensors and the processor files with the normaliser stats.
+  policy::save_pretrained(policy, dir);
 #ifdef ROBOTRAIN_HAVE_DIFFUSION
   if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(&policy); d && d->has_ema())
     save_tensor_file(dir / "ema.safetensors", d->ema_state_dict());
 #endif
-  write_processor_files(dir, cfg, meta, use_imagenet_stats);
+  (void)meta, (void)use_imagenet_stats;
 }
 
+#ifdef ROBOTRAIN_HAVE_DIFFUSION
 namespace {
 
 void copy_named(const std::vector<std::pair<std::string, torch::Tensor>>& targets, const fs::path& file) {
@@ -126,9 +78,10 @@ void copy_named(const std::vector<std::pair<std::string, torch::Tensor>>& target
 }
 
 }  // namespace
+#endif
 
 void load_policy_weights(policy::Policy& policy, const fs::path& dir) {
-  copy_named(policy.lerobot_state_dict(), dir / "model.safetensors");
+  policy::load_pretrained_weights(policy, dir);
 #ifdef ROBOTRAIN_HAVE_DIFFUSION
   if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(&policy); d && d->has_ema()) {
     if (fs::exists(dir / "ema.safetensors")) copy_named(d->ema_state_dict(), dir / "ema.safetensors");

@@ -10,10 +10,6 @@
 
 namespace robotrain::train {
 
-// LeRobot's dataset_to_policy_features: cameras VISUAL (CHW), observation.environment_state
-// ENV, other observation.* STATE, action* ACTION, as {"input_features", "output_features"}.
-util::Json policy_features(const dataset::DatasetMeta& meta);
-
 // `config` is the policy's config.json contents, possibly partial ("type" plus overrides);
 // InputError on an unknown type or field. The returned policy's config_json() is complete.
 std::shared_ptr<policy::Policy> build_policy(const util::Json& config, const dataset::DatasetMeta& meta,

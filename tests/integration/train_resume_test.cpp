@@ -72,7 +72,7 @@ TEST(TrainResume, StoppedRunPlusResumeEqualsStraightRun) {
   auto cfg = util::read_json_file(split / "checkpoints" / "000012" / "pretrained_model" / "train_config.json");
   EXPECT_EQ(cfg["steps"], 12);
   EXPECT_EQ(cfg["seed"], 7);
-  EXPECT_EQ(cfg["policy"]["horizon"], 8);
+  EXPECT_EQ(cfg["policy"]["dim_model"], 32);
   double diff = tt::max_abs_diff(straight / "checkpoints" / "000012" / "pretrained_model" / "model.safetensors",
                                  split / "checkpoints" / "000012" / "pretrained_model" / "model.safetensors");
   EXPECT_LT(diff, 1e-5) << "stopped at step " << stopped;

@@ -35,19 +35,17 @@ TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
   for (const char* f : {"training_step.json", "optimizer_state.safetensors", "optimizer_param_groups.json",
                         "rng_state.safetensors"})
     EXPECT_TRUE(fs::is_regular_file(ts / f)) << f;
-  // Diffusion's preset: Adam + diffusers cosine schedule with warm-up, stepped every step.
-  auto sched = util::read_json_file(ts / "scheduler_state.json");
-  EXPECT_EQ(sched["last_epoch"], 4);
-  EXPECT_EQ(sched["_step_count"], 5);
+  EXPECT_FALSE(fs::exists(ts / "scheduler_state.json"));  // ACT has no LR scheduler
 
   auto weights = tt::read_safetensors(pm / "model.safetensors");
-  for (const char* k : {"diffusion.rgb_encoder.backbone.0.weight", "diffusion.rgb_encoder.pool.nets.weight",
-                        "diffusion.unet.diffusion_step_encoder.1.weight", "diffusion.unet.final_conv.1.weight"})
+  for (const char* k : {"model.backbone.conv1.weight", "model.backbone.layer4.1.bn2.running_var",
+                        "model.encoder.layers.0.self_attn.in_proj_weight", "model.decoder.norm.weight",
+                        "model.vae_encoder_pos_enc", "model.action_head.weight", "model.encoder_img_feat_input_proj.weight"})
     EXPECT_TRUE(weights.count(k)) << k;
-  EXPECT_EQ(weights["diffusion.unet.final_conv.1.weight"].shape, (std::vector<int64_t>{2, 32, 1}));
+  EXPECT_EQ(weights["model.decoder_pos_embed.weight"].shape, (std::vector<int64_t>{10, 32}));
   auto norm = tt::read_safetensors(pm / "policy_preprocessor_step_3_normalizer_processor.safetensors");
   EXPECT_EQ(norm["observation.images.cam0.mean"].shape, (std::vector<int64_t>{3, 1, 1}));
-  EXPECT_TRUE(norm.count("action.min") && norm.count("action.max") && norm.count("observation.state.mean"));
+  EXPECT_TRUE(norm.count("action.mean") && norm.count("action.std") && norm.count("observation.state.mean"));
   auto pre = util::read_json_file(pm / "policy_preprocessor.json");
   EXPECT_EQ(pre["steps"][3]["registry_name"], "normalizer_processor");
   EXPECT_EQ(pre["steps"][3]["state_file"], "policy_preprocessor_step_3_normalizer_processor.safetensors");
@@ -55,28 +53,28 @@ TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
   auto config = util::read_json_file(pm / "config.json");
   auto train_config = util::read_json_file(pm / "train_config.json");
   EXPECT_EQ(config.begin().key(), "type");
-  EXPECT_EQ(config["type"], "diffusion");
-  EXPECT_EQ(config["horizon"], 8);
+  EXPECT_EQ(config["type"], "act");
+  EXPECT_EQ(config["chunk_size"], 10);
   EXPECT_EQ(config["input_features"]["observation.images.cam0"]["shape"], Json({3, 32, 32}));
   EXPECT_EQ(train_config["policy"], config);
   EXPECT_EQ(train_config["steps"], 4);
   EXPECT_EQ(train_config["batch_size"], 4);
   EXPECT_EQ(train_config["job_name"], "layout");
-  EXPECT_EQ(train_config["optimizer"]["type"], "adam");
-  EXPECT_EQ(train_config["scheduler"], Json({{"type", "diffuser"}, {"num_warmup_steps", 2}, {"name", "cosine"}}));
+  EXPECT_EQ(train_config["optimizer"]["type"], "adamw");
+  EXPECT_TRUE(train_config["scheduler"].is_null());
   EXPECT_EQ(train_config["dataset"]["root"], tt::synth_dataset());
   EXPECT_EQ(util::read_json_file(ts / "training_step.json"), Json({{"step", 4}}));
 
-  // Optimizer state: LeRobot's flattened names, one entry per parameter.
+  // Optimizer state: LeRobot's flattened names, one entry per parameter, two groups (the
+  // backbone at optimizer_lr_backbone).
   auto groups = util::read_json_file(ts / "optimizer_param_groups.json");
-  ASSERT_GE(groups.size(), 1u);
-  EXPECT_DOUBLE_EQ(groups[0]["weight_decay"].get<double>(), 1e-6);
-  EXPECT_EQ(groups[0]["betas"], Json({0.95, 0.999}));
-  EXPECT_DOUBLE_EQ(groups[0]["initial_lr"].get<double>(), 1e-4);
-  size_t n = 0;
-  for (auto& g : groups) n += g["params"].size();
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_DOUBLE_EQ(groups[0]["weight_decay"].get<double>(), 1e-4);
+  EXPECT_EQ(groups[0]["betas"], Json({0.9, 0.999}));
+  size_t n0 = groups[0]["params"].size(), n1 = groups[1]["params"].size();
+  EXPECT_EQ(groups[1]["params"][0], n0);
   auto opt = tt::read_safetensors(ts / "optimizer_state.safetensors");
-  EXPECT_EQ(opt.size(), 3 * n);
+  EXPECT_EQ(opt.size(), 3 * (n0 + n1));
   EXPECT_TRUE(opt.count("state/0/exp_avg") && opt.count("state/0/exp_avg_sq") && opt.count("state/0/step"));
   EXPECT_EQ(opt["state/0/step"].shape, std::vector<int64_t>{});
   auto rng = tt::read_safetensors(ts / "rng_state.safetensors");
@@ -88,13 +86,13 @@ TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
     if (e.path().filename() == "metrics") run_dir = e.path().parent_path();
   ASSERT_FALSE(run_dir.empty());
   for (const char* m : {"train/loss", "train/grad_norm", "train/learning_rate", "train/update_time_s", "train/data_time_s",
-                        "train/samples", "train/episodes", "train/epoch"})
+                        "train/samples", "train/episodes", "train/epoch", "train/l1_loss", "train/kld_loss"})
     EXPECT_TRUE(fs::exists(run_dir / "metrics" / m)) << m;
   EXPECT_EQ(util::read_file(run_dir / "params" / "batch_size"), "4");
-  EXPECT_EQ(util::read_file(run_dir / "params" / "policy_type"), "diffusion");
+  EXPECT_EQ(util::read_file(run_dir / "params" / "policy_type"), "act");
   EXPECT_EQ(util::read_file(run_dir / "params" / "effective_batch_size"), "4");
   EXPECT_EQ(util::read_file(run_dir / "tags" / "training_status"), "completed");
-  EXPECT_EQ(util::read_file(run_dir / "tags" / "lerobot.policy_type"), "diffusion");
+  EXPECT_EQ(util::read_file(run_dir / "tags" / "lerobot.policy_type"), "act");
 }
 
 TEST(TrainRun, LossFallsClearlyOnASmallConfig) {
@@ -126,7 +124,7 @@ TEST(TrainRun, FineTuneFromPolicyPathStartsFromTheWeights) {
   const fs::path pm = tmp.path() / "a" / "checkpoints" / "000002" / "pretrained_model";
   // Zero steps of a fine-tune cannot be asked for; one step with lr 0 keeps the weights.
   r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.path", pm.string(), "--policy.optimizer_lr",
-                     "0", "--policy.optimizer_weight_decay", "0", "--steps", "1",
+                     "0", "--policy.optimizer_lr_backbone", "0", "--policy.optimizer_weight_decay", "0", "--steps", "1",
                      "--output_dir", (tmp.path() / "b").string(), "--system-metrics", "false", "--num-threads", "2",
                      "--tracking-uri", (tmp.path() / "mlruns").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -143,11 +141,11 @@ TEST(TrainRun, FlagErrorsAreInvalidInput) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
 
-  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "diffusion", "--no-such-flag", "1"});
+  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "act", "--no-such-flag", "1"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--no-such-flag"), std::string::npos) << r.err;
 
-  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "diffusion", "--policy.no_such_field", "1",
+  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "act", "--policy.no_such_field", "1",
                      "--output_dir", (tmp.path() / "x").string(), "--system-metrics", "false"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   if (!tt::policy_missing(r)) EXPECT_NE(r.err.find("no_such_field"), std::string::npos) << r.err;
@@ -155,11 +153,11 @@ TEST(TrainRun, FlagErrorsAreInvalidInput) {
   r = run_robotrain({"train", "--resume", "--output_dir", (tmp.path() / "nothing").string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
 
-  r = run_robotrain({"train", "--dataset.root", (tmp.path() / "missing").string(), "--policy.type", "diffusion",
+  r = run_robotrain({"train", "--dataset.root", (tmp.path() / "missing").string(), "--policy.type", "act",
                      "--output_dir", (tmp.path() / "y").string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_FALSE(fs::exists(tmp.path() / "y"));
 
-  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "diffusion", "--dataset.episodes", "[0,0]"});
+  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "act", "--dataset.episodes", "[0,0]"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }

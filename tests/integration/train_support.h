@@ -33,12 +33,12 @@ inline const std::string& synth_dataset() {
   return path;
 }
 
-// A tiny Diffusion Policy: a small U-Net on top of ResNet-18, horizon 8.
+// A tiny ACT: a small transformer on top of ResNet-18, chunk 10.
 inline std::vector<std::string> tiny_policy_args() {
-  return {"--policy.type", "diffusion", "--policy.device", "cpu", "--policy.down_dims", "[32,64]",
-          "--policy.horizon", "8", "--policy.n_action_steps", "4", "--policy.drop_n_last_frames", "3",
-          "--policy.diffusion_step_embed_dim", "16", "--policy.spatial_softmax_num_keypoints", "8",
-          "--policy.scheduler_warmup_steps", "2", "--num_workers", "1", "--num-threads", "2", "--system-metrics", "false"};
+  return {"--policy.type", "act", "--policy.device", "cpu", "--policy.dim_model", "32", "--policy.n_heads", "2",
+          "--policy.dim_feedforward", "64", "--policy.n_encoder_layers", "1", "--policy.n_decoder_layers", "1",
+          "--policy.n_vae_encoder_layers", "1", "--policy.latent_dim", "8", "--policy.chunk_size", "10",
+          "--policy.n_action_steps", "10", "--num_workers", "1", "--num-threads", "2", "--system-metrics", "false"};
 }
 
 inline std::vector<std::string> train_args(const std::string& out, int steps, std::vector<std::string> extra = {}) {
