@@ -75,6 +75,9 @@ struct Decoder::Impl {
     }
   }
 
+  // Seeks to the keyframe at or before `t`. Callers pass the query plus its tolerance so
+  // that a keyframe exactly at the query (t/time_base may round just below) is not missed
+  // for the one before it, which would cost a whole extra GOP of decoding.
   void seek_before(double t) {
     AVStream* st = file.stream();
     int64_t ts = static_cast<int64_t>(std::floor(t / av_q2d(st->time_base)));
@@ -104,23 +107,39 @@ struct Decoder::Impl {
     return t - held_pts < kForwardWindowS;
   }
 
+  double frame_period() const { return 1.0 / std::max(1.0, info.fps); }
+
   // Positions `held` on the frame nearest `t`; returns |held_pts - t| (infinity if none).
   double move_to(double t, double tol) {
-    bool can_go_forward = forward_is_cheaper(t + tol);
     if (held_pts >= 0 && std::abs(held_pts - t) < tol) return std::abs(held_pts - t);
-    if (!can_go_forward) seek_before(t);
-    double prev_pts = -1;
+    // Stop at the first frame that is at least this close below t: the next frame (one period
+    // later) cannot be nearer, so a large tolerance still picks the nearest frame.
+    double reach = std::min(tol, 0.5 * frame_period());
+    if (!forward_is_cheaper(t + reach)) {
+      // A seek lands on the keyframe at or before the target by decode order; with reordered
+      // (B-)frames or odd indexes that can be after the target, so back off and retry.
+      double back = 0;
+      for (int attempt = 0;; ++attempt) {
+        seek_before(t + reach - back);
+        if (!decode_next()) return INFINITY;
+        if (held_pts <= t + reach || attempt >= 6 || t + reach - back <= start_s()) break;
+        back = back == 0 ? 4 * frame_period() : 4 * back;
+      }
+      if (held_pts >= t - reach) return std::abs(held_pts - t);
+    }
     while (true) {
-      double before = held_pts;
       if (!decode_next()) {
         // Past the end: the last frame is the nearest.
         return held_pts >= 0 ? std::abs(held_pts - t) : INFINITY;
       }
-      prev_pts = before;
-      if (held_pts >= t - tol) break;
+      if (held_pts >= t - reach) break;
     }
-    (void)prev_pts;
     return std::abs(held_pts - t);
+  }
+
+  double start_s() const {
+    AVStream* st = file.stream();
+    return st->start_time == AV_NOPTS_VALUE ? 0.0 : st->start_time * av_q2d(st->time_base);
   }
 };
 
@@ -160,7 +179,7 @@ std::vector<Frame> Decoder::frames_at(const std::vector<double>& timestamps, dou
       throw util::RuntimeError(util::cat("no frame at ", t, " s in ", m.path.string(), " (nearest decoded frame at ",
                                          m.held_pts < 0 ? std::string("none") : util::cat(m.held_pts, " s"), ", tolerance ",
                                          tolerance_s, " s): the video is shorter than the data or its timestamps differ;",
-                                         " raise --dataset.video_tolerance_s if the offsets are expected"));
+                                         " if such offsets are expected, raise tolerance_s (--tolerance-s; LeRobot default 1e-4 s)"));
     }
     Frame& f = out[i];
     f.pts_s = m.held_pts;

@@ -34,6 +34,8 @@ struct Encoder::Impl {
       int r = avcodec_receive_packet(codec.get(), packet.get());
       if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return;
       if (r < 0) throw ffmpeg_error("encoding " + final_path.string(), r);
+      // Every frame lasts one period, so the mp4 duration covers the last frame too.
+      if (packet->duration <= 0) packet->duration = 1;
       av_packet_rescale_ts(packet.get(), codec->time_base, stream->time_base);
       packet->stream_index = stream->index;
       r = av_interleaved_write_frame(out, packet.get());
@@ -43,6 +45,7 @@ struct Encoder::Impl {
 };
 
 Encoder::Encoder(const std::filesystem::path& path, EncoderOptions opt) : impl_(std::make_unique<Impl>()) {
+  quiet_codec_logs();
   auto& m = *impl_;
   m.opt = opt;
   m.final_path = path;

@@ -1,6 +1,10 @@
 #include "dataset/video/ffmpeg_common.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <mutex>
+
+#include "util/log.h"
 
 #include "util/strings.h"
 
@@ -12,17 +16,22 @@ util::RuntimeError ffmpeg_error(const std::string& what, int code) {
   return util::RuntimeError(what + ": " + buf);
 }
 
+void quiet_codec_logs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    bool debug = util::log_level() <= util::LogLevel::Debug;
+    av_log_set_level(debug ? AV_LOG_INFO : AV_LOG_ERROR);
+    // SVT-AV1 reads SVT_LOG when an encoder is created (2 = warnings); a user's value wins.
+    if (!debug) setenv("SVT_LOG", "2", 0);
+  });
+}
+
 InputFile::~InputFile() {
   if (ctx) avformat_close_input(&ctx);
 }
 
 void InputFile::open(const std::filesystem::path& p) {
-  // FFmpeg's informational banners (e.g. "libdav1d 1.0.0") would interleave with our output.
-  static const bool quiet = [] {
-    av_log_set_level(AV_LOG_ERROR);
-    return true;
-  }();
-  (void)quiet;
+  quiet_codec_logs();
   path = p;
   if (!std::filesystem::exists(p)) throw util::RuntimeError("video file not found: " + p.string());
   int r = avformat_open_input(&ctx, p.c_str(), nullptr, nullptr);

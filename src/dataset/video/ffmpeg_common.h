@@ -33,6 +33,10 @@ using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecFree>;
 
 util::RuntimeError ffmpeg_error(const std::string& what, int code);
 
+// FFmpeg and SVT-AV1 print banners (decoder versions, encoder configuration) at info level;
+// keep stderr for our own log lines unless ROBOTRAIN_LOG_LEVEL=debug. Idempotent.
+void quiet_codec_logs();
+
 // An opened container positioned on its best video stream.
 struct InputFile {
   AVFormatContext* ctx = nullptr;
