@@ -80,7 +80,7 @@ TEST(VideoAccess, Av1At640x480MatchesEncodedPixelsAndProbe) {
   EXPECT_EQ(info.height, 480);
   EXPECT_NEAR(info.fps, 30.0, 1e-9);
   EXPECT_EQ(info.frame_count, 12);
-  EXPECT_NEAR(info.duration_s, 12 / 30.0, 1.0 / 30.0 + 1e-6);
+  EXPECT_NEAR(info.duration_s, 12 / 30.0, 1e-3);  // every packet lasts one frame period
   Decoder d(p);
   std::vector<double> ts;
   for (int i = 11; i >= 0; --i) ts.push_back(i / 30.0);  // reverse order: results in the order asked
@@ -230,4 +230,40 @@ TEST(VideoAccess, NotAVideoAndUnknownEncoderFailWithPath) {
   o.width = o.height = 64;
   EXPECT_THROW(Encoder(tmp.path() / "x.mp4", o), robotrain::util::RuntimeError);
   EXPECT_TRUE(fs::is_empty(tmp.path()) || !fs::exists(tmp.path() / "x.mp4"));
+}
+
+TEST(VideoAccess, PoolReusesDecoderPositionedJustBeforeHint) {
+  robotrain::util::TempDir tmp;
+  auto p = encode(tmp.path() / "pool.mp4", "libsvtav1", 64, 64, 0, 60);
+  DecoderPool pool(DecoderOptions{1}, 4);
+  const Decoder* at10 = nullptr;
+  const Decoder* at40 = nullptr;
+  {
+    auto a = pool.acquire(p, 10 / 30.0);
+    auto b = pool.acquire(p, 40 / 30.0);  // a is leased: a second decoder is opened
+    a->frames_at({10 / 30.0});
+    b->frames_at({40 / 30.0});
+    at10 = &*a;
+    at40 = &*b;
+    EXPECT_NE(at10, at40);
+  }
+  {
+    auto c = pool.acquire(p, 41 / 30.0);
+    EXPECT_EQ(&*c, at40);  // decodes forward from 40 instead of seeking
+    int64_t seeks = c->seeks();
+    c->frames_at({41 / 30.0});
+    EXPECT_EQ(c->seeks(), seeks);
+    auto d = pool.acquire(p, 12 / 30.0);
+    EXPECT_EQ(&*d, at10);
+  }
+}
+
+TEST(VideoAccess, CodecThreadsGiveIdenticalFrames) {
+  robotrain::util::TempDir tmp;
+  auto p = encode(tmp.path() / "thr.mp4", "libsvtav1", 128, 96, 0, 24);
+  Decoder one(p, DecoderOptions{1}), four(p, DecoderOptions{4});
+  std::vector<double> ts = {23 / 30.0, 0.0, 7 / 30.0, 8 / 30.0};
+  auto a = one.frames_at(ts);
+  auto b = four.frames_at(ts);
+  for (size_t k = 0; k < ts.size(); ++k) EXPECT_EQ(a[k].rgb, b[k].rgb) << "query " << k;
 }
