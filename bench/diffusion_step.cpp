@@ -1,0 +1,172 @@
+// bench-area: policy
+// Diffusion Policy training-step time on CPU, with a same-run breakdown into its parts:
+// encoder fwd+bwd, U-Net fwd+bwd, optimizer (grad clip + Adam step + zero_grad). The full
+// step must be within 10% of the sum of its parts (the parts are the baseline).
+// Configs: "default" = LeRobot's defaults on PushT shapes (1 camera 96x96 cropped to 84,
+// state/action 2, down_dims 512/1024/2048, batch 64); "small" = down_dims 64/128/256,
+// batch 16. Usage: bench_diffusion_step [--config default|small|all] [--iters N] [--warmup N]
+// Prints one JSON object per config.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "policy/diffusion/diffusion_policy.h"
+#include "util/json.h"
+
+using namespace robotrain;
+using namespace robotrain::policy;
+using namespace robotrain::policy::diffusion;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+DiffusionConfig bench_config(bool small) {
+  DiffusionConfig c;
+  c.input_features = {{"observation.image", FeatureType::Visual, {3, 96, 96}},
+                      {"observation.state", FeatureType::State, {2}}};
+  c.output_features = {{"action", FeatureType::Action, {2}}};
+  c.crop_shape = std::array<int64_t, 2>{84, 84};
+  if (small) c.down_dims = {64, 128, 256};
+  c.validate();
+  return c;
+}
+
+FeatureStats bench_stats() {
+  FeatureStats s;
+  s["observation.image"] = {{"mean", torch::full({3, 1, 1}, 0.5)}, {"std", torch::full({3, 1, 1}, 0.25)}};
+  s["observation.state"] = {{"min", torch::zeros({2})}, {"max", torch::full({2}, 512.0)}};
+  s["action"] = {{"min", torch::zeros({2})}, {"max", torch::full({2}, 512.0)}};
+  return s;
+}
+
+TensorMap bench_batch(const DiffusionConfig& c, int64_t B) {
+  TensorMap b;
+  b["observation.image"] = torch::rand({B, c.n_obs_steps, 3, 96, 96});
+  b["observation.state"] = torch::rand({B, c.n_obs_steps, 2}) * 512;
+  b["action"] = torch::rand({B, c.horizon, 2}) * 512;
+  b["action_is_pad"] = torch::zeros({B, c.horizon}, torch::kBool);
+  return b;
+}
+
+struct Timings {
+  double step = 0, encoder = 0, unet = 0, optimizer = 0;
+};
+
+util::Json run(const std::string& name, bool small, int64_t B, int warmup, int iters) {
+  torch::manual_seed(0);
+  auto cfg = bench_config(small);
+  DiffusionPolicy policy(cfg, bench_stats());
+  policy.train();
+  auto preset = policy.optimizer_preset();
+  torch::optim::Adam opt(policy.parameters(), torch::optim::AdamOptions(preset.lr)
+                                                  .betas({preset.beta1, preset.beta2})
+                                                  .eps(preset.eps)
+                                                  .weight_decay(preset.weight_decay));
+  auto batch = bench_batch(cfg, B);
+  auto& model = policy.model();
+  auto encoder = model->encoders().front();
+  // Normalised inputs for the part measurements (normalisation itself is ~free).
+  auto images = (batch["observation.image"] - 0.5) / 0.25;
+  auto state = batch["observation.state"] / 256.0 - 1;
+  auto actions = batch["action"] / 256.0 - 1;
+  const int64_t G = model->global_cond_dim();
+
+  auto optimizer_step = [&] {
+    torch::nn::utils::clip_grad_norm_(policy.parameters(), preset.grad_clip_norm);
+    opt.step();
+    opt.zero_grad();
+  };
+  auto full_step = [&] {
+    auto out = policy.forward_loss(batch);
+    out.loss.backward();
+    optimizer_step();
+  };
+  auto encoder_part = [&] {
+    Observations obs{state, images.unsqueeze(2), {}};
+    auto g = model->global_conditioning(obs);
+    g.backward(torch::ones_like(g) / static_cast<double>(g.numel()));
+  };
+  auto unet_part = [&] {
+    auto g = torch::randn({B, G});
+    auto eps = torch::randn(actions.sizes());
+    auto t = torch::randint(0, cfg.num_train_timesteps, {B}, torch::kLong);
+    auto noisy = model->scheduler().add_noise(actions, eps, t);
+    auto pred = model->unet_module()->forward(noisy, t, g);
+    torch::mse_loss(pred, eps).backward();
+  };
+
+  for (int i = 0; i < warmup; ++i) full_step();
+  Timings t;
+  for (int i = 0; i < iters; ++i) {
+    // Interleave so that machine-load drift hits every part alike.
+    auto t0 = Clock::now();
+    full_step();
+    t.step += ms_since(t0);
+    t0 = Clock::now();
+    encoder_part();
+    t.encoder += ms_since(t0);
+    t0 = Clock::now();
+    unet_part();
+    t.unet += ms_since(t0);
+    // The gradients from the two parts are what the optimizer consumes, as in a real step.
+    t0 = Clock::now();
+    optimizer_step();
+    t.optimizer += ms_since(t0);
+  }
+  const double n = iters;
+  const double step = t.step / n, enc = t.encoder / n, unet = t.unet / n, optim = t.optimizer / n;
+  const double parts = enc + unet + optim;
+  int64_t params = 0;
+  for (const auto& p : policy.parameters()) params += p.numel();
+  util::Json j;
+  j["bench"] = "diffusion_step";
+  j["config"] = name;
+  j["batch_size"] = B;
+  j["down_dims"] = cfg.down_dims;
+  j["image"] = "3x96x96 crop 84x84";
+  j["params"] = params;
+  j["threads"] = at::get_num_threads();
+  j["warmup"] = warmup;
+  j["iters"] = iters;
+  j["step_ms"] = step;
+  j["parts_ms"] = {{"encoder_fwd_bwd", enc}, {"unet_fwd_bwd", unet}, {"optimizer", optim}};
+  j["parts_sum_ms"] = parts;
+  j["step_over_parts"] = step / parts;
+  j["within_10pct"] = std::abs(step / parts - 1.0) <= 0.10;
+  return j;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string which = "all";
+  int iters = -1, warmup = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--config") which = v;
+    else if (k == "--iters") iters = std::stoi(v);
+    else if (k == "--warmup") warmup = std::stoi(v);
+    else {
+      std::cerr << "usage: bench_diffusion_step [--config default|small|all] [--iters N] [--warmup N]\n";
+      return 2;
+    }
+  }
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  at::set_num_threads(static_cast<int>(cores));
+  if (which == "small" || which == "all")
+    std::cout << run("small", true, 16, warmup, iters > 0 ? iters : 5).dump() << std::endl;
+  if (which == "default" || which == "all")
+    std::cout << run("default", false, 64, warmup, iters > 0 ? iters : 2).dump() << std::endl;
+  return 0;
+}
