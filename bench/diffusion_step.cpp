@@ -15,6 +15,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "policy/diffusion/diffusion_policy.h"
 #include "util/json.h"
@@ -60,8 +61,15 @@ TensorMap bench_batch(const DiffusionConfig& c, int64_t B) {
 }
 
 struct Timings {
-  double step = 0, encoder = 0, unet = 0, optimizer = 0;
+  std::vector<double> step, encoder, unet, optimizer;
 };
+
+// Medians: the machine is shared, and one disturbed iteration should not decide the result.
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 util::Json run(const std::string& name, bool small, int64_t B, int warmup, int iters) {
   torch::manual_seed(0);
@@ -112,20 +120,19 @@ util::Json run(const std::string& name, bool small, int64_t B, int warmup, int i
     // Interleave so that machine-load drift hits every part alike.
     auto t0 = Clock::now();
     full_step();
-    t.step += ms_since(t0);
+    t.step.push_back(ms_since(t0));
     t0 = Clock::now();
     encoder_part();
-    t.encoder += ms_since(t0);
+    t.encoder.push_back(ms_since(t0));
     t0 = Clock::now();
     unet_part();
-    t.unet += ms_since(t0);
+    t.unet.push_back(ms_since(t0));
     // The gradients from the two parts are what the optimizer consumes, as in a real step.
     t0 = Clock::now();
     optimizer_step();
-    t.optimizer += ms_since(t0);
+    t.optimizer.push_back(ms_since(t0));
   }
-  const double n = iters;
-  const double step = t.step / n, enc = t.encoder / n, unet = t.unet / n, optim = t.optimizer / n;
+  const double step = median(t.step), enc = median(t.encoder), unet = median(t.unet), optim = median(t.optimizer);
   const double parts = enc + unet + optim;
   int64_t params = 0;
   for (const auto& p : policy.parameters()) params += p.numel();
@@ -139,6 +146,7 @@ util::Json run(const std::string& name, bool small, int64_t B, int warmup, int i
   j["threads"] = at::get_num_threads();
   j["warmup"] = warmup;
   j["iters"] = iters;
+  j["statistic"] = "median";
   j["step_ms"] = step;
   j["parts_ms"] = {{"encoder_fwd_bwd", enc}, {"unet_fwd_bwd", unet}, {"optimizer", optim}};
   j["parts_sum_ms"] = parts;
