@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "policy/features.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -11,36 +12,6 @@ namespace {
 using util::cat;
 using util::InputError;
 using util::Json;
-
-const char* type_label(FeatureType t) {
-  switch (t) {
-    case FeatureType::Visual: return "VISUAL";
-    case FeatureType::State: return "STATE";
-    case FeatureType::Env: return "ENV";
-    case FeatureType::Action: return "ACTION";
-  }
-  return "STATE";
-}
-
-Json features_json(const std::vector<PolicyFeature>& features) {
-  Json out = Json::object();
-  for (const auto& f : features) out[f.key] = Json{{"type", type_label(f.type)}, {"shape", f.shape}};
-  return out;
-}
-
-std::vector<PolicyFeature> parse_features(const Json& j, const char* field) {
-  std::vector<PolicyFeature> out;
-  if (j.is_null()) return out;
-  if (!j.is_object()) throw InputError(cat("config.json: '", field, "' must be an object of {type, shape}"));
-  for (const auto& [key, v] : j.items()) {
-    PolicyFeature f;
-    f.key = key;
-    f.type = parse_feature_type(v.at("type").get<std::string>());
-    f.shape = v.at("shape").get<std::vector<int64_t>>();
-    out.push_back(std::move(f));
-  }
-  return out;
-}
 
 template <typename T>
 Json opt(const std::optional<T>& v) {
@@ -62,13 +33,7 @@ std::optional<std::array<int64_t, 2>> get_pair(const Json& v, const char* field)
 
 }  // namespace
 
-FeatureType parse_feature_type(const std::string& name) {
-  if (name == "VISUAL") return FeatureType::Visual;
-  if (name == "STATE") return FeatureType::State;
-  if (name == "ENV") return FeatureType::Env;
-  if (name == "ACTION") return FeatureType::Action;
-  throw InputError(cat("config.json: unknown feature type '", name, "' (expected VISUAL, STATE, ENV or ACTION)"));
-}
+FeatureType parse_feature_type(const std::string& name) { return parse_feature_type_name(name); }
 
 void DiffusionConfig::validate() {
   if (!util::starts_with(vision_backbone, "resnet"))
@@ -177,8 +142,8 @@ Json DiffusionConfig::to_json() const {
   Json j;
   j["type"] = "diffusion";
   j["n_obs_steps"] = n_obs_steps;
-  j["input_features"] = features_json(input_features);
-  j["output_features"] = features_json(output_features);
+  j["input_features"] = features_to_json(input_features);
+  j["output_features"] = features_to_json(output_features);
   j["device"] = device;
   j["use_amp"] = use_amp;
   j["use_peft"] = use_peft;
@@ -252,8 +217,8 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
       if (j.contains(k)) field = j[k].get<std::remove_reference_t<decltype(field)>>();
     };
     get("n_obs_steps", c.n_obs_steps);
-    if (j.contains("input_features")) c.input_features = parse_features(j["input_features"], "input_features");
-    if (j.contains("output_features")) c.output_features = parse_features(j["output_features"], "output_features");
+    if (j.contains("input_features")) c.input_features = features_from_json(j["input_features"], "input_features");
+    if (j.contains("output_features")) c.output_features = features_from_json(j["output_features"], "output_features");
     if (j.contains("device") && !j["device"].is_null()) c.device = j["device"].get<std::string>();
     get("use_amp", c.use_amp);
     get("use_peft", c.use_peft);

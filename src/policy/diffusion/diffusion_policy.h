@@ -35,6 +35,7 @@ class DiffusionPolicy : public Policy {
   std::vector<ParamGroup> param_groups() override;
   OptimizerPreset optimizer_preset() const override;
   std::vector<std::pair<std::string, torch::Tensor>> lerobot_state_dict() override;
+  std::map<std::string, std::map<std::string, torch::Tensor>> normalization_stats() const override { return stats_; }
 
   const DiffusionConfig& config() const { return cfg_; }
   DiffusionModel& model() { return diffusion_; }
