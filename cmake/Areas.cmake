@@ -46,7 +46,9 @@ function(rt_link_area_closure target area)
     target_sources(${target} PRIVATE $<TARGET_OBJECTS:rt_${a}>)
     target_link_libraries(${target} PRIVATE rt_${a})
   endforeach()
-  if(JEMALLOC_LIBRARY)
+  # Measured (bench_train_step --compare-allocators): glibc with mallopt beat jemalloc here,
+  # so jemalloc is opt-in.
+  if(ROBOTRAIN_USE_JEMALLOC AND JEMALLOC_LIBRARY)
     target_link_libraries(${target} PRIVATE ${JEMALLOC_LIBRARY})
   endif()
 endfunction()

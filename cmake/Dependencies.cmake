@@ -20,5 +20,7 @@ add_library(rt_torch INTERFACE)
 target_link_libraries(rt_torch INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(rt_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
 
-# glibc returns big freed blocks to the OS after every step; jemalloc keeps them.
+# glibc returns big freed blocks to the OS after every step unless told not to (main.cpp's
+# mallopt); jemalloc keeps them too. ROBOTRAIN_USE_JEMALLOC links it into every executable.
+option(ROBOTRAIN_USE_JEMALLOC "Link jemalloc into robotrain and the tests" OFF)
 find_library(JEMALLOC_LIBRARY NAMES jemalloc)
