@@ -25,3 +25,9 @@ if "$RT" train --help >/dev/null 2>&1; then
     --steps "${DEMO_TRAIN_STEPS:-300}" --batch_size 8 --log_freq 50 --save_freq 150 --num_workers 2 \
     --output_dir "$OUT/train" --tracking-uri "$OUT/mlruns" --job_name demo-act --system-metrics false
 fi
+if "$RT" eval --help >/dev/null 2>&1 && [ -d "$OUT/train/checkpoints" ]; then
+  # Offline replay of the trained checkpoint on held-out episodes: metrics, plots, HTML report.
+  "$RT" eval --policy.path "$OUT/train" --dataset.root "$OUT/dataset" --eval-episodes 2 \
+    --output_dir "$OUT/eval" --tracking-uri "$OUT/mlruns" --device cpu
+  echo "report: $OUT/eval/report.html  |  runs: $RT runs list --tracking-uri $OUT/mlruns"
+fi
