@@ -25,14 +25,32 @@ std::string Normalizer::mode_for(const std::string& key) const {
   return "IDENTITY";
 }
 
+namespace {
+// The two statistics a mode scales with, (centre, spread) for MEAN_STD or (low, high) for
+// the range modes; nullptr pair for IDENTITY. InputError for an unknown mode.
+std::pair<const char*, const char*> stat_names(const std::string& mode) {
+  if (mode == "MEAN_STD") return {"mean", "std"};
+  if (mode == "MIN_MAX") return {"min", "max"};
+  if (mode == "QUANTILES") return {"q01", "q99"};
+  if (mode == "QUANTILE10") return {"q10", "q90"};
+  if (mode == "IDENTITY") return {nullptr, nullptr};
+  throw util::InputError("normalization mode '" + mode + "' is not supported (MEAN_STD, MIN_MAX, QUANTILES, QUANTILE10, IDENTITY)");
+}
+
+// A statistic on the input's device and dtype; cameras' per-channel (C,) stats broadcast as
+// (C, 1, 1), as LeRobot reshapes them.
+torch::Tensor stat_like(const torch::Tensor& s, const torch::Tensor& x, bool visual) {
+  auto t = s.to(x.device(), x.scalar_type());
+  return visual && t.dim() == 1 ? t.view({-1, 1, 1}) : t;
+}
+}  // namespace
+
 void Normalizer::check() const {
   for (auto& f : features_) {
     std::string mode = mode_for(f.key);
-    std::vector<const char*> needed;
-    if (mode == "MEAN_STD") needed = {"mean", "std"};
-    else if (mode == "MIN_MAX") needed = {"min", "max"};
-    else if (mode != "IDENTITY") throw util::InputError("normalization mode '" + mode + "' is not supported (MEAN_STD, MIN_MAX, IDENTITY)");
-    for (auto* s : needed) {
+    auto [a, b] = stat_names(mode);
+    if (!a) continue;
+    for (auto* s : {a, b}) {
       auto it = stats_.find(f.key);
       if (it == stats_.end() || !it->second.count(s))
         throw util::InputError("dataset stats lack '" + f.key + "." + s + "' needed to normalise it (" + mode +
@@ -41,26 +59,56 @@ void Normalizer::check() const {
   }
 }
 
+// LeRobot 0.5 (processor/normalize_processor.py): MEAN_STD (x - mean) / (std + eps), inverse
+// x * std + mean; the range modes map [low, high] to [-1, 1] with a zero range replaced by eps.
 torch::Tensor Normalizer::normalize(const std::string& key, const torch::Tensor& x) const {
   std::string mode = mode_for(key);
-  if (mode == "IDENTITY") return x;
+  auto [a, b] = stat_names(mode);
+  if (!a) return x;
   auto& s = stats_.at(key);
-  if (mode == "MEAN_STD") {
-    auto m = s.at("mean").to(x.device(), x.scalar_type()), sd = s.at("std").to(x.device(), x.scalar_type());
-    return (x - m) / (sd + kEps);
-  }
-  auto lo = s.at("min").to(x.device(), x.scalar_type()), hi = s.at("max").to(x.device(), x.scalar_type());
-  return 2 * (x - lo) / (hi - lo + kEps) - 1;
+  bool visual = is_visual(key);
+  auto p = stat_like(s.at(a), x, visual), q = stat_like(s.at(b), x, visual);
+  if (mode == "MEAN_STD") return (x - p) / (q + kEps);
+  auto range = q - p;
+  range = torch::where(range == 0, torch::full_like(range, kEps), range);
+  return 2 * (x - p) / range - 1;
 }
 
 torch::Tensor Normalizer::unnormalize(const std::string& key, const torch::Tensor& x) const {
   std::string mode = mode_for(key);
-  if (mode == "IDENTITY") return x;
+  auto [a, b] = stat_names(mode);
+  if (!a) return x;
   auto& s = stats_.at(key);
-  if (mode == "MEAN_STD")
-    return x * s.at("std").to(x.device(), x.scalar_type()) + s.at("mean").to(x.device(), x.scalar_type());
-  auto lo = s.at("min").to(x.device(), x.scalar_type()), hi = s.at("max").to(x.device(), x.scalar_type());
-  return (x + 1) / 2 * (hi - lo + kEps) + lo;
+  bool visual = is_visual(key);
+  auto p = stat_like(s.at(a), x, visual), q = stat_like(s.at(b), x, visual);
+  if (mode == "MEAN_STD") return x * q + p;
+  auto range = q - p;
+  range = torch::where(range == 0, torch::full_like(range, kEps), range);
+  return (x + 1) / 2 * range + p;
+}
+
+TensorMap Normalizer::normalize(const TensorMap& batch) const {
+  TensorMap out = batch;
+  for (auto& f : features_) {
+    auto it = out.find(f.key);
+    if (it != out.end()) it->second = normalize(f.key, it->second);
+  }
+  return out;
+}
+
+TensorMap Normalizer::unnormalize(const TensorMap& batch) const {
+  TensorMap out = batch;
+  for (auto& f : features_) {
+    auto it = out.find(f.key);
+    if (it != out.end()) it->second = unnormalize(f.key, it->second);
+  }
+  return out;
+}
+
+bool Normalizer::is_visual(const std::string& key) const {
+  for (auto& f : features_)
+    if (f.key == key) return f.type == FeatureType::Visual;
+  return false;
 }
 
 void Normalizer::save(const std::filesystem::path& dir, const std::string& device) const {

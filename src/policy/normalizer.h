@@ -1,6 +1,6 @@
 #pragma once
-// LeRobot's normalisation: per feature type a mode (MEAN_STD, MIN_MAX, IDENTITY) applied with
-// the dataset statistics, eps 1e-8; the inverse for actions. Saved as LeRobot 0.5's processor
+// LeRobot's normalisation: per feature type a mode (MEAN_STD, MIN_MAX, QUANTILES, QUANTILE10,
+// IDENTITY) applied with the dataset statistics, eps 1e-8; the inverse for actions. Saved as LeRobot 0.5's processor
 // files (policy_preprocessor.json + normalizer safetensors, policy_postprocessor.json).
 #include <filesystem>
 #include <map>
@@ -21,6 +21,9 @@ class Normalizer {
   void check() const;
   torch::Tensor normalize(const std::string& key, const torch::Tensor& x) const;
   torch::Tensor unnormalize(const std::string& key, const torch::Tensor& x) const;
+  // Every feature of this normaliser present in the map; other entries pass through.
+  TensorMap normalize(const TensorMap& batch) const;
+  TensorMap unnormalize(const TensorMap& batch) const;
 
   const StatsTensors& stats() const { return stats_; }
   const std::vector<PolicyFeature>& features() const { return features_; }
@@ -33,6 +36,7 @@ class Normalizer {
 
  private:
   std::string mode_for(const std::string& key) const;
+  bool is_visual(const std::string& key) const;
   std::vector<PolicyFeature> features_;
   std::vector<std::pair<std::string, std::string>> mapping_;
   StatsTensors stats_;

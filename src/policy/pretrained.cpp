@@ -1,12 +1,15 @@
 #include "policy/pretrained.h"
 
 #include <algorithm>
+#include <set>
 
 #include "policy/factory.h"
 #include "policy/normalizer.h"
 #include "policy/tensor_io.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/log.h"
+#include "util/strings.h"
 
 namespace robotrain::policy {
 
@@ -43,17 +46,30 @@ fs::path resolve_pretrained_dir(const fs::path& p) {
                          ": expected a directory with config.json and model.safetensors (a checkpoint's pretrained_model/)");
 }
 
-std::shared_ptr<Policy> load_pretrained(const fs::path& path) {
+std::shared_ptr<Policy> load_pretrained(const fs::path& path, const torch::Device& device) {
   fs::path dir = resolve_pretrained_dir(path);
   auto config = util::read_json_file(dir / "config.json");
   auto policy = make_policy_with_stats(config, Normalizer::load_stats(dir));
   load_pretrained_weights(*policy, dir);
+  policy->to(device);
   return policy;
 }
 
 void load_pretrained_weights(Policy& policy, const fs::path& path) {
   fs::path dir = resolve_pretrained_dir(path);
-  assign_state(policy.lerobot_state_dict(), load_tensors(dir / "model.safetensors"), (dir / "model.safetensors").string());
+  auto file = dir / "model.safetensors";
+  auto target = policy.lerobot_state_dict();
+  auto source = load_tensors(file);
+  std::set<std::string> known;
+  for (auto& [name, t] : target) known.insert(name);
+  std::vector<std::string> unexpected;
+  for (auto& [name, t] : source)
+    if (!known.count(name)) unexpected.push_back(name);
+  assign_state(target, source, file.string());
+  if (!unexpected.empty())
+    util::log_warn(file.string(), ": ignored ", unexpected.size(), " tensors this ", policy.type(), " policy does not have: ",
+                   util::join(std::vector<std::string>(unexpected.begin(), unexpected.begin() + std::min<size_t>(unexpected.size(), 8)), ", "),
+                   unexpected.size() > 8 ? ", ..." : "");
 }
 
 }  // namespace robotrain::policy

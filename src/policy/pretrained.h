@@ -11,9 +11,11 @@ namespace robotrain::policy {
 
 // Writes into `dir` (created); each file atomically.
 void save_pretrained(Policy& policy, const std::filesystem::path& dir);
-// Builds the policy from config.json + normalizer stats and loads the weights.
-std::shared_ptr<Policy> load_pretrained(const std::filesystem::path& dir);
-// Weights only (fine-tuning / warm start): names and shapes must match.
+// Builds the policy from config.json + normalizer stats, loads the weights and moves it to
+// `device`. Missing or mis-shaped keys are a RuntimeError listing them; unexpected keys are
+// tolerated (LeRobot loads with strict=False) but logged as a warning.
+std::shared_ptr<Policy> load_pretrained(const std::filesystem::path& dir, const torch::Device& device = torch::kCPU);
+// Weights only (fine-tuning / warm start): names and shapes must match (as above).
 void load_pretrained_weights(Policy& policy, const std::filesystem::path& dir);
 // Accepts a pretrained_model dir, a checkpoint step dir, a checkpoints/ dir (newest step,
 // `last` first) or a run's output dir; InputError when none holds config.json + model.safetensors.

@@ -1,6 +1,9 @@
 #include "util/safetensors.h"
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "util/error.h"
 #include "util/fs.h"
@@ -22,6 +25,7 @@ SafetensorsFile parse_safetensors(const std::string& data, const std::string& or
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(data[i]);
   if (n > data.size() - 8) throw fail("header length " + std::to_string(n) + " exceeds the file size (truncated?)");
+  if (n == 0 || data[8] != '{') throw fail("header does not start with '{'");
   Json header;
   try {
     header = Json::parse(data.substr(8, n));
@@ -30,6 +34,7 @@ SafetensorsFile parse_safetensors(const std::string& data, const std::string& or
   }
   if (!header.is_object()) throw fail("header is not a JSON object");
   SafetensorsFile out;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
   const size_t base = 8 + n;
   const size_t body = data.size() - base;
   for (auto& [name, v] : header.items()) {
@@ -57,8 +62,18 @@ SafetensorsFile parse_safetensors(const std::string& data, const std::string& or
     } catch (const std::exception& e) {
       throw fail("tensor '" + name + "' entry is malformed (" + e.what() + ")");
     }
-    out.tensors.emplace(name, std::move(t));
+    if (!out.tensors.emplace(name, std::move(t)).second) throw fail("tensor '" + name + "' appears twice");
+    ranges.emplace_back(v.at("data_offsets").at(0).get<uint64_t>(), v.at("data_offsets").at(1).get<uint64_t>());
   }
+  // As the reference reader demands, the byte ranges tile the data section: no gaps, no
+  // overlaps, nothing left over (a shared or stray range means a corrupt or hostile file).
+  std::sort(ranges.begin(), ranges.end());
+  uint64_t pos = 0;
+  for (auto& [b, e] : ranges) {
+    if (b != pos) throw fail("tensor data ranges overlap or leave a gap at byte " + std::to_string(pos));
+    pos = e;
+  }
+  if (pos != body) throw fail("the data section has " + std::to_string(body) + " bytes but the tensors cover " + std::to_string(pos));
   return out;
 }
 

@@ -35,3 +35,23 @@ TEST(Safetensors, CorruptFilesFailWithTheFileName) {
   f.tensors["w"].shape = {5};
   EXPECT_THROW(parse_safetensors(serialize_safetensors(f), "x"), RuntimeError) << "size must match shape x dtype";
 }
+
+namespace {
+std::string with_header(const std::string& header, size_t data_bytes) {
+  std::string out(8, '\0');
+  uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  return out + header + std::string(data_bytes, '\0');
+}
+}  // namespace
+
+TEST(Safetensors, RangesMustTileTheDataSection) {
+  // Two tensors sharing bytes, a gap before the first, and trailing bytes nobody owns.
+  auto overlap = with_header(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 4);
+  auto gap = with_header(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8);
+  auto trailing = with_header(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", 12);
+  for (auto* bytes : {&overlap, &gap, &trailing}) EXPECT_THROW(parse_safetensors(*bytes, "x"), RuntimeError);
+  auto ok = with_header(R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", 8);
+  EXPECT_EQ(parse_safetensors(ok, "x").tensors.size(), 2u) << "any header order is fine";
+  EXPECT_THROW(parse_safetensors(with_header("[]", 0), "x"), RuntimeError);
+}

@@ -36,8 +36,16 @@ ActModelImpl::ActModelImpl(const ActConfig& c) : cfg(c) {
       if (p.dim() > 1) nn::init::xavier_uniform_(p);
 }
 
-ActOutputs ActModelImpl::forward(const ActInputs& in) {
-  const int64_t B = !in.images.empty() ? in.images[0].size(0) : in.env_state.defined() ? in.env_state.size(0) : in.state.size(0);
+ActOutputs ActModelImpl::forward(const ActInputs& in) { return forward_from_features(in, image_feature_maps(in.images)); }
+
+std::vector<torch::Tensor> ActModelImpl::image_feature_maps(const std::vector<torch::Tensor>& images) {
+  std::vector<torch::Tensor> out;
+  for (auto& img : images) out.push_back(backbone(img));
+  return out;
+}
+
+ActOutputs ActModelImpl::forward_from_features(const ActInputs& in, const std::vector<torch::Tensor>& feature_maps) {
+  const int64_t B = !feature_maps.empty() ? feature_maps[0].size(0) : in.env_state.defined() ? in.env_state.size(0) : in.state.size(0);
   const bool has_state = static_cast<bool>(encoder_robot_state_input_proj);
   auto opts = encoder_latent_input_proj->weight.options();
   ActOutputs out;
@@ -65,8 +73,7 @@ ActOutputs ActModelImpl::forward(const ActInputs& in) {
   if (has_state) tokens.push_back(encoder_robot_state_input_proj(in.state).unsqueeze(0));
   if (encoder_env_state_input_proj) tokens.push_back(encoder_env_state_input_proj(in.env_state).unsqueeze(0));
   std::vector<torch::Tensor> pos = {pos_1d};
-  for (auto& img : in.images) {
-    auto fm = backbone(img);
+  for (auto& fm : feature_maps) {
     auto cam_pos = sine_position_embedding_2d(fm, cfg.dim_model / 2).to(fm.dtype());
     auto feats = encoder_img_feat_input_proj(fm);                 // (B, D, h, w)
     tokens.push_back(feats.flatten(2).permute({2, 0, 1}));         // (h*w, B, D)

@@ -26,6 +26,10 @@ struct ActOutputs {
 struct ActModelImpl : torch::nn::Module {
   explicit ActModelImpl(const ActConfig& config);
   ActOutputs forward(const ActInputs& in);
+  // The two halves of forward(), separate so bench/act_step can time them apart: backbone
+  // feature maps per camera (B, 512, h, w), then everything after the backbone.
+  std::vector<torch::Tensor> image_feature_maps(const std::vector<torch::Tensor>& images);
+  ActOutputs forward_from_features(const ActInputs& in, const std::vector<torch::Tensor>& feature_maps);
 
   ActConfig cfg;
   Encoder vae_encoder{nullptr};

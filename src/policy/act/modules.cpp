@@ -13,10 +13,21 @@ FrozenBatchNorm2dImpl::FrozenBatchNorm2dImpl(int64_t c) {
   running_var = register_buffer("running_var", torch::ones({c}));
 }
 
-torch::Tensor FrozenBatchNorm2dImpl::forward(const torch::Tensor& x) {
+std::pair<torch::Tensor, torch::Tensor> FrozenBatchNorm2dImpl::scale_shift() const {
   auto scale = weight * (running_var + 1e-5).rsqrt();
-  auto shift = bias - running_mean * scale;
+  return {scale, bias - running_mean * scale};
+}
+
+torch::Tensor FrozenBatchNorm2dImpl::forward(const torch::Tensor& x) {
+  auto [scale, shift] = scale_shift();
   return x * scale.view({1, -1, 1, 1}) + shift.view({1, -1, 1, 1});
+}
+
+torch::Tensor conv_frozen_bn(const torch::Tensor& x, torch::nn::Conv2d& conv, FrozenBatchNorm2d& bn) {
+  auto [scale, shift] = bn->scale_shift();
+  const auto& o = conv->options;
+  auto padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+  return torch::conv2d(x, conv->weight * scale.view({-1, 1, 1, 1}), shift, *o.stride(), *padding, *o.dilation());
 }
 
 namespace {
@@ -56,9 +67,14 @@ BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride, int64_t 
 }
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-  auto y = torch::relu(bn1(conv1(x)));
-  y = bn2(conv2(y));
-  return torch::relu(y + (downsample ? downsample->forward(x) : x));
+  auto y = conv_frozen_bn(x, conv1, bn1).relu_();
+  y = conv_frozen_bn(y, conv2, bn2);
+  if (downsample) {
+    nn::Conv2d ds_conv(std::dynamic_pointer_cast<nn::Conv2dImpl>(downsample->ptr(0)));
+    FrozenBatchNorm2d ds_bn(std::dynamic_pointer_cast<FrozenBatchNorm2dImpl>(downsample->ptr(1)));
+    return y.add_(conv_frozen_bn(x, ds_conv, ds_bn)).relu_();
+  }
+  return y.add_(x).relu_();
 }
 
 ResNet18BackboneImpl::ResNet18BackboneImpl(bool dilate_layer4) {
@@ -71,7 +87,8 @@ ResNet18BackboneImpl::ResNet18BackboneImpl(bool dilate_layer4) {
 }
 
 torch::Tensor ResNet18BackboneImpl::forward(torch::Tensor x) {
-  x = torch::relu(bn1(conv1(x)));
+  if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+  x = conv_frozen_bn(x, conv1, bn1).relu_();
   x = torch::max_pool2d(x, 3, 2, 1);
   return layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
 }

@@ -12,6 +12,8 @@ namespace robotrain::policy::act {
 struct FrozenBatchNorm2dImpl : torch::nn::Module {
   explicit FrozenBatchNorm2dImpl(int64_t channels);
   torch::Tensor forward(const torch::Tensor& x);
+  // (scale, shift) per channel: y = x * scale + shift.
+  std::pair<torch::Tensor, torch::Tensor> scale_shift() const;
   torch::Tensor weight, bias, running_mean, running_var;
 };
 TORCH_MODULE(FrozenBatchNorm2d);
@@ -25,10 +27,19 @@ struct BasicBlockImpl : torch::nn::Module {
 };
 TORCH_MODULE(BasicBlock);
 
+// A bias-free convolution followed by a frozen batch norm, run as one convolution whose
+// weight is scaled per output channel and whose bias is the BN shift: no full-size
+// elementwise pass over the activations forward or backward (gradients still reach the
+// convolution weight through the scaling).
+torch::Tensor conv_frozen_bn(const torch::Tensor& x, torch::nn::Conv2d& conv, FrozenBatchNorm2d& bn);
+
 // ResNet-18 up to layer4 (no avgpool/fc): (B, 3, H, W) -> (B, 512, H/32, W/32).
 struct ResNet18BackboneImpl : torch::nn::Module {
   explicit ResNet18BackboneImpl(bool dilate_layer4);
+  // Runs in channels-last memory format (oneDNN's native layout on CPU); the result is
+  // returned in that format too, callers only use it through layout-agnostic ops.
   torch::Tensor forward(torch::Tensor x);
+  bool channels_last = true;
   torch::nn::Conv2d conv1{nullptr};
   FrozenBatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};

@@ -1,0 +1,153 @@
+// bench-area: policy
+// ACT training step (forward + backward + grad clip + AdamW) on synthetic batches already in
+// memory, and in the same run the pure-LibTorch parts it is made of: backbone fwd+bwd,
+// everything after the backbone (transformer, VAE, heads, loss) fwd+bwd, optimizer step. The
+// baseline is the sum of the parts: a step much slower than its parts means overhead in the
+// policy glue (normalisation, copies, dtype conversions).
+//   bench_act_step [small|default|all] [iterations]     (default: all, 3 iterations; the
+//   default config runs max(1, iterations / 3) timed steps: it takes seconds per step on CPU)
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "policy/act/act_policy.h"
+
+using namespace robotrain::policy;
+using namespace robotrain::policy::act;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+struct Setup {
+  std::string name;
+  int64_t height, width, dim_model, chunk, batch;
+};
+
+ActConfig make_config(const Setup& s) {
+  ActConfig c;
+  c.input_features = {{"observation.images.top", FeatureType::Visual, {3, s.height, s.width}},
+                      {"observation.state", FeatureType::State, {14}}};
+  c.output_features = {{"action", FeatureType::Action, {14}}};
+  c.pretrained_backbone_weights.reset();
+  c.dim_model = s.dim_model;
+  c.chunk_size = s.chunk;
+  c.n_action_steps = s.chunk;
+  return c;
+}
+
+StatsTensors unit_stats(const ActConfig& c) {
+  StatsTensors st;
+  for (auto& f : c.input_features) {
+    auto shape = f.type == FeatureType::Visual ? std::vector<int64_t>{3, 1, 1} : f.shape;
+    st[f.key]["mean"] = torch::zeros(shape);
+    st[f.key]["std"] = torch::ones(shape);
+  }
+  st["action"]["mean"] = torch::zeros({14});
+  st["action"]["std"] = torch::ones({14});
+  return st;
+}
+
+torch::optim::AdamW make_optimizer(ActPolicy& p) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (auto& g : p.param_groups())
+    groups.emplace_back(g.params, std::make_unique<torch::optim::AdamWOptions>(
+                                      torch::optim::AdamWOptions(g.lr).weight_decay(g.weight_decay).betas({0.9, 0.999}).eps(1e-8)));
+  return torch::optim::AdamW(groups);
+}
+
+void run(const Setup& s, int iters) {
+  torch::manual_seed(0);
+  auto cfg = make_config(s);
+  ActPolicy policy(cfg, unit_stats(cfg));
+  policy.train();
+  auto opt = make_optimizer(policy);
+  std::vector<torch::Tensor> params;
+  for (auto& g : policy.param_groups()) params.insert(params.end(), g.params.begin(), g.params.end());
+  // The loader hands over float images in [0, 1] (LeRobot's convention).
+  TensorMap batch = {{"observation.images.top", torch::rand({s.batch, 3, s.height, s.width})},
+                     {"observation.state", torch::randn({s.batch, 14})},
+                     {"action", torch::randn({s.batch, s.chunk, 14})},
+                     {"action_is_pad", torch::zeros({s.batch, s.chunk}, torch::kBool)}};
+  auto& model = policy.model();
+
+  auto full_step = [&] {
+    opt.zero_grad();
+    auto out = policy.forward_loss(batch);
+    out.loss.backward();
+    torch::nn::utils::clip_grad_norm_(params, 10.0);
+    opt.step();
+  };
+  ActInputs in;
+  in.images = {batch["observation.images.top"]};
+  in.state = batch["observation.state"];
+  in.actions = batch["action"];
+  in.action_is_pad = batch["action_is_pad"];
+  auto backbone_part = [&] {
+    auto fm = model->image_feature_maps(in.images);
+    fm[0].backward(torch::ones_like(fm[0]));
+  };
+  std::vector<torch::Tensor> fixed_fm;
+  {
+    torch::NoGradGuard ng;
+    fixed_fm = model->image_feature_maps(in.images);
+  }
+  auto transformer_part = [&] {
+    auto out = model->forward_from_features(in, fixed_fm);
+    auto l1 = (in.actions - out.actions).abs().mean();
+    auto kld = (-0.5 * (1 + out.log_sigma_x2 - out.mu.pow(2) - out.log_sigma_x2.exp())).sum(-1).mean();
+    (l1 + 10.0 * kld).backward();
+  };
+  auto optimizer_part = [&] {
+    torch::nn::utils::clip_grad_norm_(params, 10.0);
+    opt.step();
+  };
+
+  auto time = [&](auto&& fn, int n) {
+    fn();  // warm-up: oneDNN primitive creation, allocator growth
+    double total = 0;
+    for (int i = 0; i < n; ++i) {
+      auto t0 = Clock::now();
+      fn();
+      total += ms_since(t0);
+    }
+    return total / n;
+  };
+  double step = time(full_step, iters);
+  double backbone = time(backbone_part, iters);
+  double transformer = time(transformer_part, iters);
+  double optim = time(optimizer_part, iters);
+  // Also the backbone in plain NCHW layout, to show what channels-last buys.
+  model->backbone->channels_last = false;
+  double backbone_nchw = time(backbone_part, iters);
+  model->backbone->channels_last = true;
+
+  int64_t n_params = 0;
+  for (auto& p : params) n_params += p.numel();
+  double parts = backbone + transformer + optim;
+  std::printf(
+      "{\"bench\":\"act_step\",\"config\":\"%s\",\"image\":[3,%lld,%lld],\"batch\":%lld,\"dim_model\":%lld,\"chunk\":%lld,"
+      "\"params\":%lld,\"threads\":%d,\"iterations\":%d,\"step_ms\":%.1f,\"backbone_fwd_bwd_ms\":%.1f,"
+      "\"backbone_fwd_bwd_nchw_ms\":%.1f,\"transformer_fwd_bwd_ms\":%.1f,\"optimizer_ms\":%.1f,\"sum_of_parts_ms\":%.1f,"
+      "\"step_over_parts\":%.3f}\n",
+      s.name.c_str(), (long long)s.height, (long long)s.width, (long long)s.batch, (long long)s.dim_model, (long long)s.chunk,
+      (long long)n_params, torch::get_num_threads(), iters, step, backbone, backbone_nchw, transformer, optim, parts, step / parts);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string which = argc > 1 ? argv[1] : "all";
+  int iters = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
+  unsigned cores = std::thread::hardware_concurrency();
+  torch::set_num_threads(cores > 0 ? static_cast<int>(cores) : 1);
+  if (which == "small" || which == "all") run({"small", 96, 96, 256, 20, 8}, iters);
+  if (which == "default" || which == "all") run({"default", 480, 640, 512, 100, 8}, std::max(1, iters / 3));
+  return 0;
+}
