@@ -36,10 +36,11 @@ torch::Tensor conv_frozen_bn(const torch::Tensor& x, torch::nn::Conv2d& conv, Fr
 // ResNet-18 up to layer4 (no avgpool/fc): (B, 3, H, W) -> (B, 512, H/32, W/32).
 struct ResNet18BackboneImpl : torch::nn::Module {
   explicit ResNet18BackboneImpl(bool dilate_layer4);
-  // Runs in channels-last memory format (oneDNN's native layout on CPU); the result is
-  // returned in that format too, callers only use it through layout-agnostic ops.
   torch::Tensor forward(torch::Tensor x);
-  bool channels_last = true;
+  // Channels-last memory format for the convolutions. Off: with this LibTorch 1.13 CPU build
+  // bench_act_step measured the backbone fwd+bwd ~4x slower channels-last than NCHW; worth
+  // re-measuring on CUDA (cuDNN prefers NHWC for tensor cores).
+  bool channels_last = false;
   torch::nn::Conv2d conv1{nullptr};
   FrozenBatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
