@@ -1,0 +1,102 @@
+// `robotrain runs list|show`: runs in the local MLflow store (./mlruns) or on an MLflow
+// server / Azure ML workspace, without needing the mlflow Python package.
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "cli/command.h"
+#include "cli/submit_flags.h"
+#include "track/browse.h"
+#include "util/json.h"
+#include "util/strings.h"
+
+namespace robotrain::cli {
+namespace {
+
+struct RunsFlags {
+  std::string tracking_uri;
+  std::string experiment;
+  std::string run_id;
+  int max_results = 100;
+  bool json = false;
+};
+
+std::string format_time(int64_t ms) {
+  if (ms < 0) return "-";
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", std::gmtime(&t));
+  return buf;
+}
+
+track::TrackingBrowser browser(const RunsFlags& f) { return track::TrackingBrowser(f.tracking_uri, azure_management_token_provider()); }
+
+void list_runs(const RunsFlags& f) {
+  auto b = browser(f);
+  auto runs = b.runs(f.experiment, f.max_results);
+  if (f.json) {
+    util::Json arr = util::Json::array();
+    for (auto& r : runs) arr.push_back(track::to_json(r));
+    std::cout << arr.dump(2) << "\n";
+    return;
+  }
+  if (runs.empty()) {
+    std::cout << "no runs in " << b.uri() << "\n";
+    return;
+  }
+  std::printf("%-32s %-24s %-9s %-19s %-12s %s\n", "RUN ID", "NAME", "STATUS", "STARTED (UTC)", "EXPERIMENT", "train/loss");
+  for (auto& r : runs) {
+    auto loss = r.metrics.find("train/loss");
+    std::string l = loss == r.metrics.end() ? "-" : util::cat(loss->second.value, " @", loss->second.step);
+    std::printf("%-32s %-24s %-9s %-19s %-12s %s\n", r.info.run_id.c_str(), r.info.run_name.substr(0, 24).c_str(),
+                r.info.status.c_str(), format_time(r.info.start_time).c_str(), r.info.experiment_id.substr(0, 12).c_str(),
+                l.c_str());
+  }
+}
+
+void show_run(const RunsFlags& f) {
+  auto r = browser(f).run(f.run_id);
+  if (f.json) {
+    std::cout << track::to_json(r).dump(2) << "\n";
+    return;
+  }
+  std::cout << "run:        " << r.info.run_id << " (" << r.info.run_name << ")\n"
+            << "experiment: " << r.info.experiment_id << "\n"
+            << "status:     " << r.info.status << "\n"
+            << "started:    " << format_time(r.info.start_time) << " UTC\n"
+            << "ended:      " << format_time(r.info.end_time) << (r.info.end_time < 0 ? "\n" : " UTC\n")
+            << "artifacts:  " << r.info.artifact_uri << "\n";
+  std::cout << "params:\n";
+  for (auto& [k, v] : r.params) std::cout << "  " << k << " = " << v << "\n";
+  std::cout << "tags:\n";
+  for (auto& [k, v] : r.tags) std::cout << "  " << k << " = " << v << "\n";
+  std::cout << "metrics (last value @ step):\n";
+  for (auto& [k, m] : r.metrics) std::cout << "  " << k << " = " << m.value << " @" << m.step << "\n";
+}
+
+CommandRegistrar reg(60, [](CLI::App& root) {
+  auto& runs = group(root, "runs", "Inspect tracked training runs (MLflow store or server)");
+  auto add_common = [](CLI::App* c, RunsFlags& f) {
+    c->add_option("--tracking-uri", f.tracking_uri,
+                  "MLflow destination: directory/file:// (default ./mlruns or $MLFLOW_TRACKING_URI), http(s)://, azureml://");
+    c->add_flag("--json", f.json, "Print JSON");
+  };
+  {
+    auto f = std::make_shared<RunsFlags>();
+    auto* c = runs.add_subcommand("list", "List runs, newest first");
+    add_common(c, *f);
+    c->add_option("--experiment,--experiment-name", f->experiment, "Only this experiment");
+    c->add_option("--max-results", f->max_results, "At most this many runs (default 100)");
+    c->callback([f] { list_runs(*f); });
+  }
+  {
+    auto f = std::make_shared<RunsFlags>();
+    auto* c = runs.add_subcommand("show", "Show a run's params, tags and last metrics");
+    add_common(c, *f);
+    c->add_option("run_id", f->run_id, "Run id")->required();
+    c->callback([f] { show_run(*f); });
+  }
+});
+
+}  // namespace
+}  // namespace robotrain::cli
