@@ -23,8 +23,12 @@ CommandRegistrar reg(45, [](CLI::App& root) {
   pusht->add_flag("--all-episodes", *all, "Keep episodes the expert did not solve too");
   pusht->add_flag("--overwrite", o->overwrite, "Replace an existing directory");
   pusht->add_option("--codec", o->codec, "Video encoder (libsvtav1 as LeRobot, libx264, mpeg4)")->capture_default_str();
+  pusht->add_option("--obs-type", o->obs_type,
+                    "pixels_agent_pos (96x96 video + agent position) or environment_state_agent_pos (block pose + agent position)")
+      ->capture_default_str();
   pusht->callback([o, out, all] {
     o->only_success = !*all;
+    eval::validate_obs_type(o->obs_type);
     auto s = eval::record_pusht(*out, *o, [](const std::string& line) { util::log_info(line); });
     std::cout << "recorded " << s.episodes_written << " episodes (" << s.frames << " frames) from " << s.attempts << " attempts ("
               << s.successes << " solved) into " << *out << "\n";

@@ -25,16 +25,25 @@ struct EpisodeOutcome {
   int steps = 0;
 };
 
-std::pair<std::string, std::string> observation_keys(const util::Json& config) {
-  std::string image, state;
+// Which policy inputs the environment fills: camera, agent position, block pose.
+struct ObservationKeys {
+  std::string image, state, env;
+};
+
+ObservationKeys observation_keys(const util::Json& config) {
+  ObservationKeys keys;
   for (auto& [k, v] : config["input_features"].items()) {
     std::string t = v.value("type", "");
-    if (t == "VISUAL" && image.empty()) image = k;
-    if (t == "STATE" && state.empty()) state = k;
+    if (t == "VISUAL" && keys.image.empty()) keys.image = k;
+    if (t == "STATE" && keys.state.empty()) keys.state = k;
+    if (t == "ENV" && keys.env.empty()) keys.env = k;
   }
-  if (image.empty() && state.empty())
+  if (keys.image.empty() && keys.state.empty() && keys.env.empty())
     throw util::InputError("the policy has neither a camera nor a state input: it cannot be evaluated on Push-T");
-  return {image, state};
+  if (keys.env.size() && config["input_features"][keys.env].value("shape", util::Json::array()) != util::Json{pusht::kEnvironmentStateDim})
+    throw util::InputError("the policy's " + keys.env + " is not Push-T's block pose (" + std::to_string(pusht::kEnvironmentStateDim) +
+                           " values): record demonstrations with `robotrain sim record pusht --obs-type environment_state_agent_pos`");
+  return keys;
 }
 
 const char* video_encoder() {
@@ -133,26 +142,34 @@ util::Json evaluate_pusht(policy::Policy* policy, const SimEvalOptions& o) {
   std::filesystem::create_directories(o.output_dir);
   util::Json result;
   if (policy) {
-    auto [image_key, state_key] = observation_keys(policy->config_json());
+    const ObservationKeys keys = observation_keys(policy->config_json());
     auto device = torch::Device(o.device);
     policy->to(device);
     policy->eval();
-    auto act = [&, image_key = image_key, state_key = state_key](std::vector<PushTEnv>& envs, std::vector<pusht::PushTObservation>& obs,
+    auto act = [&](std::vector<PushTEnv>& envs, std::vector<pusht::PushTObservation>& obs,
                                                                    const std::vector<bool>&) {
       const int64_t B = static_cast<int64_t>(envs.size());
       policy::TensorMap batch;
-      if (!image_key.empty()) {
+      if (!keys.image.empty()) {
         auto img = torch::empty({B, 96, 96, 3}, torch::kUInt8);
         for (int64_t i = 0; i < B; ++i) std::memcpy(img[i].data_ptr(), obs[i].image.data(), obs[i].image.size());
-        batch[image_key] = img.permute({0, 3, 1, 2}).to(torch::kFloat32).div(255.0).to(device);
+        batch[keys.image] = img.permute({0, 3, 1, 2}).to(torch::kFloat32).div(255.0).to(device);
       }
-      if (!state_key.empty()) {
+      if (!keys.state.empty()) {
         auto st = torch::empty({B, 2}, torch::kFloat32);
         for (int64_t i = 0; i < B; ++i) {
           st[i][0] = obs[i].agent_pos.x;
           st[i][1] = obs[i].agent_pos.y;
         }
-        batch[state_key] = st.to(device);
+        batch[keys.state] = st.to(device);
+      }
+      if (!keys.env.empty()) {
+        auto env = torch::empty({B, pusht::kEnvironmentStateDim}, torch::kFloat32);
+        for (int64_t i = 0; i < B; ++i) {
+          auto values = pusht::environment_state(obs[i].block);
+          std::memcpy(env[i].data_ptr(), values.data(), values.size() * sizeof(float));
+        }
+        batch[keys.env] = env.to(device);
       }
       torch::NoGradGuard ng;
       auto a = policy->select_action(batch).to(torch::kCPU, torch::kFloat64);

@@ -92,3 +92,37 @@ TEST(EvalCli, PushTRecordAndExpertEvaluation) {
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_EQ(robotrain::util::read_json_file(out2 / "eval_info.json")["policy"], info["policy"]);
 }
+
+// A state-based Push-T policy (block pose + agent position, as gym-pusht's
+// environment_state_agent_pos): recorded without video, trained, and evaluated in closed loop
+// with the environment filling observation.environment_state.
+TEST(EvalCli, StateBasedPushTRecordTrainAndEvaluate) {
+  robotrain::util::TempDir tmp;
+  auto ds = tmp.path() / "pusht_state";
+  auto r = run_robotrain({"sim", "record", "pusht", "--output", ds.string(), "--episodes", "2", "--obs-type", "environment_state_agent_pos"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto meta = robotrain::dataset::load_metadata(ds);
+  EXPECT_FALSE(meta.feature("observation.image"));
+  ASSERT_TRUE(meta.feature("observation.environment_state"));
+  EXPECT_EQ(meta.feature("observation.environment_state")->shape, std::vector<int64_t>{4});
+  robotrain::dataset::LeRobotDataset data(ds);
+  auto frame = data.get(0);
+  const auto& env = frame.arrays.at("observation.environment_state");
+  const float* v = env.data<float>();
+  EXPECT_NEAR(v[2] * v[2] + v[3] * v[3], 1.0, 1e-5) << "angle stored as (cos, sin)";
+  EXPECT_EQ(run_robotrain({"sim", "record", "pusht", "--output", (tmp.path() / "x").string(), "--obs-type", "keypoints"}).exit_code, 2);
+
+  auto run = tmp.path() / "train";
+  r = run_robotrain({"train", "--dataset.root", ds.string(), "--policy.type", "act", "--policy.device", "cpu", "--steps", "2",
+                     "--batch_size", "2", "--policy.chunk_size", "8", "--policy.n_action_steps", "4", "--policy.dim_model", "32",
+                     "--policy.n_heads", "2", "--policy.dim_feedforward", "64", "--policy.n_encoder_layers", "1",
+                     "--policy.n_vae_encoder_layers", "1", "--output_dir", run.string(), "--tracking-uri",
+                     "file://" + (tmp.path() / "mlruns").string(), "--system-metrics", "false"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = tmp.path() / "eval";
+  r = run_robotrain({"eval", "--env", "pusht", "--policy.path", (run / "checkpoints/last/pretrained_model").string(), "--eval-episodes",
+                     "2", "--videos", "0", "--output_dir", out.string(), "--no-tracking"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto info = robotrain::util::read_json_file(out / "eval_info.json");
+  EXPECT_EQ(info["policy"]["per_episode"].size(), 2u);
+}

@@ -97,6 +97,7 @@ struct PushTEnv::Impl {
   PushTObservation observe() const {
     PushTObservation o;
     o.agent_pos = from_b2(agent->GetPosition());
+    o.block = state().block;
     if (config.render) o.image = render(config.image_size);
     return o;
   }
@@ -118,6 +119,11 @@ PushTEnv::PushTEnv(PushTConfig config) : impl_(std::make_unique<Impl>()) {
 PushTEnv::~PushTEnv() = default;
 PushTEnv::PushTEnv(PushTEnv&&) noexcept = default;
 PushTEnv& PushTEnv::operator=(PushTEnv&&) noexcept = default;
+
+std::vector<float> environment_state(const Pose& block) {
+  return {static_cast<float>(block.x), static_cast<float>(block.y), static_cast<float>(std::cos(block.angle)),
+          static_cast<float>(std::sin(block.angle))};
+}
 
 PushTObservation PushTEnv::reset(uint64_t seed) {
   std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 1);

@@ -21,7 +21,13 @@ struct PushTState {
 struct PushTObservation {
   std::vector<uint8_t> image;  // HWC RGB, image_size x image_size
   Vec2 agent_pos;
+  Pose block;                  // for state-based policies (gym-pusht's environment_state)
 };
+
+// observation.environment_state of a state-based Push-T dataset: block x, y and its angle as
+// (cos, sin) so that the policy never sees the wrap-around at +-pi.
+inline constexpr int kEnvironmentStateDim = 4;
+std::vector<float> environment_state(const Pose& block);
 
 struct StepResult {
   PushTObservation observation;

@@ -2,6 +2,8 @@
 // `robotrain sim record pusht`: scripted-expert demonstrations written as a LeRobot v3.0
 // dataset (observation.image video 96x96 as LeRobot encodes it, observation.state = agent
 // position, action = commanded target, next.reward, next.success), like lerobot/pusht.
+// obs_type "environment_state_agent_pos" (gym-pusht's name) records the block pose as
+// observation.environment_state instead of the video, for fast state-based policies.
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -16,7 +18,11 @@ struct RecordOptions {
   int max_attempts_factor = 5;  // give up after episodes * factor tries
   bool overwrite = false;
   std::string codec = "libsvtav1";
+  std::string obs_type = "pixels_agent_pos";  // or environment_state_agent_pos
 };
+
+// InputError for anything but the two observation types above.
+void validate_obs_type(const std::string& obs_type);
 
 struct RecordSummary {
   int episodes_written = 0;
