@@ -11,6 +11,7 @@
 #include "eval/replay_eval.h"
 #include "eval/sim_eval.h"
 #include "policy/pretrained.h"
+#include "track/model_uri.h"
 #include "track/tracker.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -40,6 +41,10 @@ void validate(EvalFlags& f) {
   if (!f.expert && f.policy_path.empty()) throw util::InputError("--policy.path is required (a checkpoint's pretrained_model, a checkpoint or run directory)");
   if (f.max_action_mse >= 0 && !f.env.empty()) throw util::InputError("--max-action-mse gates offline replay; with --env use --min-success");
   if (f.min_success >= 0 && f.env.empty()) throw util::InputError("--min-success gates simulation; with --dataset.root use --max-action-mse");
+  if (!f.register_name.empty()) {
+    if (f.expert) throw util::InputError("--register-checkpoint needs a policy checkpoint; the scripted expert cannot be registered");
+    track::validate_register_name(f.register_name);
+  }
   if (f.min_success > 1) throw util::InputError("--min-success is a rate in [0, 1]");
   if (f.episodes == -1) f.episodes = f.env.empty() ? 10 : 50;
   if (f.episodes < 1) throw util::InputError("--eval-episodes must be a positive integer");
@@ -47,8 +52,12 @@ void validate(EvalFlags& f) {
   if (f.output_dir.empty()) f.output_dir = "outputs/eval/" + f.job_name;
 }
 
-void log_to_tracker(const EvalFlags& f, const util::Json& result, const std::string& policy_type) {
-  if (f.no_tracking) return;
+struct EvalRun {
+  std::string run_id, experiment_id, artifact_uri;
+};
+
+EvalRun log_to_tracker(const EvalFlags& f, const util::Json& result, const std::string& policy_type) {
+  if (f.no_tracking) return {};
   track::TrackerOptions to;
   to.tracking_uri = f.tracking_uri;
   to.experiment_name = f.experiment.empty() ? "robotrain-eval" : f.experiment;
@@ -71,6 +80,7 @@ void log_to_tracker(const EvalFlags& f, const util::Json& result, const std::str
   tracker->set_tags({{"robotrain.eval", f.env.empty() ? "replay" : "sim"}});
   tracker->log_artifact(f.output_dir, "eval");
   tracker->finish(track::RunStatus::Finished);
+  return {tracker->run_id(), tracker->experiment_id(), tracker->artifact_uri()};
 }
 
 void run(EvalFlags& f) {
@@ -103,12 +113,14 @@ void run(EvalFlags& f) {
     result = eval::evaluate_pusht(pol.get(), o);
     if (f.min_success >= 0) passed = result["policy"]["success_rate"].get<double>() >= f.min_success;
   }
-  log_to_tracker(f, result, pol ? pol->type() : "expert");
+  EvalRun run = log_to_tracker(f, result, pol ? pol->type() : "expert");
   util::Json line = {{"passed", passed}, {"registered", nullptr}, {"output_dir", f.output_dir}};
   if (result.contains("aggregate")) line["aggregate"] = result["aggregate"];
   else line["aggregate"] = {{"success_rate", result["policy"]["success_rate"]}, {"avg_max_reward", result["policy"]["avg_max_reward"]}};
   if (!f.register_name.empty()) {
-    if (passed) line["registered"] = register_evaluated_checkpoint(f.register_name, pretrained, f.tracking_uri, line["aggregate"]);
+    if (passed)
+      line["registered"] = register_pretrained({.name = f.register_name, .pretrained_dir = pretrained, .tracking_uri = f.tracking_uri,
+                                                .run_id = run.run_id, .experiment_id = run.experiment_id, .artifact_uri = run.artifact_uri});
     else util::log_warn("evaluation did not pass the gate: " + f.register_name + " not registered");
   }
   if (f.json) std::cout << result.dump(2) << "\n";

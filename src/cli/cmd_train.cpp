@@ -9,7 +9,14 @@
 #include <iostream>
 #include <memory>
 
+#include <unistd.h>
+
+#include <optional>
+
 #include "cli/command.h"
+#include "cli/registration.h"
+#include "cli/submit_flags.h"
+#include "track/model_uri.h"
 #include "train/checkpoint_dir.h"
 #include "train/trainer.h"
 #include "util/error.h"
@@ -124,6 +131,49 @@ void apply_extras(const std::vector<std::string>& extras, TrainFlags& f) {
   }
 }
 
+// Remote warm-start weights land in a scratch directory that lives as long as the command.
+struct WarmStartDownload {
+  fs::path dir;
+  ~WarmStartDownload() {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+};
+
+// --init-from-policy-model: a registered model, blob folder or local directory becomes a local
+// pretrained_model directory; the run is tagged with where the weights came from.
+void resolve_warm_start(const track::ModelSource& source, train::TrainOptions& o, WarmStartDownload& scratch) {
+  track::ResolveOptions ro;
+  ro.tracking_uri = o.config.tracking_uri;
+  ro.access_token = azure_management_token_provider();
+  scratch.dir = fs::temp_directory_path() / util::cat("robotrain-warm-start-", ::getpid());
+  ro.download_dir = scratch.dir;
+  fs::path dir = track::resolve_warm_start(source, ro);
+  for (const auto& [k, v] : track::warm_start_tags(source)) o.extra_tags.emplace(k, v);
+  util::log_info("warm start from ", source.uri, " (", dir.string(), ")");
+  o.init_from_policy_model = dir.string();
+}
+
+// --register-checkpoint: the final checkpoint goes to the registry of the tracking URI; a
+// failure fails the job (the seed system's rule), after the registry client's retries.
+void register_final_checkpoint(const TrainFlags& f, const train::TrainOutcome& outcome) {
+  if (!outcome.last_checkpoint)
+    throw util::RuntimeError("--register-checkpoint " + f.options.register_checkpoint +
+                             ": the run wrote no checkpoint (--save_checkpoint false?): nothing to register");
+  try {
+    register_pretrained({.name = f.options.register_checkpoint,
+                         .pretrained_dir = (*outcome.last_checkpoint / "pretrained_model").string(),
+                         .tracking_uri = f.options.config.tracking_uri,
+                         .run_id = outcome.run_id,
+                         .experiment_id = outcome.experiment_id,
+                         .artifact_uri = outcome.artifact_uri,
+                         .blob_urls = f.blob_urls,
+                         .dataset_assets = f.dataset_assets});
+  } catch (const std::exception& e) {
+    throw util::RuntimeError(std::string("training finished but registering the checkpoint failed: ") + e.what());
+  }
+}
+
 TrainConfig build_config(TrainFlags& f) {
   TrainConfig c;
   const bool resume = f.resume_opt->count() > 0 && parse_bool("--resume", f.resume);
@@ -165,7 +215,16 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   if (o.mixed_precision != "no" && o.mixed_precision != "fp16" && o.mixed_precision != "bf16")
     throw util::InputError(util::cat("--mixed-precision '", o.mixed_precision, "' must be no, fp16 or bf16"));
   if (o.val_split < 0 || o.val_split >= 1) throw util::InputError("--val-split must be in [0, 1)");
+  if (!o.register_checkpoint.empty()) track::validate_register_name(o.register_checkpoint);
+  std::optional<track::ModelSource> warm_start;
+  if (!o.init_from_policy_model.empty()) {
+    if (!o.policy_repo_id.empty())
+      throw util::InputError("--init-from-policy-model and --policy-repo-id are mutually exclusive: keep one");
+    warm_start = track::parse_warm_start_uri(o.init_from_policy_model);
+  }
   o.config = build_config(f);
+  WarmStartDownload warm_dir;
+  if (warm_start) resolve_warm_start(*warm_start, o, warm_dir);
   if (o.dataset_source.empty()) o.dataset_source = !o.config.dataset.root.empty() ? "local" : "huggingface";
   auto outcome = train::run_training(o);
   std::string drop;
@@ -186,6 +245,7 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   util::log_info("training done: step ", outcome.step, drop.empty() ? "" : ", " + drop,
                  outcome.last_checkpoint ? ", checkpoint " + outcome.last_checkpoint->string() : "",
                  ", tracking run ", outcome.run_id);
+  if (!o.register_checkpoint.empty()) register_final_checkpoint(f, outcome);
 }
 
 CommandRegistrar reg(20, [](CLI::App& root) {
@@ -252,9 +312,11 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   cmd->add_option("--mixed-precision,--mixed_precision", o.mixed_precision, "no | fp16 | bf16 (CUDA autocast)");
   cmd->add_option("--val-split,--val_split", o.val_split, "Fraction of episodes held out (recorded)");
   cmd->add_option("--policy-repo-id", o.policy_repo_id, "Where the model would be published (recorded)");
-  cmd->add_option("--register-checkpoint,--register_checkpoint", o.register_checkpoint, "Model registry name (tag)");
+  cmd->add_option("--register-checkpoint,--register_checkpoint", o.register_checkpoint,
+                  "Register the final checkpoint under this name in the tracking URI's model registry");
   cmd->add_option("--init-from-policy-model", o.init_from_policy_model,
-                  "Warm start: weights from a local pretrained_model directory");
+                  "Warm start (weights only): models:/NAME/VERSION, azureml:NAME:VERSION, azureml://.../models/NAME/versions/V, "
+                  "an https blob folder or a local pretrained_model directory");
   cmd->add_option("--dataset-source", o.dataset_source, "dataset.source tag (local, huggingface, azure-blob, ...)");
   auto sysm = std::make_shared<std::string>();
   auto* sysm_opt = cmd->add_option("--system-metrics,--system_metrics", *sysm, "Log system/* metrics every 30 s (default true)")

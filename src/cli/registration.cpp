@@ -1,12 +1,74 @@
 #include "cli/registration.h"
 
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+
+#include "cli/submit_flags.h"
+#include "track/registry.h"
+#include "util/error.h"
 #include "util/log.h"
+#include "util/strings.h"
+
+namespace fs = std::filesystem;
 
 namespace robotrain::cli {
+namespace {
 
-util::Json register_evaluated_checkpoint(const std::string& name, const std::string&, const std::string&, const util::Json&) {
-  util::log_warn("model registry not available in this build: " + name + " was not registered");
-  return nullptr;
+std::optional<util::Json> read_json_if_exists(const fs::path& path) {
+  if (!fs::is_regular_file(path)) return std::nullopt;
+  return util::read_json_file(path);
+}
+
+// The checkpoint directory name ("005000") when the weights sit in checkpoints/NNNNNN/.
+std::string checkpoint_name(const fs::path& pretrained_dir) {
+  fs::path dir = fs::weakly_canonical(pretrained_dir);
+  if (dir.filename() == "pretrained_model") dir = dir.parent_path();
+  std::string name = dir.filename().string();
+  return !name.empty() && name.find_first_not_of("0123456789") == std::string::npos ? name : "";
+}
+
+// A string field that may be missing or null (draccus writes None as null).
+std::string string_field(const util::Json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+// Policy type, job and dataset as recorded in the checkpoint's train_config.json.
+track::LineageInfo lineage_of(const RegistrationRequest& r) {
+  track::LineageInfo info;
+  fs::path dir(r.pretrained_dir);
+  if (auto config = read_json_if_exists(dir / "config.json"))
+    if (auto type = string_field(*config, "type"); !type.empty()) info.policy_type = type;
+  if (auto train = read_json_if_exists(dir / "train_config.json")) {
+    info.job_name = string_field(*train, "job_name");
+    if (train->contains("dataset")) {
+      const auto& d = (*train)["dataset"];
+      info.dataset_repo_id = string_field(d, "repo_id");
+      if (info.dataset_repo_id.empty()) info.dataset_repo_id = string_field(d, "root");
+    }
+  }
+  info.checkpoint = checkpoint_name(dir);
+  info.blob_urls = r.blob_urls;
+  info.dataset_assets = r.dataset_assets;
+  info.mlflow_run_id = r.run_id;
+  info.mlflow_experiment_id = r.experiment_id;
+  if (const char* job = std::getenv("AZUREML_RUN_ID")) info.azureml_run_id = job;
+  return info;
+}
+
+}  // namespace
+
+util::Json register_pretrained(const RegistrationRequest& r) {
+  track::RegisterOptions o;
+  o.name = r.name;
+  o.pretrained_model_dir = r.pretrained_dir;
+  o.lineage = lineage_of(r);
+  o.tracking_uri = r.tracking_uri;
+  o.artifact_uri = r.artifact_uri;
+  o.access_token = azure_management_token_provider();
+  auto v = track::register_checkpoint(o);
+  util::log_info("registered ", v.name, " version ", v.version, " in the ", v.registry, " registry (", v.uri, ")");
+  return {{"registry", v.registry}, {"name", v.name}, {"version", v.version}, {"uri", v.uri}, {"source", v.source}};
 }
 
 }  // namespace robotrain::cli

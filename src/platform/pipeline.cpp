@@ -60,7 +60,7 @@ std::string local_checkpoint(const SubmitOptions& t) {
 
 void validate_pipeline_options(PipelineOptions& p) {
   p.train.job_name = p.job_prefix + "-train";
-  if (!p.register_model.empty()) check_register_name(p.register_model);
+  if (!p.register_model.empty()) check_register_name(p.register_model, "--register-model");
   if (p.eval_episodes < 1) throw util::InputError("--eval-episodes must be a positive integer");
   if (p.poll_interval_s <= 0) throw util::InputError("--poll-interval must be positive (seconds)");
   if (p.timeout_min <= 0) throw util::InputError("--timeout must be positive (minutes)");
@@ -242,8 +242,11 @@ PipelineResult run_pipeline(const JobStore& store, PipelineOptions p, const Subm
   if (eval_state != JobState::Completed && r.eval.empty())
     throw util::RuntimeError("evaluation job " + eval.id + " ended " + job_state_name(eval_state) + ": see `robotrain jobs logs " + eval.id + "`");
   r.gate_passed = r.eval.value("passed", false);
-  if (r.eval.contains("registered") && r.eval["registered"].is_object())
-    r.registered_model = r.eval["registered"].value("name", "") + ":" + std::to_string(r.eval["registered"].value("version", 0));
+  if (r.eval.contains("registered") && r.eval["registered"].is_object()) {
+    const auto& reg = r.eval["registered"];
+    const auto& version = reg.contains("version") ? reg["version"] : util::Json("?");
+    r.registered_model = reg.value("name", "") + ":" + (version.is_string() ? version.get<std::string>() : version.dump());
+  }
   progress(std::string("stage 4/4: ") +
            (p.skip_register || p.register_model.empty() ? "registration skipped"
             : r.registered_model.empty()               ? "not registered: evaluation did not pass the gate"

@@ -9,7 +9,7 @@ namespace robotrain::platform {
 
 void check_blob_urls(const std::vector<std::string>& urls);
 void check_dataset_assets(const std::vector<std::string>& assets);
-void check_register_name(const std::string& name);
+void check_register_name(const std::string& name, const std::string& flag = "--register-checkpoint");
 void check_warm_start_uri(const std::string& uri);
 
 }  // namespace robotrain::platform

@@ -293,6 +293,8 @@ TrainOutcome run_training(TrainOptions options) {
     tracker = track::open_tracker(topts);
   }
   outcome.run_id = tracker->run_id();
+  outcome.experiment_id = tracker->experiment_id();
+  outcome.artifact_uri = tracker->artifact_uri();
   const bool log_checkpoints = options.log_checkpoints.value_or(remote_tracking(cfg.tracking_uri));
   tracker->set_tags(tags);
   if (!resume_from) tracker->log_params(seed_params(options, *cfg.optimizer, cfg.scheduler, world_size));

@@ -35,6 +35,8 @@ struct TrainOutcome {
   std::optional<std::filesystem::path> last_checkpoint;
   double first_loss = 0, last_loss = 0;  // averages of the first and last logged windows
   std::string run_id;
+  std::string experiment_id;
+  std::string artifact_uri;  // where the run's artifacts go (MLflow registry sources point there)
 };
 
 // Fills what the user left open: job name, output directory, device; checks the output

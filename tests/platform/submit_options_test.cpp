@@ -137,3 +137,34 @@ TEST(SubmitOptions, DefaultExperimentName) {
   o.experiment_name = "mine";
   EXPECT_EQ(o.effective_experiment_name(), "mine");
 }
+
+// The registry-name and warm-start rules are the tracking area's; submission applies them
+// before anything is sent (the seed's rejection cases).
+TEST(SubmitOptions, RegisterNameRulesApplyAtSubmission) {
+  for (const std::string& bad : std::vector<std::string>{"has space", "a/b", "a@b", "-lead", ".lead", std::string(256, 'a')}) {
+    auto o = aml();
+    o.register_checkpoint = bad;
+    EXPECT_NE(error_of(o).find("--register-checkpoint"), std::string::npos) << bad;
+  }
+  for (const std::string& good : std::vector<std::string>{"act_pusht", "model-1.2", "_x", std::string(255, 'a')}) {
+    auto o = aml();
+    o.register_checkpoint = good;
+    EXPECT_EQ(error_of(o), "") << good;
+  }
+}
+
+TEST(SubmitOptions, WarmStartUriRulesApplyAtSubmission) {
+  for (std::string bad : {"azureml:m:latest", "azureml:m:@latest", "azureml:m:01", "azureml:m:1.0", "azureml:m:", "azureml:m",
+                          "azureml://locations/r/workspaces/w/models/m/versions/latest",
+                          "azureml://locations/r/workspaces/w/models/m/versions/01"}) {
+    auto o = aml();
+    o.init_from_policy_model = bad;
+    EXPECT_NE(error_of(o).find("--init-from-policy-model"), std::string::npos) << bad;
+  }
+  for (std::string good : {"azureml:m:1", "azureml:m:0", "azureml://locations/r/workspaces/w/models/m/versions/12",
+                           "https://acct.blob.core.windows.net/models/act/pretrained_model"}) {
+    auto o = aml();
+    o.init_from_policy_model = good;
+    EXPECT_EQ(error_of(o), "") << good;
+  }
+}
