@@ -10,6 +10,7 @@ namespace robotrain::util {
 std::string sha256_hex(std::string_view data);
 std::string sha256_file_hex(const std::filesystem::path& path);
 std::string md5_raw(std::string_view data);  // 16 raw bytes
+std::string md5_file_raw(const std::filesystem::path& path);  // 16 raw bytes, streamed
 std::string hmac_sha256_raw(std::string_view key, std::string_view data);
 std::string base64_encode(std::string_view data);
 std::string base64_decode(std::string_view text);  // throws RuntimeError on invalid input

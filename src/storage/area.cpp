@@ -1,2 +1,0 @@
-// Anchors the rt_storage object library until the area has sources of its own.
-namespace robotrain::storage {}
