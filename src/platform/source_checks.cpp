@@ -1,11 +1,14 @@
 #include "platform/source_checks.h"
 
+#include "storage/blob_url.h"
+#include "storage/data_asset.h"
 #include "track/model_uri.h"
 
 namespace robotrain::platform {
 
-void check_blob_urls(const std::vector<std::string>&) {}
-void check_dataset_assets(const std::vector<std::string>&) {}
+void check_blob_urls(const std::vector<std::string>& urls) { storage::validate_blob_urls(urls); }
+
+void check_dataset_assets(const std::vector<std::string>& assets) { storage::validate_data_assets(assets); }
 
 void check_register_name(const std::string& name, const std::string& flag) { track::validate_register_name(name, flag); }
 

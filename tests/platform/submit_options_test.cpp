@@ -168,3 +168,22 @@ TEST(SubmitOptions, WarmStartUriRulesApplyAtSubmission) {
     EXPECT_EQ(error_of(o), "") << good;
   }
 }
+
+// Blob URLs and data assets follow the storage area's seed rules at submission too.
+TEST(SubmitOptions, BlobUrlAndDataAssetRulesApplyAtSubmission) {
+  auto o = aml();
+  o.dataset_repo_id.clear();
+  o.blob_urls = {"https://acct.blob.core.windows.net/c/p", "https://acct.blob.core.windows.net/c/p?sv=2020&sig=x"};
+  std::string e = error_of(o);
+  EXPECT_NE(e.find("2"), std::string::npos) << "names the failing URL's position: " << e;
+  EXPECT_FALSE(e.empty());
+  o.blob_urls = {"wasbs://c@acct.blob.core.windows.net/p"};
+  EXPECT_NE(error_of(o).find("HTTPS"), std::string::npos) << error_of(o);
+  o.blob_urls = {"https://acct.blob.core.windows.net/c/p"};
+  EXPECT_EQ(error_of(o), "");
+  o.blob_urls.clear();
+  o.dataset_assets = {"azureml:ds:latest"};
+  EXPECT_NE(error_of(o).find("azureml:ds:latest"), std::string::npos) << error_of(o);
+  o.dataset_assets = {"azureml:ds:3"};
+  EXPECT_EQ(error_of(o), "");
+}
