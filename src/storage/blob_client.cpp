@@ -65,6 +65,7 @@ util::HttpResponse BlobClient::send(const Call& call, util::HttpRequest* sent) c
   }
   req.body = call.body;
   req.timeout_s = 600;
+  req.insecure_tls = access_.insecure_tls;
   if (!access_.account_key.empty()) {
     SignedRequestParts parts{call.method, account_, path, call.query, req.headers, call.body.size()};
     req.headers.push_back({"Authorization", shared_key_authorization(parts, access_.account_key)});
@@ -126,7 +127,11 @@ std::string BlobClient::get_range(const std::string& container, const std::strin
     throw util::NetworkError(util::cat("downloading ", name, " bytes ", offset, "+", length, ": got ", r.body.size(),
                                        " bytes (connection cut?); retry"));
   std::string md5 = r.header("content-md5");
-  if (want_md5 && r.status == 206 && !md5.empty() && util::base64_encode(util::md5_raw(r.body)) != md5)
+  // A range covering the whole blob may carry the blob's stored Content-MD5 instead of a computed
+  // one (Azurite does); the caller checks whole blobs against the listing, so skip it here.
+  std::string content_range = r.header("content-range");
+  bool whole_blob = offset == 0 && util::ends_with(content_range, "/" + std::to_string(length));
+  if (want_md5 && r.status == 206 && !whole_blob && !md5.empty() && util::base64_encode(util::md5_raw(r.body)) != md5)
     throw util::NetworkError(util::cat("downloading ", name, " bytes ", offset, "+", length,
                                        ": Content-MD5 mismatch (corrupted in transit); retry"));
   return r.body;

@@ -20,6 +20,8 @@ struct BlobAccess {
   std::string account_key;
   // Otherwise a bearer token for https://storage.azure.com/ (azure_token_provider(kStorageResource)).
   TokenProvider token;
+  // Skip TLS verification: only for emulators on loopback with self-signed certificates.
+  bool insecure_tls = false;
 };
 
 // Fills unset credentials from the environment: AZURE_STORAGE_KEY (Shared Key), then the

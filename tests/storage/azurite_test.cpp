@@ -13,11 +13,15 @@
 #include <thread>
 
 #include "dataset/synth.h"
+#include "storage/azure_credential.h"
 #include "storage/blob_download.h"
 #include "storage_test_util.h"
+#include "support/http_server.h"
 #include "support/test_support.h"
 #include "util/crypto.h"
 #include "util/error.h"
+#include "util/log.h"
+#include "util/strings.h"
 #include "util/process.h"
 
 using namespace robotrain;
@@ -40,49 +44,53 @@ int free_port() {
   return port;
 }
 
-// One emulator for the whole suite: starting node takes a few seconds.
-class Azurite : public ::testing::Test {
- protected:
-  static inline std::unique_ptr<util::TempDir> home;
-  static inline std::unique_ptr<util::ChildProcess> azurite;
-  static inline std::string endpoint, skip_reason, start_error;
-  util::TempDir tmp{"rt-azurite"};
-  storage::BlobAccess access;
+std::string azurite_bin() { return test::node_modules_dir() + "/.bin/azurite-blob"; }
+bool azurite_available() { return test::node_available() && std::filesystem::exists(azurite_bin()); }
 
-  static void SetUpTestSuite() {
-    std::string bin = test::node_modules_dir() + "/.bin/azurite-blob";
-    if (!test::node_available() || !std::filesystem::exists(bin)) {
-      skip_reason = "node or azurite missing (run scripts/install-deps.sh)";
-      return;
-    }
-    home = std::make_unique<util::TempDir>("rt-azurite-home");
+// An Azurite blob service on a free loopback port, stopped on destruction.
+struct AzuriteServer {
+  util::TempDir home{"rt-azurite-home"};
+  std::unique_ptr<util::ChildProcess> process;
+  std::string endpoint, error;
+
+  explicit AzuriteServer(const std::vector<std::string>& extra = {}, bool https = false) {
     int port = free_port();
-    auto log = home->path() / "azurite.log";
-    std::filesystem::create_directories(home->path() / "data");
-    azurite = std::make_unique<util::ChildProcess>(
-        std::vector<std::string>{bin, "-l", (home->path() / "data").string(), "--blobHost", "127.0.0.1", "--blobPort",
-                                 std::to_string(port), "--skipApiVersionCheck", "--loose"},
-        util::ProcessOptions{}, log.string(), log.string());
+    auto log = home.path() / "azurite.log";
+    std::filesystem::create_directories(home.path() / "data");
+    std::vector<std::string> argv{azurite_bin(), "-l", (home.path() / "data").string(), "--blobHost", "127.0.0.1",
+                                  "--blobPort", std::to_string(port), "--skipApiVersionCheck", "--loose"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process = std::make_unique<util::ChildProcess>(argv, util::ProcessOptions{}, log.string(), log.string());
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (true) {
       std::string text = std::filesystem::exists(log) ? util::read_file(log) : "";
       if (text.find("successfully listens") != std::string::npos) break;
-      if (!azurite->running() || std::chrono::steady_clock::now() > deadline) {
-        start_error = "azurite did not start: " + text;
+      if (!process->running() || std::chrono::steady_clock::now() > deadline) {
+        error = "azurite did not start: " + text;
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    endpoint = "http://127.0.0.1:" + std::to_string(port) + "/" + storage::testing::kDevAccount;
+    endpoint = std::string(https ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + "/" +
+               storage::testing::kDevAccount;
   }
-  static void TearDownTestSuite() {
-    azurite.reset();
-    home.reset();
+};
+
+// One emulator for the whole suite: starting node takes a few seconds.
+class Azurite : public ::testing::Test {
+ protected:
+  static inline std::unique_ptr<AzuriteServer> server;
+  util::TempDir tmp{"rt-azurite"};
+  storage::BlobAccess access;
+
+  static void SetUpTestSuite() {
+    if (azurite_available()) server = std::make_unique<AzuriteServer>();
   }
+  static void TearDownTestSuite() { server.reset(); }
   void SetUp() override {
-    if (!skip_reason.empty()) GTEST_SKIP() << skip_reason;
-    ASSERT_TRUE(start_error.empty()) << start_error;
-    access.endpoint = endpoint;
+    if (!server) GTEST_SKIP() << "node or azurite missing (run scripts/install-deps.sh)";
+    ASSERT_TRUE(server->error.empty()) << server->error;
+    access.endpoint = server->endpoint;
     access.account_key = storage::testing::kDevKey;
   }
 };
@@ -181,5 +189,67 @@ TEST_F(Azurite, WrongKeyAndCorruptMd5AreReported) {
   } catch (const util::RuntimeError& e) {
     EXPECT_THAT(e.what(), HasSubstr("HTTP 403"));
     EXPECT_THAT(e.what(), HasSubstr("AZURE_STORAGE_KEY"));
+  }
+}
+
+namespace {
+
+std::string base64url(const std::string& s) {
+  std::string b = util::base64_encode(s);
+  for (auto& c : b) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!b.empty() && b.back() == '=') b.pop_back();
+  return b;
+}
+
+}  // namespace
+
+// OAuth over HTTPS: Azurite checks the token's issuer, audience and lifetime (not its signature);
+// the token reaches the client through the credential chain (a stand-in MSI endpoint).
+TEST(AzuriteOAuth, BearerTokenFromTheCredentialChain) {
+  if (!azurite_available()) GTEST_SKIP() << "node or azurite missing (run scripts/install-deps.sh)";
+  if (!util::find_in_path("openssl")) GTEST_SKIP() << "openssl CLI missing (needed for a self-signed certificate)";
+  util::TempDir tmp("rt-azurite-oauth");
+  auto cert = tmp.path() / "cert.pem", key = tmp.path() / "key.pem";
+  auto gen = util::run_process({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                                "/CN=127.0.0.1", "-keyout", key.string(), "-out", cert.string()});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  AzuriteServer server({"--oauth", "basic", "--cert", cert.string(), "--key", key.string()}, /*https=*/true);
+  ASSERT_TRUE(server.error.empty()) << server.error;
+
+  int64_t now = util::now_ms() / 1000;
+  std::string jwt = base64url(R"({"alg":"RS256","typ":"JWT"})") + "." +
+                    base64url(util::cat(R"({"aud":"https://storage.azure.com","iss":"https://sts.windows.net/)",
+                                        R"(00000000-0000-0000-0000-000000000000/","iat":)", now - 60, R"(,"nbf":)",
+                                        now - 60, R"(,"exp":)", now + 3600, "}")) +
+                    "." + base64url("not-checked");
+  test::TestHttpServer msi([&](const test::TestRequest&) {
+    return test::TestResponse::json(200, util::cat(R"({"access_token":")", jwt, R"(","expires_on":")", now + 3600, R"("})"));
+  });
+  storage::testing::ScopedEnv env{{"AZURE_FEDERATED_TOKEN_FILE", std::nullopt}, {"MSI_ENDPOINT", msi.url() + "/token"}};
+
+  storage::BlobAccess shared_key{server.endpoint, storage::testing::kDevKey, {}, /*insecure_tls=*/true};
+  storage::BlobClient admin(shared_key, storage::testing::kDevAccount);
+  admin.create_container("oauth");
+  admin.put_blob("oauth", "ds/meta/info.json", "{\"fps\": 30}");
+
+  storage::BlobDownloadOptions options;
+  options.access = {server.endpoint, "", storage::azure_token_provider(storage::kStorageResource), true};
+  options.progress = false;
+  auto dest = tmp.path() / "out";
+  storage::download_blob_prefix("https://devstoreaccount1.blob.core.windows.net/oauth/ds", dest, options);
+  EXPECT_EQ(util::read_file(dest / "meta" / "info.json"), "{\"fps\": 30}");
+  EXPECT_EQ(msi.requests().size(), 1u) << "one token for every request";
+
+  // A token for another audience is refused by the emulator, and the error says so.
+  std::string wrong = base64url(R"({"alg":"RS256"})") + "." +
+                      base64url(util::cat(R"({"aud":"https://management.azure.com","iss":"https://sts.windows.net/t/","iat":)",
+                                          now - 60, R"(,"nbf":)", now - 60, R"(,"exp":)", now + 3600, "}")) +
+                      ".x";
+  options.access.token = [&] { return wrong; };
+  try {
+    storage::download_blob_prefix("https://devstoreaccount1.blob.core.windows.net/oauth/ds", tmp.path() / "out2", options);
+    ADD_FAILURE() << "wrong audience accepted";
+  } catch (const util::RuntimeError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("AuthenticationFailed"));
   }
 }
