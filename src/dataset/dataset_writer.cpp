@@ -64,6 +64,7 @@ struct Camera {
   std::string key;
   int height = 0, width = 0;
   std::unique_ptr<video::Encoder> encoder;
+  std::filesystem::path path;  // the file the encoder writes
   int64_t chunk = 0, file = 0, frames_in_file = 0;
   // Downsampled CHW frames of the current episode, for LeRobot-style camera stats.
   std::vector<uint8_t> small;
@@ -163,6 +164,7 @@ struct DatasetWriter::Impl {
       eo.height = cam.height;
       eo.fps = o.fps;
       cam.encoder = std::make_unique<video::Encoder>(p, eo);
+      cam.path = p;
       cam.frames_in_file = 0;
     }
     return cam;
@@ -458,6 +460,19 @@ int64_t DatasetWriter::end_episode() {
   if (im.file_rows * im.row_bytes >= im.o.data_files_size_in_mb * 1024 * 1024) {
     im.flush_data();
     im.next_index(im.data_chunk, im.data_file);
+  }
+  // Video files too, between episodes, once the encoded file reaches video_files_size_in_mb
+  // (the next episode opens file-NNN+1 and starts at timestamp 0 there). The encoder may still
+  // hold a few frames, so the size is a slight underestimate, as with LeRobot's own check.
+  for (auto& cam : im.cameras) {
+    std::error_code ec;
+    uintmax_t bytes = cam.encoder ? fs::file_size(cam.path, ec) : 0;
+    if (ec) bytes = 0;  // the muxer has not created the file yet
+    if (cam.encoder && bytes >= static_cast<uintmax_t>(im.o.video_files_size_in_mb) * 1024 * 1024) {
+      cam.encoder->finish();
+      cam.encoder.reset();
+      im.next_index(cam.chunk, cam.file);
+    }
   }
   return im.episodes.back().index;
 }

@@ -160,3 +160,49 @@ TEST(Validate, TasksParquetWithPandasIndexColumn) {
   fs::remove(root / "meta/stats.json");
   EXPECT_FALSE(load_metadata(root).warnings.empty());
 }
+
+// LeRobot rolls data and video files over at their size limits; with limits of 0 MB every
+// episode opens new files, and each episode's frames still come back from its own files.
+TEST(Writer, RollsDataAndVideoFilesOverAtTheSizeLimits) {
+  util::TempDir tmp;
+  WriterOptions o;
+  o.fps = 10;
+  o.features = {{"observation.images.cam", "video", {32, 32, 3}, util::Json(nullptr), util::Json(nullptr)},
+                {"observation.state", "float32", {1}, util::Json(nullptr), util::Json(nullptr)},
+                {"action", "float32", {1}, util::Json(nullptr), util::Json(nullptr)}};
+  o.video.codec = "libx264";
+  o.data_files_size_in_mb = 0;
+  o.video_files_size_in_mb = 0;
+  const fs::path root = tmp.path() / "ds";
+  {
+    DatasetWriter w(root, o);
+    for (int ep = 0; ep < 3; ++ep) {
+      w.begin_episode();
+      for (int f = 0; f < 5; ++f) {
+        Array img(DType::UInt8, {32, 32, 3});
+        std::fill(img.data<uint8_t>(), img.data<uint8_t>() + img.numel(), static_cast<uint8_t>(40 + 60 * ep));
+        Array v(DType::Float32, {1});
+        v.data<float>()[0] = static_cast<float>(ep * 100 + f);
+        w.add_frame({{"observation.images.cam", img}, {"observation.state", v}, {"action", v}}, "task");
+      }
+      w.end_episode();
+    }
+    w.finish();
+  }
+  auto meta = load_metadata(root);
+  ASSERT_EQ(meta.episodes.size(), 3u);
+  for (int ep = 0; ep < 3; ++ep) {
+    const auto& seg = meta.episodes[ep].videos.at("observation.images.cam");
+    EXPECT_EQ(seg.path.filename(), "file-00" + std::to_string(ep) + ".mp4");
+    EXPECT_DOUBLE_EQ(seg.from_timestamp, 0.0);
+    EXPECT_EQ(meta.episodes[ep].data_path.filename(), "file-00" + std::to_string(ep) + ".parquet");
+  }
+  EXPECT_TRUE(validate_dataset(meta).violations.empty());
+  LeRobotDataset data(root, {.images_as_uint8 = true});
+  for (int64_t i : {0, 4, 5, 14}) {
+    auto s = data.get(i);
+    const int ep = static_cast<int>(i / 5);
+    EXPECT_EQ(s.arrays.at("observation.state").data<float>()[0], static_cast<float>(ep * 100 + i % 5));
+    EXPECT_NEAR(s.arrays.at("observation.images.cam").data<uint8_t>()[100], 40 + 60 * ep, 6) << "frame " << i;
+  }
+}
