@@ -22,12 +22,19 @@ std::string rfc1123_now() {
   return buf;
 }
 
+constexpr const char* kDevStoreKey =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
 std::string encode_path(const std::string& path) { return util::url_encode(path, /*keep_slash=*/true); }
 
 }  // namespace
 
 BlobAccess blob_access_from_env(BlobAccess access) {
   if (access.endpoint.empty()) access.endpoint = util::get_env_or("AZURE_STORAGE_BLOB_ENDPOINT", "");
+  // The emulators' documented development account has a fixed, public key (like the SDKs'
+  // UseDevelopmentStorage=true); it is never valid against real Azure.
+  if (access.account_key.empty() && !access.token && util::ends_with(access.endpoint, "/devstoreaccount1"))
+    access.account_key = util::get_env_or("AZURE_STORAGE_KEY", kDevStoreKey);
   if (access.account_key.empty() && !access.token) access.account_key = util::get_env_or("AZURE_STORAGE_KEY", "");
   if (access.account_key.empty() && !access.token) access.token = azure_token_provider(kStorageResource);
   return access;

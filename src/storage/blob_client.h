@@ -25,7 +25,8 @@ struct BlobAccess {
 };
 
 // Fills unset credentials from the environment: AZURE_STORAGE_KEY (Shared Key), then the
-// Azure AD chain for storage; AZURE_STORAGE_BLOB_ENDPOINT sets the endpoint when empty.
+// Azure AD chain for storage; AZURE_STORAGE_BLOB_ENDPOINT sets the endpoint when empty. An
+// endpoint ending in /devstoreaccount1 (Azurite) gets the emulator's well-known key by default.
 BlobAccess blob_access_from_env(BlobAccess access = {});
 
 class BlobClient {

@@ -112,6 +112,8 @@ TEST_F(Azurite, SynthDatasetRoundTripsByteForByte) {
   std::mt19937 rng(7);
   for (auto& c : big) c = static_cast<char>(rng());
   util::atomic_write_file(src / "videos" / "big.bin", big);
+  // Names that must be percent-encoded in the URL and signed exactly as sent.
+  util::atomic_write_file(src / "meta" / "notes with spaces & plus+ü.txt", "notes");
 
   const std::string url = "https://devstoreaccount1.blob.core.windows.net/datasets/synth/v1";
   storage::BlobClient client(access, storage::testing::kDevAccount);

@@ -248,3 +248,18 @@ TEST(SharedKey, StringToSignFollowsTheDocumentedLayout) {
   EXPECT_THAT(storage::shared_key_authorization(r, storage::testing::kDevKey), HasSubstr("SharedKey acct:"));
   EXPECT_THROW(storage::shared_key_authorization(r, "not base64!"), util::InputError);
 }
+
+TEST(BlobAccessEnv, KeyFromEnvironmentAndEmulatorDefault) {
+  storage::testing::ScopedEnv env{{"AZURE_STORAGE_KEY", "a2V5"}, {"AZURE_STORAGE_BLOB_ENDPOINT", std::nullopt}};
+  auto a = storage::blob_access_from_env();
+  EXPECT_EQ(a.account_key, "a2V5");
+  EXPECT_TRUE(a.endpoint.empty());
+  storage::testing::ScopedEnv no_key{{"AZURE_STORAGE_KEY", std::nullopt},
+                                     {"AZURE_STORAGE_BLOB_ENDPOINT", "http://127.0.0.1:10000/devstoreaccount1"}};
+  auto emu = storage::blob_access_from_env();
+  EXPECT_EQ(emu.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
+  EXPECT_EQ(emu.account_key, storage::testing::kDevKey);
+  auto explicit_token = storage::blob_access_from_env({"https://x.example/acct", "", [] { return std::string("t"); }});
+  EXPECT_TRUE(explicit_token.account_key.empty());
+  EXPECT_EQ(explicit_token.token(), "t");
+}
