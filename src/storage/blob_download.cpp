@@ -52,7 +52,11 @@ void write_at(const fs::path& path, const std::string& data, uint64_t offset) {
 
 // Creates the file at its final size so ranges can be written in any order.
 void preallocate(const fs::path& path, uint64_t size) {
-  fs::create_directories(path.parent_path());
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec)
+    throw util::RuntimeError(util::cat(path.parent_path().string(), ": cannot create folder (", ec.message(),
+                                       "); a blob and a folder under the prefix share this name - rename one"));
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw util::RuntimeError(util::cat(path.string(), ": cannot create (is a file in the way of a folder?)"));
   int rc = ::ftruncate(fd, static_cast<off_t>(size));

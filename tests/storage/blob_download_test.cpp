@@ -263,3 +263,15 @@ TEST(BlobAccessEnv, KeyFromEnvironmentAndEmulatorDefault) {
   EXPECT_TRUE(explicit_token.account_key.empty());
   EXPECT_EQ(explicit_token.token(), "t");
 }
+
+TEST_F(BlobDownload, ABlobNamedLikeAFolderIsAClearError) {
+  service.put("cont", "datasets/pusht/meta", "a file");
+  service.put("cont", "datasets/pusht/meta/info.json", "{}");
+  try {
+    storage::download_blob_prefix(url, tmp.path() / "ds", options);
+    ADD_FAILURE() << "no error";
+  } catch (const util::RuntimeError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("meta"));
+  }
+  EXPECT_TRUE(leftovers().empty());
+}
