@@ -15,6 +15,7 @@
 
 #include "cli/command.h"
 #include "cli/registration.h"
+#include "cli/remote_model.h"
 #include "cli/submit_flags.h"
 #include "track/model_uri.h"
 #include "train/checkpoint_dir.h"
@@ -148,6 +149,7 @@ void resolve_warm_start(const track::ModelSource& source, train::TrainOptions& o
   ro.access_token = azure_management_token_provider();
   scratch.dir = fs::temp_directory_path() / util::cat("robotrain-warm-start-", ::getpid());
   ro.download_dir = scratch.dir;
+  ro.remote = download_remote_model;
   fs::path dir = track::resolve_warm_start(source, ro);
   for (const auto& [k, v] : track::warm_start_tags(source)) o.extra_tags.emplace(k, v);
   util::log_info("warm start from ", source.uri, " (", dir.string(), ")");

@@ -27,7 +27,7 @@ util::Json arm_get(const AzureMLWorkspace& ws, const std::string& path, const st
   auto r = util::http_send(req);
   if (r.status == 404)
     throw util::InputError(util::cat(what, " not found in workspace ", ws.workspace, " (resource group ", ws.resource_group,
-                                     "); check the name and version with `az ml data list`"));
+                                     "); check the name and version with `az ml data list` or `az ml model list`"));
   if (!r.ok())
     throw util::RuntimeError(util::cat("resolving ", what, ": ", util::describe_http_failure(req, r),
                                        r.status == 403 ? " (the identity needs read access to the workspace)" : ""));
@@ -132,6 +132,21 @@ BlobLocation resolve_data_asset_location(const DataAssetRef& asset, const AzureM
   if (uri.empty()) throw util::RuntimeError(util::cat(what, " has no dataUri"));
   if (!type.empty() && type != "uri_folder")
     throw util::InputError(util::cat(what, " is a ", type, " asset; a LeRobot dataset must be a uri_folder asset"));
+  BlobLocation loc = resolve_data_uri(uri, ws);
+  util::log_info("Resolved ", what, " to ", loc.account, "/", loc.container, "/", loc.prefix);
+  return loc;
+}
+
+BlobLocation resolve_model_location(const std::string& name, const std::string& version, const AzureMLWorkspace& ws) {
+  if (ws.subscription.empty() || ws.resource_group.empty() || ws.workspace.empty())
+    throw util::InputError(util::cat("model ", name, ":", version,
+                                     ": the Azure ML workspace is unknown; set AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP "
+                                     "and AZUREML_WORKSPACE_NAME"));
+  std::string what = util::cat("model ", name, ":", version);
+  util::Json j = arm_get(ws, util::cat("/models/", name, "/versions/", version), what);
+  const util::Json& p = j.contains("properties") ? j["properties"] : j;
+  std::string uri = json_str(p, "modelUri");
+  if (uri.empty()) throw util::RuntimeError(util::cat(what, " has no modelUri"));
   BlobLocation loc = resolve_data_uri(uri, ws);
   util::log_info("Resolved ", what, " to ", loc.account, "/", loc.container, "/", loc.prefix);
   return loc;

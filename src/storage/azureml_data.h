@@ -30,6 +30,10 @@ BlobLocation resolve_data_asset_location(const DataAssetRef& asset, const AzureM
 // abfss://) as a blob location; datastores are looked up in `workspace`.
 BlobLocation resolve_data_uri(const std::string& data_uri, const AzureMLWorkspace& workspace);
 
+// A registered model version's files (models/NAME/versions/V -> modelUri), for warm starts
+// from azureml:NAME:VERSION.
+BlobLocation resolve_model_location(const std::string& name, const std::string& version, const AzureMLWorkspace& workspace);
+
 BlobDownloadReport download_data_asset(const std::string& uri, const std::filesystem::path& dest,
                                        const AzureMLWorkspace& workspace, const BlobDownloadOptions& options);
 

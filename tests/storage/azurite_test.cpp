@@ -16,6 +16,7 @@
 #include "storage/azure_credential.h"
 #include "storage/blob_download.h"
 #include "storage_test_util.h"
+#include "support/azurite.h"
 #include "support/http_server.h"
 #include "support/test_support.h"
 #include "util/crypto.h"
@@ -30,51 +31,9 @@ using ::testing::HasSubstr;
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
-std::string azurite_bin() { return test::node_modules_dir() + "/.bin/azurite-blob"; }
-bool azurite_available() { return test::node_available() && std::filesystem::exists(azurite_bin()); }
-
-// An Azurite blob service on a free loopback port, stopped on destruction.
-struct AzuriteServer {
-  util::TempDir home{"rt-azurite-home"};
-  std::unique_ptr<util::ChildProcess> process;
-  std::string endpoint, error;
-
-  explicit AzuriteServer(const std::vector<std::string>& extra = {}, bool https = false) {
-    int port = free_port();
-    auto log = home.path() / "azurite.log";
-    std::filesystem::create_directories(home.path() / "data");
-    std::vector<std::string> argv{azurite_bin(), "-l", (home.path() / "data").string(), "--blobHost", "127.0.0.1",
-                                  "--blobPort", std::to_string(port), "--skipApiVersionCheck", "--loose"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process = std::make_unique<util::ChildProcess>(argv, util::ProcessOptions{}, log.string(), log.string());
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (true) {
-      std::string text = std::filesystem::exists(log) ? util::read_file(log) : "";
-      if (text.find("successfully listens") != std::string::npos) break;
-      if (!process->running() || std::chrono::steady_clock::now() > deadline) {
-        error = "azurite did not start: " + text;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    endpoint = std::string(https ? "https" : "http") + "://127.0.0.1:" + std::to_string(port) + "/" +
-               storage::testing::kDevAccount;
-  }
-};
+using test::AzuriteServer;
+using test::azurite_available;
+using test::free_loopback_port;
 
 // One emulator for the whole suite: starting node takes a few seconds.
 class Azurite : public ::testing::Test {
