@@ -12,7 +12,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread libopenblas-pthread-dev libjemalloc-dev
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
-  libzstd-dev libsnappy-dev zlib1g-dev libpng-dev libbox2d-dev
+  libzstd-dev libsnappy-dev zlib1g-dev libpng-dev libbox2d-dev libgloo-dev
   libgtest-dev libgmock-dev nodejs npm
 )
 

@@ -19,6 +19,8 @@
 #include "cli/submit_flags.h"
 #include "track/model_uri.h"
 #include "train/checkpoint_dir.h"
+#include "train/dist_env.h"
+#include "train/launcher.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -210,9 +212,8 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   if (!f.blob_urls.empty() || !f.dataset_assets.empty())
     throw util::InputError("--blob-url/--dataset-asset: this build downloads datasets in the job wrapper only; "
                            "download them first and pass --dataset.root DIR");
-  if (f.nproc_per_node > 1)
-    throw util::InputError(util::cat("--nproc-per-node ", f.nproc_per_node,
-                                     ": multi-process training is not available in this build; use 1"));
+  if (f.nproc_per_node < 1)
+    throw util::InputError(util::cat("--nproc-per-node must be at least 1 (got ", f.nproc_per_node, ")"));
   auto& o = f.options;
   if (o.mixed_precision != "no" && o.mixed_precision != "fp16" && o.mixed_precision != "bf16")
     throw util::InputError(util::cat("--mixed-precision '", o.mixed_precision, "' must be no, fp16 or bf16"));
@@ -228,6 +229,14 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   WarmStartDownload warm_dir;
   if (warm_start) resolve_warm_start(*warm_start, o, warm_dir);
   if (o.dataset_source.empty()) o.dataset_source = !o.config.dataset.root.empty() ? "local" : "huggingface";
+  if (o.dist_timeout_s <= 0) throw util::InputError("--dist-timeout must be positive (seconds)");
+  // --nproc-per-node N: this process becomes the launcher, unless a launcher (ours, torchrun,
+  // Azure ML, mpirun) already made it a worker.
+  if (f.nproc_per_node > 1 && !train::dist_env_from_environment()) {
+    train::resolve_config(o.config);  // flag and output-dir errors before any worker starts
+    set_exit_code(train::launch_training(o.config, f.nproc_per_node));
+    return;
+  }
   auto outcome = train::run_training(o);
   std::string drop;
   if (outcome.first_loss > 0 && outcome.step > outcome.start_step) {
@@ -292,7 +301,7 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            [](C& c, bool b) { c.save_checkpoint = b; });
   add_int(cmd, f, "--log_freq,--log-freq", "Log line and metrics every N steps (default 200)",
           [](C& c, int64_t v) { c.log_freq = v; });
-  add_int(cmd, f, "--eval_freq,--eval-freq", "Evaluation frequency (recorded; offline training has no env)",
+  add_int(cmd, f, "--eval_freq,--eval-freq", "val/loss on the held-out episodes (--val-split) every N steps (default 20000)",
           [](C& c, int64_t v) { c.eval_freq = v; });
   add_int(cmd, f, "--num_workers,--num-workers", "Data loader threads (default 4)",
           [](C& c, int64_t v) { c.num_workers = static_cast<int>(v); });
@@ -312,7 +321,10 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   // Seed-system submission settings (robotrain submit passes these to the job).
   auto& o = f.options;
   cmd->add_option("--mixed-precision,--mixed_precision", o.mixed_precision, "no | fp16 | bf16 (CUDA autocast)");
-  cmd->add_option("--val-split,--val_split", o.val_split, "Fraction of episodes held out (recorded)");
+  cmd->add_option("--val-split,--val_split", o.val_split, "Fraction of episodes held out for val/loss (default 0)");
+  cmd->add_option("--val-batches,--val_batches", o.val_max_batches, "val/loss over at most this many batches (16)");
+  cmd->add_option("--dist-timeout,--dist_timeout", o.dist_timeout_s,
+                  "Distributed: seconds before a silent worker fails the job (600)");
   cmd->add_option("--policy-repo-id", o.policy_repo_id, "Where the model would be published (recorded)");
   cmd->add_option("--register-checkpoint,--register_checkpoint", o.register_checkpoint,
                   "Register the final checkpoint under this name in the tracking URI's model registry");
@@ -330,7 +342,8 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   cmd->add_option("--dataset-asset", f.dataset_assets, "Azure ML data asset (mounted by the job)");
   auto dl_dir = std::make_shared<std::string>();
   cmd->add_option("--dataset-download-dir", *dl_dir, "Where downloaded datasets go");
-  cmd->add_option("--nproc-per-node,--nproc_per_node", f.nproc_per_node, "Worker processes (1)");
+  cmd->add_option("--nproc-per-node,--nproc_per_node", f.nproc_per_node,
+                  "Data-parallel worker processes on this machine (1); effective batch = batch_size x workers");
   cmd->callback([fp, cmd, sysm, sysm_opt, logck, logck_opt] {
     if (sysm_opt->count()) fp->options.system_metrics = parse_bool("--system-metrics", *sysm);
     if (logck_opt->count()) fp->options.log_checkpoints = parse_bool("--log-checkpoints", *logck);

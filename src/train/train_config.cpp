@@ -135,6 +135,8 @@ Json to_json(const TrainConfig& c) {
   j["rabc_epsilon"] = 1e-6;
   j["rabc_head_mode"] = "sparse";
   j["rename_map"] = Json::object();
+  j["val_split"] = c.val_split;
+  j["val_episodes"] = c.val_episodes;
   return j;
 }
 
@@ -166,6 +168,8 @@ TrainConfig train_config_from_json(const Json& j) {
   c.save_checkpoint = get_or(j, "save_checkpoint", c.save_checkpoint);
   c.save_freq = get_or<int64_t>(j, "save_freq", c.save_freq);
   c.use_policy_training_preset = get_or(j, "use_policy_training_preset", c.use_policy_training_preset);
+  c.val_split = get_or(j, "val_split", c.val_split);
+  if (auto v = j.find("val_episodes"); v != j.end() && v->is_array()) c.val_episodes = v->get<std::vector<int64_t>>();
   if (auto it = j.find("optimizer"); it != j.end() && it->is_object()) c.optimizer = optimizer_from_json(*it);
   if (auto it = j.find("scheduler"); it != j.end() && it->is_object()) {
     SchedulerConfig s;

@@ -79,6 +79,10 @@ struct TrainConfig {
   std::string experiment_name;
   std::string policy_path;  // --policy.path: fine-tune from a pretrained_model directory
   int num_threads = 0;      // 0 = hardware threads
+  // --val-split: episodes held out for val/loss, chosen once when the run starts and kept
+  // through resumes; `robotrain eval` replays val_episodes by default.
+  double val_split = 0;
+  std::vector<int64_t> val_episodes;
 
   std::string policy_type() const;
   std::string policy_device() const;

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <mutex>
 #include <ctime>
 #include <thread>
 
@@ -14,12 +16,15 @@
 #include "track/tracking_uri.h"
 #include "train/batch.h"
 #include "train/checkpoint_dir.h"
+#include "train/dist_env.h"
+#include "train/distributed.h"
 #include "train/image_transforms.h"
 #include "train/metrics_tracker.h"
 #include "train/optim.h"
 #include "train/policy_io.h"
 #include "train/stop_signal.h"
 #include "train/training_state.h"
+#include "train/val_split.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -138,6 +143,69 @@ fs::path pretrained_dir_of(const std::string& source) {
                                    "give a LeRobot pretrained_model directory"));
 }
 
+// Ranks other than 0 of a distributed job track nothing.
+class NullTracker : public track::Tracker {
+ public:
+  std::string run_id() const override { return ""; }
+  std::string experiment_id() const override { return ""; }
+  void log_params(const std::map<std::string, std::string>&) override {}
+  void set_tags(const std::map<std::string, std::string>&) override {}
+  void log_metrics(const std::map<std::string, double>&, int64_t, int64_t) override {}
+  void log_artifact(const fs::path&, const std::string&) override {}
+  void finish(track::RunStatus) override {}
+};
+
+// The CPU generator's state, restored on scope exit: validation draws (diffusion noise and
+// timesteps) from a fixed seed without disturbing the training stream that resume replays.
+struct ForkedCpuRng {
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  at::Tensor saved;
+  explicit ForkedCpuRng(uint64_t seed) {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    saved = gen.get_state();
+    gen.set_current_seed(seed);
+  }
+  ~ForkedCpuRng() {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(saved);
+  }
+};
+
+// Mean loss over at most `max_batches` batches of the held-out episodes, in eval mode without
+// gradients. The batches are the same at every evaluation (fixed order), so the curve
+// compares like with like.
+double validation_loss(policy::Policy& policy, const dataset::LeRobotDataset& val_ds, uint64_t seed, int batch_size,
+                       int max_batches, BatchAdapterOptions adapter) {
+  dataset::SamplerOptions so{seed, true, policy.drop_n_last_frames(), 0, 1};
+  dataset::LoaderOptions lo;
+  lo.batch_size = batch_size;
+  lo.num_workers = 1;
+  lo.prefetch_batches = 2;
+  lo.drop_last = false;
+  dataset::DataLoader loader(val_ds, so, lo);
+  const int64_t n = std::max<int64_t>(1, std::min<int64_t>(max_batches, loader.batches_per_epoch()));
+  adapter.transforms = nullptr;  // no augmentation when measuring
+  ForkedCpuRng rng(seed);
+  torch::NoGradGuard no_grad;
+  policy.eval();
+  double sum = 0;
+  int64_t count = 0;
+  try {
+    for (int64_t i = 0; i < n; ++i) {
+      dataset::Batch host = loader.next();
+      const int64_t b = host.size;
+      policy::TensorMap batch = to_device_batch(std::move(host), adapter);
+      sum += policy.forward_loss(batch).loss.item<double>() * static_cast<double>(b);
+      count += b;
+    }
+  } catch (...) {
+    policy.train();
+    throw;
+  }
+  policy.train();
+  return count > 0 ? sum / static_cast<double>(count) : 0.0;
+}
+
 struct AmpGuard {
   bool on = false;
   AmpGuard(bool enable, c10::ScalarType dtype) : on(enable) {
@@ -154,7 +222,7 @@ struct AmpGuard {
 
 }  // namespace
 
-void resolve_config(TrainConfig& c) {
+void resolve_config(TrainConfig& c, bool primary) {
   if (c.policy_type().empty())
     throw util::InputError("no policy: give --policy.type act|diffusion or --policy.path DIR (a pretrained_model directory)");
   if (c.steps <= 0) throw util::InputError(util::cat("--steps must be positive (got ", c.steps, ")"));
@@ -172,7 +240,7 @@ void resolve_config(TrainConfig& c) {
     if (c.resume) throw util::InputError("--resume needs --output_dir DIR of the run to continue");
     c.output_dir = default_output_dir(c.job_name);
   }
-  if (!c.resume && fs::exists(c.output_dir))
+  if (primary && !c.resume && fs::exists(c.output_dir))
     throw util::InputError(util::cat("output directory ", c.output_dir,
                                      " already exists and --resume is off; continue that run with --resume "
                                      "--output_dir ", c.output_dir, " or choose another --output_dir"));
@@ -182,14 +250,35 @@ void resolve_config(TrainConfig& c) {
 
 TrainOutcome run_training(TrainOptions options) {
   TrainConfig& cfg = options.config;
-  resolve_config(cfg);
+  // A worker of a data-parallel job (our launcher, torchrun, Azure ML or mpirun started it).
+  const std::optional<DistEnv> denv = dist_env_from_environment();
+  const bool distributed = denv && denv->distributed();
+  const int rank = distributed ? denv->rank : 0;
+  const int world_size = distributed ? denv->world_size : 1;
+  const bool primary = rank == 0;
+  // Only rank 0 talks; the others still report warnings and errors.
+  if (!primary && util::log_level() < util::LogLevel::Warn) util::set_log_level(util::LogLevel::Warn);
+  resolve_config(cfg, primary);
+  if (distributed && util::starts_with(cfg.policy_device(), "cuda") && cfg.policy_device().find(':') == std::string::npos)
+    cfg.policy["device"] = util::cat("cuda:", denv->local_rank);  // one GPU per local rank
   const fs::path out_dir = cfg.output_dir;
   TrainOutcome outcome;
   outcome.output_dir = out_dir;
 
-  int threads = cfg.num_threads > 0 ? cfg.num_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Workers on one machine share its cores.
+  const int local_procs = distributed ? std::max(1, denv->local_world_size) : 1;
+  int threads = cfg.num_threads > 0
+                    ? cfg.num_threads
+                    : std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / local_procs);
   at::set_num_threads(threads);
   const torch::Device device(cfg.policy_device());
+  std::unique_ptr<DistContext> dist;
+  if (distributed) {
+    auto timeout = std::chrono::milliseconds(static_cast<int64_t>(options.dist_timeout_s * 1000));
+    dist = std::make_unique<DistContext>(*denv, device, timeout);
+    util::log_info("distributed: ", world_size, " workers (", dist->backend(), "), rendezvous ", denv->master_addr, ":",
+                   denv->master_port, "; effective batch size ", cfg.batch_size * world_size);
+  }
   const bool use_amp = options.mixed_precision != "no" || cfg.policy.value("use_amp", false);
   if (use_amp && !device.is_cuda()) util::log_warn("mixed precision needs CUDA; training in float32 on ", device.str());
   const c10::ScalarType amp_dtype = options.mixed_precision == "fp16" ? torch::kFloat16 : torch::kBFloat16;
@@ -242,9 +331,29 @@ TrainOutcome run_training(TrainOptions options) {
       util::log_warn("checkpoint is at step ", step, " and --steps is ", cfg.steps, ": nothing to do; raise --steps to continue");
   }
   outcome.start_step = step;
+  // Every rank starts from rank 0's weights and buffers, whatever its own seed or files gave it.
+  if (dist) {
+    std::vector<torch::Tensor> state = policy->parameters();
+    for (auto& b : policy->buffers()) state.push_back(b);
+    dist->broadcast(state);
+  }
 
   // Dataset with the frames the policy needs around each anchor; cameras stay uint8 until
   // they reach the device.
+  // The held-out split is fixed when the run starts; a resumed run keeps the recorded one.
+  if (!resume_from) {
+    cfg.val_split = options.val_split;
+    cfg.val_episodes.clear();
+    std::vector<int64_t> all = cfg.dataset.episodes.value_or(std::vector<int64_t>{});
+    if (!cfg.dataset.episodes)
+      for (const auto& e : meta.episodes) all.push_back(e.index);
+    cfg.val_episodes = choose_val_episodes(all, cfg.val_split, static_cast<uint64_t>(cfg.seed));
+    if (!cfg.val_episodes.empty()) cfg.dataset.episodes = without_episodes(all, cfg.val_episodes);
+    if (cfg.val_split > 0 && cfg.val_episodes.empty())
+      util::log_warn("--val-split ", cfg.val_split, ": the dataset has a single episode; nothing is held out");
+  } else if (!cfg.val_episodes.empty() && cfg.dataset.episodes) {
+    cfg.dataset.episodes = without_episodes(*cfg.dataset.episodes, cfg.val_episodes);
+  }
   dataset::DatasetOptions ds_opts;
   ds_opts.episodes = cfg.dataset.episodes;
   ds_opts.delta_indices = policy->delta_indices();
@@ -254,13 +363,29 @@ TrainOutcome run_training(TrainOptions options) {
   for (auto e : ds.episodes_skipped()) util::log_warn("episode ", e, " skipped (missing video)");
   if (ds.num_frames() <= 0) throw util::InputError(util::cat(cfg.dataset.root, ": no frames to train on"));
 
-  dataset::SamplerOptions sampler{static_cast<uint64_t>(cfg.seed), true, policy->drop_n_last_frames(), 0, 1};
+  std::unique_ptr<dataset::LeRobotDataset> val_ds;
+  if (!cfg.val_episodes.empty() && primary) {
+    dataset::DatasetOptions vo = ds_opts;
+    vo.episodes = cfg.val_episodes;
+    val_ds = std::make_unique<dataset::LeRobotDataset>(cfg.dataset.root, vo);
+    util::log_info("validation: ", cfg.val_episodes.size(), " held-out episodes ", Json(cfg.val_episodes).dump(), " (",
+                   val_ds->num_frames(), " frames), val/loss every ", cfg.eval_freq, " steps");
+  }
+
+  // Each rank draws its own disjoint shard of every epoch's permutation.
+  dataset::SamplerOptions sampler{static_cast<uint64_t>(cfg.seed), true, policy->drop_n_last_frames(), rank, world_size};
   dataset::LoaderOptions loader_opts;
   loader_opts.batch_size = cfg.batch_size;
   loader_opts.num_workers = cfg.num_workers;
   loader_opts.prefetch_batches = std::max(2, cfg.num_workers);
   dataset::DataLoader loader(ds, sampler, loader_opts);
-  if (step > 0) loader.seek(robotrain_state.value("samples_consumed", step * static_cast<int64_t>(cfg.batch_size)));
+  if (step > 0) {
+    // samples_consumed counts all ranks: a run resumed with another world size continues at
+    // the same point of the epoch.
+    const int64_t saved_world = robotrain_state.value("world_size", int64_t{1});
+    const int64_t consumed = robotrain_state.value("samples_consumed", step * cfg.batch_size * saved_world);
+    loader.seek(consumed / world_size);
+  }
 
   ImageTransforms transforms(cfg.dataset.image_transforms);
   BatchAdapterOptions adapter;
@@ -269,7 +394,6 @@ TrainOutcome run_training(TrainOptions options) {
   adapter.transforms = &transforms;
 
   // Tracking: a resumed run continues its MLflow run.
-  const int world_size = 1;
   track::TrackerOptions topts;
   topts.tracking_uri = cfg.tracking_uri;
   topts.experiment_name = !cfg.experiment_name.empty()
@@ -285,7 +409,7 @@ TrainOutcome run_training(TrainOptions options) {
     topts.run_id = *env_run;
   std::unique_ptr<track::Tracker> tracker;
   try {
-    tracker = track::open_tracker(topts);
+    tracker = primary ? track::open_tracker(topts) : std::make_unique<NullTracker>();
   } catch (const util::InputError&) {
     if (topts.run_id.empty() || !resume_from) throw;
     util::log_warn("tracking run ", topts.run_id, " not found; continuing in a new run");
@@ -324,8 +448,8 @@ TrainOutcome run_training(TrainOptions options) {
       util::write_json_file(pm / "train_config.json", to_json(cfg));
       TrainingState ts;
       ts.step = at_step;
-      ts.robotrain = Json{{"samples_consumed", loader.samples_seen()}, {"tracking", tracking_state},
-                          {"format", "robotrain-training-state/1"}};
+      ts.robotrain = Json{{"samples_consumed", loader.samples_seen() * world_size}, {"world_size", world_size},
+                          {"tracking", tracking_state}, {"format", "robotrain-training-state/1"}};
       save_training_state(staging / "training_state", ts, optimizer, scheduler.get(), static_cast<uint64_t>(cfg.seed));
     });
     outcome.last_checkpoint = final_dir;
@@ -344,10 +468,12 @@ TrainOutcome run_training(TrainOptions options) {
   const double grad_clip = cfg.optimizer->grad_clip_norm;
   StopSignals signals;
   std::optional<util::Progress> progress;
-  const bool tty = util::stderr_is_terminal();
+  const bool tty = primary && util::stderr_is_terminal();
   if (tty) progress.emplace("Training", cfg.steps - step);
   bool have_first = false;
   int64_t last_saved = -1;
+  std::unique_ptr<GradReducer> reducer;
+  if (dist) reducer = std::make_unique<GradReducer>(*dist, params);
 
   try {
     policy->train();
@@ -364,7 +490,19 @@ TrainOutcome run_training(TrainOptions options) {
         AmpGuard amp(use_amp && device.is_cuda(), amp_dtype);
         out = policy->forward_loss(batch);
       }
-      out.loss.backward();
+      double loss = out.loss.item<double>();
+      bool stop_all = false;
+      if (reducer) {
+        // Gradients are averaged in buckets while backward runs; the loss and any stop
+        // request ride along, so every rank logs the mean loss and stops at the same step.
+        reducer->prepare();
+        out.loss.backward();
+        auto sums = reducer->finish({loss, StopSignals::requested() ? 1.0 : 0.0});
+        loss = sums[0] / world_size;
+        stop_all = sums[1] > 0;
+      } else {
+        out.loss.backward();
+      }
       double grad_norm = clip_grad_norm(params, grad_clip);
       optimizer.step();
       optimizer.zero_grad();
@@ -375,7 +513,6 @@ TrainOutcome run_training(TrainOptions options) {
       if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(policy.get()); d && d->has_ema())
         d->ema_update(step);
 #endif
-      double loss = out.loss.item<double>();
       double update_s = seconds_since(t_update);
       if (!std::isfinite(loss))
         throw util::RuntimeError(util::cat("loss became ", loss, " at step ", step + 1,
@@ -410,12 +547,23 @@ TrainOutcome run_training(TrainOptions options) {
         metrics.reset_averages();
         for (auto& [k, meter] : part_meters) meter.reset();
       }
-      const bool save_step = cfg.save_checkpoint && ((cfg.save_freq > 0 && step % cfg.save_freq == 0) || step == cfg.steps);
+      if (val_ds && cfg.eval_freq > 0 && step % cfg.eval_freq == 0) {
+        double vl = validation_loss(*policy, *val_ds, static_cast<uint64_t>(cfg.seed), cfg.batch_size,
+                                    std::max(1, options.val_max_batches), adapter);
+        if (tty) std::fprintf(stderr, "\r\x1b[K");
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.3f", vl);
+        util::log_info("step:", format_big_number(static_cast<double>(step)), " val_loss:", buf);
+        tracker->log_metrics({{"val/loss", vl}}, step);
+      }
+      const bool save_step = primary && cfg.save_checkpoint && ((cfg.save_freq > 0 && step % cfg.save_freq == 0) || step == cfg.steps);
       if (save_step) {
         save(step);
         last_saved = step;
       }
-      if (int sig = StopSignals::requested()) {
+      if (int sig = dist ? (stop_all ? std::max(StopSignals::requested(), 0) : 0) : StopSignals::requested();
+          sig || stop_all) {
+        if (!sig) sig = SIGTERM;  // another rank was signalled
         outcome.stop_signal = sig;
         util::log_warn("received signal ", sig, ": stopping after step ", step);
         break;
@@ -423,7 +571,7 @@ TrainOutcome run_training(TrainOptions options) {
     }
     if (!have_first && metrics.meter("loss").count() > 0) outcome.first_loss = metrics.meter("loss").avg();
     if (metrics.meter("loss").count() > 0) outcome.last_loss = metrics.meter("loss").avg();
-    if (outcome.stop_signal && cfg.save_checkpoint && last_saved != step && step > outcome.start_step) save(step);
+    if (primary && outcome.stop_signal && cfg.save_checkpoint && last_saved != step && step > outcome.start_step) save(step);
   } catch (...) {
     if (progress) progress->finish();
     try {

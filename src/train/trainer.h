@@ -21,7 +21,9 @@ struct TrainOptions {
   std::string init_from_policy_model;  // warm start: weights only (local directory)
   std::string dataset_source;          // dataset.source tag: local | huggingface | azure-blob | ...
   std::string mixed_precision = "no";  // no | fp16 | bf16 (CUDA autocast)
-  double val_split = 0;
+  double val_split = 0;       // new runs: fraction of episodes held out (resumed runs keep theirs)
+  int val_max_batches = 16;   // val/loss: mean over at most this many held-out batches
+  double dist_timeout_s = 600;  // distributed: rendezvous and every collective give up after this
   bool system_metrics = true;
   std::optional<bool> log_checkpoints;  // checkpoints as MLflow artifacts; default: remote trackers only
   std::map<std::string, std::string> extra_tags;
@@ -40,8 +42,10 @@ struct TrainOutcome {
 };
 
 // Fills what the user left open: job name, output directory, device; checks the output
-// directory against --resume (InputError, before any heavy work).
-void resolve_config(TrainConfig& config);
+// directory against --resume (InputError, before any heavy work). Ranks other than 0 of a
+// distributed job (primary = false) skip the output directory check: rank 0 may already
+// have created it.
+void resolve_config(TrainConfig& config, bool primary = true);
 
 TrainOutcome run_training(TrainOptions options);
 
