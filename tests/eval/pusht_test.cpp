@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "eval/pusht/geometry.h"
 #include "eval/pusht/pusht_env.h"
@@ -51,6 +53,55 @@ TEST(PushTEnv, AgentFollowsTargetAndPushesBlock) {
   double x1 = env.state().block.x;
   for (int i = 0; i < 5; ++i) env.step({140, 265});
   EXPECT_NEAR(env.state().block.x, x1, 1.0);
+}
+
+// The walls hold: an agent that keeps pushing the block into a wall (and beyond, as actions
+// may ask) never gets any part of it out of the workspace, whichever wall it is.
+TEST(PushTEnv, WallsKeepTheBlockInsideTheWorkspace) {
+  struct Push {
+    Vec2 agent, dir;
+    Pose block;
+  };
+  const Push pushes[] = {{{256, 330}, {0, 1}, {256, 420, 0}},
+                         {{256, 180}, {0, -1}, {256, 90, 0.4}},
+                         {{180, 256}, {-1, 0}, {90, 256, 1.2}},
+                         {{330, 256}, {1, 0}, {420, 256, 2.5}}};
+  for (const auto& p : pushes) {
+    PushTEnv env;
+    env.reset_to({p.agent, {0, 0}, p.block});
+    // Start just behind the block so the agent is not inside it.
+    Vec2 start{p.block.x - p.dir.x * 90, p.block.y - p.dir.y * 90};
+    env.reset_to({start, {0, 0}, p.block});
+    for (int i = 0; i < 150; ++i) {
+      Vec2 target{std::clamp(start.x + p.dir.x * 6.0 * i, 0.0, 512.0), std::clamp(start.y + p.dir.y * 6.0 * i, 0.0, 512.0)};
+      env.step(target);
+      for (const auto& piece : tee_pieces(env.state().block))
+        for (const auto& v : piece) {
+          ASSERT_TRUE(v.x > -5 && v.x < 516 && v.y > -5 && v.y < 516)
+              << "pushing (" << p.dir.x << ", " << p.dir.y << "), step " << i << ": vertex at " << v.x << ", " << v.y;
+        }
+    }
+  }
+}
+
+// Random flailing near the walls (what an untrained policy does) must not squeeze the block
+// out of the workspace either.
+TEST(PushTEnv, RandomPushingNeverLeavesTheWorkspace) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(0, 512);
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    PushTEnv env(PushTConfig{.render = false});
+    env.reset(seed);
+    for (int i = 0; i < 300; ++i) {
+      Pose b = env.state().block;
+      // Aim through the block toward a random point, often beyond the walls.
+      env.step({std::clamp(b.x + (u(rng) - 256) * 0.8, 0.0, 512.0), std::clamp(b.y + (u(rng) - 256) * 0.8, 0.0, 512.0)});
+      for (const auto& piece : tee_pieces(env.state().block))
+        for (const auto& v : piece)
+          ASSERT_TRUE(v.x > -5 && v.x < 516 && v.y > -5 && v.y < 516)
+              << "seed " << seed << ", step " << i << ": vertex at " << v.x << ", " << v.y;
+    }
+  }
 }
 
 TEST(PushTEnv, SuccessWhenBlockOnGoal) {

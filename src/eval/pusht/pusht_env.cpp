@@ -16,6 +16,7 @@ namespace {
 constexpr double kMetresPerUnit = 0.02;
 constexpr double kAgentRadius = 15;
 constexpr double kKp = 100, kKv = 20;  // gym-pusht's PD gains
+constexpr double kWallLow = 5, kWallHigh = 506;  // gym-pusht's walls
 // Quasi-static pushing: the block loses (almost) all velocity every physics step.
 constexpr float kBlockDamping = 1000.0f;
 
@@ -36,11 +37,19 @@ struct PushTEnv::Impl {
     world = std::make_unique<b2World>(b2Vec2(0, 0));
     b2BodyDef ground_def;
     b2Body* ground = world->CreateBody(&ground_def);
-    const Vec2 corners[4] = {{5, 5}, {506, 5}, {506, 506}, {5, 506}};
-    for (int i = 0; i < 4; ++i) {
-      b2EdgeShape edge;
-      edge.SetTwoSided(to_b2(corners[i]), to_b2(corners[(i + 1) % 4]));
-      ground->CreateFixture(&edge, 0.0f);
+    // gym-pusht's walls run along x, y = 5 and 506. Thin edges let the kinematic agent squeeze
+    // the block through them, so each wall is a thick slab outside the workspace instead.
+    constexpr double kInner0 = kWallLow, kInner1 = kWallHigh, kThick = 60;
+    const Vec2 slabs[4][2] = {{{kInner0 - kThick, kInner0 - kThick}, {kInner0, kInner1 + kThick}},
+                              {{kInner1, kInner0 - kThick}, {kInner1 + kThick, kInner1 + kThick}},
+                              {{kInner0 - kThick, kInner0 - kThick}, {kInner1 + kThick, kInner0}},
+                              {{kInner0 - kThick, kInner1}, {kInner1 + kThick, kInner1 + kThick}}};
+    for (const auto& slab : slabs) {
+      const Vec2 lo = slab[0], hi = slab[1];
+      b2PolygonShape box;
+      box.SetAsBox(static_cast<float>((hi.x - lo.x) / 2 * kMetresPerUnit), static_cast<float>((hi.y - lo.y) / 2 * kMetresPerUnit),
+                   to_b2({(lo.x + hi.x) / 2, (lo.y + hi.y) / 2}), 0.0f);
+      ground->CreateFixture(&box, 0.0f);
     }
 
     b2BodyDef block_def;
@@ -84,6 +93,23 @@ struct PushTEnv::Impl {
     agent_velocity = s.agent_velocity;
     agent->SetLinearVelocity(to_b2(agent_velocity));
     steps = 0;
+  }
+
+  // The kinematic agent can squeeze the block into a wall, which no solver can resolve (two
+  // infinite masses meet): move the block back inside, as the wall would if the agent yielded.
+  void keep_block_inside() {
+    double lo_x = 1e9, hi_x = -1e9, lo_y = 1e9, hi_y = -1e9;
+    for (const auto& piece : tee_pieces(state().block))
+      for (const auto& v : piece) {
+        lo_x = std::min(lo_x, v.x), hi_x = std::max(hi_x, v.x);
+        lo_y = std::min(lo_y, v.y), hi_y = std::max(hi_y, v.y);
+      }
+    const double dx = lo_x < kWallLow ? kWallLow - lo_x : hi_x > kWallHigh ? kWallHigh - hi_x : 0;
+    const double dy = lo_y < kWallLow ? kWallLow - lo_y : hi_y > kWallHigh ? kWallHigh - hi_y : 0;
+    if (dx == 0 && dy == 0) return;
+    block->SetTransform(block->GetPosition() + to_b2({dx, dy}), block->GetAngle());
+    block->SetLinearVelocity(b2Vec2(0, 0));
+    block->SetAngularVelocity(0);
   }
 
   PushTState state() const {
@@ -155,6 +181,7 @@ StepResult PushTEnv::step(Vec2 action) {
     m.agent_velocity = m.agent_velocity + accel * dt;
     m.agent->SetLinearVelocity(to_b2(m.agent_velocity));
     m.world->Step(static_cast<float>(dt), 8, 3);
+    m.keep_block_inside();
   }
   ++m.steps;
   StepResult r;
