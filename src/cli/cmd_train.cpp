@@ -247,7 +247,8 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
     drop = buf;
   }
   if (outcome.stop_signal) {
-    util::log_warn("training stopped by signal ", outcome.stop_signal, " at step ", outcome.step,
+    if (outcome.primary)
+      util::log_warn("training stopped by signal ", outcome.stop_signal, " at step ", outcome.step,
                    outcome.last_checkpoint ? util::cat("; last checkpoint ", outcome.last_checkpoint->string()) : "",
                    "; continue with: robotrain train --resume --output_dir ", outcome.output_dir.string());
     set_exit_code(128 + outcome.stop_signal);
@@ -256,7 +257,7 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   util::log_info("training done: step ", outcome.step, drop.empty() ? "" : ", " + drop,
                  outcome.last_checkpoint ? ", checkpoint " + outcome.last_checkpoint->string() : "",
                  ", tracking run ", outcome.run_id);
-  if (!o.register_checkpoint.empty()) register_final_checkpoint(f, outcome);
+  if (!o.register_checkpoint.empty() && outcome.primary) register_final_checkpoint(f, outcome);  // rank 0 only
 }
 
 CommandRegistrar reg(20, [](CLI::App& root) {

@@ -264,6 +264,7 @@ TrainOutcome run_training(TrainOptions options) {
   const fs::path out_dir = cfg.output_dir;
   TrainOutcome outcome;
   outcome.output_dir = out_dir;
+  outcome.primary = primary;
 
   // Workers on one machine share its cores.
   const int local_procs = distributed ? std::max(1, denv->local_world_size) : 1;
@@ -565,7 +566,7 @@ TrainOutcome run_training(TrainOptions options) {
           sig || stop_all) {
         if (!sig) sig = SIGTERM;  // another rank was signalled
         outcome.stop_signal = sig;
-        util::log_warn("received signal ", sig, ": stopping after step ", step);
+        if (primary) util::log_warn("received signal ", sig, ": stopping after step ", step);
         break;
       }
     }

@@ -39,6 +39,7 @@ struct TrainOutcome {
   std::string run_id;
   std::string experiment_id;
   std::string artifact_uri;  // where the run's artifacts go (MLflow registry sources point there)
+  bool primary = true;  // false on ranks other than 0 of a distributed job (they report nothing)
 };
 
 // Fills what the user left open: job name, output directory, device; checks the output

@@ -1,7 +1,11 @@
 // Data-parallel training through the real binary: 2 Gloo workers on CPU against a single
 // process, a worker killed mid-run, and val/loss on the held-out episodes.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <regex>
@@ -119,6 +123,69 @@ TEST(TrainDdp, KillingOneWorkerEndsTheJobWithAnError) {
   EXPECT_NE(err.find("worker rank 1"), std::string::npos) << err;
   EXPECT_NE(err.find("killed by signal 9"), std::string::npos) << err;
   EXPECT_NE(::kill(pids[0], 0), 0) << "rank 0 still runs";
+}
+
+// Polls `file` until it contains `text` (or `alive` turns false / the deadline passes).
+template <class Alive>
+bool wait_for_text(const std::string& file, const std::string& text, Alive alive, int seconds = 300) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(file) && util::read_file(file).find(text) != std::string::npos) return true;
+    if (!alive()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST(TrainDdp, SigtermToTheLauncherStopsEveryWorkerAtOneStepWithACheckpoint) {
+  util::TempDir tmp("rt-ddp-term");
+  auto out = tmp.path() / "run";
+  auto err_file = (tmp.path() / "stderr.txt").string();
+  auto args = ddp_args(out.string(), 100000, 2, {"--nproc-per-node", "2", "--save_freq", "100000"});
+  args.insert(args.begin(), robotrain_bin());
+  util::ChildProcess launcher(args, {}, (tmp.path() / "stdout.txt").string(), err_file);
+  ASSERT_TRUE(wait_for_text(err_file, "step:2 ", [&] { return launcher.running(); })) << util::read_file(err_file);
+  int code = launcher.terminate(SIGTERM, 300);
+  std::string err = util::read_file(err_file);
+  EXPECT_EQ(code, 128 + SIGTERM) << err;
+  // The ranks agreed on the step; rank 0 alone reported it and wrote the checkpoint.
+  size_t first = err.find("stopping after step");
+  ASSERT_NE(first, std::string::npos) << err;
+  EXPECT_EQ(err.find("stopping after step", first + 1), std::string::npos) << err;
+  EXPECT_TRUE(fs::exists(out / "checkpoints" / "last" / "pretrained_model" / "model.safetensors")) << err;
+}
+
+TEST(TrainDdp, ExternallyLaunchedWorkerFailsWhenItsPeerDies) {
+  // As under torchrun or Azure ML: the workers get RANK/WORLD_SIZE/MASTER_* and no launcher
+  // of ours watches them.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  ::close(fd);
+
+  util::TempDir tmp("rt-ddp-ext");
+  auto args = ddp_args((tmp.path() / "run").string(), 100000, 2, {"--dist-timeout", "60"});
+  args.insert(args.begin(), robotrain_bin());
+  std::vector<std::unique_ptr<util::ChildProcess>> ranks;
+  for (int r = 0; r < 2; ++r) {
+    util::ProcessOptions po;
+    po.env = {{"RANK", std::to_string(r)}, {"LOCAL_RANK", std::to_string(r)}, {"WORLD_SIZE", "2"},
+              {"MASTER_ADDR", "127.0.0.1"}, {"MASTER_PORT", port}};
+    ranks.push_back(std::make_unique<util::ChildProcess>(
+        args, po, (tmp.path() / util::cat("out", r)).string(), (tmp.path() / util::cat("err", r)).string()));
+  }
+  auto err0 = (tmp.path() / "err0").string();
+  ASSERT_TRUE(wait_for_text(err0, "step:2 ", [&] { return ranks[0]->running(); })) << util::read_file(err0);
+  ranks[1]->terminate(SIGKILL, 10);
+  auto code = ranks[0]->wait(600);
+  ASSERT_TRUE(code.has_value()) << "rank 0 hung after its peer died";
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(util::read_file(err0).find("with the other workers failed"), std::string::npos) << util::read_file(err0);
 }
 
 TEST(TrainValidation, ValLossOnHeldOutEpisodesIsTracked) {
