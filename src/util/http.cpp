@@ -22,6 +22,7 @@ double g_sleep_scale = 1.0;
 struct CurlTransfer {
   const HttpRequest* request;
   HttpResponse* response;
+  CURL* curl = nullptr;
   bool aborted_by_sink = false;
 };
 
@@ -29,8 +30,10 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<CurlTransfer*>(user);
   size_t n = size * count;
   long status = 0;
-  (void)status;
-  if (t->request->on_body) {
+  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  // Only a 2xx body is the payload: redirect and error bodies stay in response.body so that
+  // a streamed download never has them mixed into the file, and errors can be described.
+  if (t->request->on_body && status >= 200 && status < 300) {
     if (!t->request->on_body(std::string_view(data, n))) {
       t->aborted_by_sink = true;
       return 0;
@@ -81,7 +84,7 @@ HttpResponse http_send_once(const HttpRequest& request) {
   CURL* curl = curl_easy_init();
   if (!curl) throw NetworkError("curl_easy_init failed");
   HttpResponse response;
-  CurlTransfer transfer{&request, &response};
+  CurlTransfer transfer{&request, &response, curl};
 
   curl_slist* headers = nullptr;
   bool has_auth = false;

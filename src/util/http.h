@@ -21,7 +21,8 @@ struct HttpRequest {
   // Drop Authorization when a redirect leaves the original host (as browsers and
   // huggingface_hub do for CDN redirects).
   bool strip_auth_on_cross_host_redirect = true;
-  // When set, the response body is streamed here instead of being kept in memory.
+  // When set, a 2xx response body is streamed here instead of being kept in memory (other
+  // bodies, redirects and errors, stay in HttpResponse::body).
   // Returning false aborts the transfer.
   std::function<bool(std::string_view chunk)> on_body;
   // Skip TLS verification (only for local test servers with self-signed certificates).

@@ -1,0 +1,189 @@
+#include "storage/hf_api.h"
+
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace robotrain::storage {
+
+using util::cat;
+
+namespace {
+
+std::string host_of(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  size_t end = url.find_first_of("/?#", scheme + 3);
+  return url.substr(scheme + 3, end == std::string::npos ? std::string::npos : end - scheme - 3);
+}
+
+util::Json parse_json(const util::HttpRequest& req, const util::HttpResponse& resp) {
+  try {
+    return util::Json::parse(resp.body);
+  } catch (const std::exception& e) {
+    throw util::RuntimeError(cat(req.method, " ", util::redact_url(req.url), " returned invalid JSON (", e.what(), ")"));
+  }
+}
+
+}  // namespace
+
+std::string normalize_etag(const std::string& etag) {
+  std::string e = util::trim(etag);
+  if (util::starts_with(e, "W/")) e.erase(0, 2);
+  if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = e.substr(1, e.size() - 2);
+  return e;
+}
+
+std::string next_page_link(const std::string& link_header) {
+  // Link: <https://huggingface.co/api/...?cursor=...>; rel="next", <...>; rel="prev"
+  for (const auto& entry : util::split(link_header, ',')) {
+    size_t lt = entry.find('<'), gt = entry.find('>');
+    if (lt == std::string::npos || gt == std::string::npos || gt < lt) continue;
+    std::string params = util::replace_all(entry.substr(gt + 1), " ", "");
+    if (params.find("rel=\"next\"") != std::string::npos || params.find("rel=next") != std::string::npos)
+      return entry.substr(lt + 1, gt - lt - 1);
+  }
+  return "";
+}
+
+HubClient::HubClient(std::string endpoint, std::string token, std::string repo_id)
+    : endpoint_(std::move(endpoint)), token_(std::move(token)), repo_id_(std::move(repo_id)) {
+  while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
+}
+
+std::string HubClient::api_base() const { return endpoint_ + "/api/datasets/" + repo_id_; }
+
+std::string HubClient::resolve_url(const std::string& revision, const std::string& path) const {
+  return endpoint_ + "/datasets/" + repo_id_ + "/resolve/" + util::url_encode(revision) + "/" +
+         util::url_encode(path, true);
+}
+
+std::vector<std::pair<std::string, std::string>> HubClient::headers_for(const std::string& url) const {
+  std::vector<std::pair<std::string, std::string>> h{{"User-Agent", "robotrain/0.1; hf_hub/compatible"}};
+  if (!token_.empty() && host_of(url) == host_of(endpoint_)) h.emplace_back("Authorization", "Bearer " + token_);
+  return h;
+}
+
+util::RetryPolicy HubClient::retry_policy() const {
+  util::RetryPolicy p;
+  p.on_retry = [](int attempt, double delay, const std::string& reason) {
+    util::log_warn("hub: ", reason, "; retry ", attempt, " in ", static_cast<int>(delay + 0.5), " s");
+  };
+  return p;
+}
+
+void HubClient::fail(const util::HttpRequest& req, const util::HttpResponse& resp, const std::string& what) const {
+  std::string code = resp.header("x-error-code");
+  std::string where = cat("dataset ", repo_id_, " on ", endpoint_);
+  std::string auth_hint = token_.empty() ? "set HF_TOKEN (or $HF_HOME/token) to a token that can read it"
+                                         : "check that HF_TOKEN can read it";
+  if (code == "GatedRepo" || (resp.status == 403 && code.empty()))
+    throw util::RuntimeError(cat(where, " is gated or forbidden (", what, ": HTTP ", resp.status,
+                                 "): accept its conditions at ", endpoint_, "/datasets/", repo_id_, " and ", auth_hint));
+  if (code == "RepoNotFound" || resp.status == 401)
+    throw util::RuntimeError(cat(where, " was not found or is private (", what, ": HTTP ", resp.status,
+                                 "): check the repo id, and ", auth_hint));
+  if (code == "RevisionNotFound")
+    throw util::RuntimeError(cat(where, ": revision not found (", what, "); check --dataset.revision"));
+  if (code == "EntryNotFound")
+    throw util::RuntimeError(cat(where, ": file not found (", what, ")"));
+  if (resp.status == 404)
+    throw util::RuntimeError(cat(where, ": not found (", what, ": HTTP 404); check the repo id and revision, or ",
+                                 auth_hint, " if it is private"));
+  throw util::RuntimeError(cat(where, ": ", util::describe_http_failure(req, resp)));
+}
+
+util::HttpResponse HubClient::get(const std::string& url, const std::string& what) const {
+  util::HttpRequest req;
+  req.url = url;
+  req.headers = headers_for(url);
+  util::HttpResponse resp = util::http_send(req, retry_policy());
+  if (!resp.ok()) fail(req, resp, what);
+  return resp;
+}
+
+std::vector<HubRef> HubClient::list_refs() const {
+  util::HttpRequest req;
+  req.url = api_base() + "/refs";
+  auto resp = get(req.url, "listing refs");
+  util::Json j = parse_json(req, resp);
+  std::vector<HubRef> refs;
+  for (const char* kind : {"branches", "tags"}) {
+    if (!j.contains(kind) || !j[kind].is_array()) continue;
+    for (const auto& r : j[kind])
+      refs.push_back({r.value("name", ""), r.value("targetCommit", ""), std::string(kind) == "tags"});
+  }
+  return refs;
+}
+
+std::string HubClient::resolve_commit(const std::string& revision) const {
+  util::HttpRequest req;
+  req.url = api_base() + "/revision/" + util::url_encode(revision);
+  auto resp = get(req.url, cat("resolving revision ", revision));
+  util::Json j = parse_json(req, resp);
+  std::string sha = j.value("sha", "");
+  if (sha.empty()) throw util::RuntimeError(cat("dataset ", repo_id_, ": revision ", revision, " has no commit sha in the hub's answer"));
+  return sha;
+}
+
+std::vector<HubFile> HubClient::list_files(const std::string& revision) const {
+  std::vector<HubFile> files;
+  std::string url = api_base() + "/tree/" + util::url_encode(revision) + "?recursive=true&expand=false";
+  for (int page = 0; !url.empty(); ++page) {
+    if (page > 100000) throw util::RuntimeError(cat("dataset ", repo_id_, ": tree listing does not end"));
+    util::HttpRequest req;
+    req.url = url;
+    auto resp = get(url, "listing files");
+    util::Json j = parse_json(req, resp);
+    if (!j.is_array()) throw util::RuntimeError(cat("dataset ", repo_id_, ": tree listing is not a JSON array"));
+    for (const auto& e : j) {
+      if (e.value("type", "") != "file") continue;
+      HubFile f;
+      f.path = e.value("path", "");
+      f.size = e.value("size", int64_t{0});
+      f.oid = e.value("oid", "");
+      if (e.contains("lfs") && e["lfs"].is_object()) {
+        f.sha256 = e["lfs"].value("oid", e["lfs"].value("sha256", ""));
+        f.size = e["lfs"].value("size", f.size);
+      }
+      files.push_back(std::move(f));
+    }
+    std::string next = next_page_link(resp.header("link"));
+    if (!next.empty() && next.find("://") == std::string::npos) next = endpoint_ + next;
+    url = next;
+  }
+  return files;
+}
+
+HubFileMetadata HubClient::file_metadata(const std::string& commit, const std::string& path) const {
+  std::string url = resolve_url(commit, path);
+  for (int hop = 0; hop < 10; ++hop) {
+    util::HttpRequest req;
+    req.method = "HEAD";
+    req.url = url;
+    req.headers = headers_for(url);
+    req.headers.emplace_back("Accept-Encoding", "identity");
+    req.follow_redirects = false;
+    auto resp = util::http_send(req, retry_policy());
+    std::string location = resp.header("location");
+    bool redirect = resp.status >= 300 && resp.status < 400 && !location.empty();
+    if (!resp.ok() && !redirect) fail(req, resp, cat("HEAD ", path));
+    if (redirect && location.find("://") == std::string::npos) {
+      // A relative redirect stays on the hub (renamed repository): ask again there.
+      url = endpoint_ + (location.front() == '/' ? "" : "/") + location;
+      continue;
+    }
+    HubFileMetadata m;
+    m.commit = resp.header("x-repo-commit");
+    m.etag = normalize_etag(!resp.header("x-linked-etag").empty() ? resp.header("x-linked-etag") : resp.header("etag"));
+    std::string size = !resp.header("x-linked-size").empty() ? resp.header("x-linked-size") : resp.header("content-length");
+    int64_t n = -1;
+    if (util::parse_int64(size, n)) m.size = n;
+    m.download_url = redirect ? location : url;
+    return m;
+  }
+  throw util::RuntimeError(cat("dataset ", repo_id_, ": too many redirects resolving ", path));
+}
+
+}  // namespace robotrain::storage

@@ -1,0 +1,54 @@
+#pragma once
+// The huggingface_hub cache layout, shared with the Python tools so that either side reuses
+// what the other downloaded:
+//   <cache>/datasets--owner--name/blobs/<etag>            file contents (etag = LFS sha256 or git sha1)
+//   <cache>/datasets--owner--name/blobs/<etag>.incomplete  a download in progress (resumable)
+//   <cache>/datasets--owner--name/snapshots/<commit>/<path> relative links into ../blobs
+//   <cache>/datasets--owner--name/refs/<revision>          the commit a branch or tag resolved to
+//   <cache>/.locks/datasets--owner--name/<etag>.lock       one writer per blob across processes
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace robotrain::storage {
+
+// HF_HOME (default $XDG_CACHE_HOME/huggingface, i.e. ~/.cache/huggingface).
+std::filesystem::path hf_home();
+// HF_HUB_CACHE (default $HF_HOME/hub).
+std::filesystem::path default_hub_cache();
+// "datasets--owner--name".
+std::string hub_repo_folder(const std::string& repo_id);
+// A 40-hex git commit id.
+bool is_commit_hash(const std::string& revision);
+// Rejects repository paths that could escape the snapshot (absolute, "..", empty parts).
+void check_repo_path(const std::string& path);
+
+class HubCache {
+ public:
+  HubCache(std::filesystem::path cache_dir, const std::string& repo_id);
+
+  const std::filesystem::path& repo_dir() const { return repo_dir_; }
+  std::filesystem::path blob_path(const std::string& etag) const;
+  std::filesystem::path incomplete_path(const std::string& etag) const;
+  std::filesystem::path lock_path(const std::string& etag) const;
+  std::filesystem::path snapshot_dir(const std::string& commit) const;
+
+  std::optional<std::string> read_ref(const std::string& revision) const;
+  void write_ref(const std::string& revision, const std::string& commit) const;
+  // Every cached ref name ("main", "v3.0", "refs/pr/1").
+  std::vector<std::string> ref_names() const;
+
+  // True when snapshots/<commit>/<path> already resolves to blobs/<etag> (or is a plain file,
+  // as huggingface_hub writes where symlinks are unavailable).
+  bool has_snapshot_file(const std::string& commit, const std::string& path, const std::string& etag) const;
+  // Points snapshots/<commit>/<path> at blobs/<etag> with a relative link.
+  void link_snapshot_file(const std::string& commit, const std::string& path, const std::string& etag) const;
+
+ private:
+  std::filesystem::path cache_dir_;
+  std::filesystem::path repo_dir_;
+  std::string folder_;
+};
+
+}  // namespace robotrain::storage
