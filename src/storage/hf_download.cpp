@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -138,6 +139,9 @@ void download_blob(const HubClient& client, const HubCache& cache, const BlobReq
       }
     }
     if (failure.empty()) break;
+    // A connection cut after new bytes arrived is progress, not a failed attempt: a large
+    // file over a flaky link keeps resuming as long as each try gets further.
+    if (file_size_or_zero(partial) > start) attempt = std::min(attempt, 1);
     if (attempt > policy.max_retries)
       throw util::RuntimeError(cat("hub: downloading ", blob.display_path, " from ", util::redact_url(blob.url),
                                    " failed after ", attempt, " attempts: ", failure));

@@ -35,7 +35,8 @@ class FakeHub {
   bool gated = false;          // answer 403 GatedRepo instead
   // Faults, each consumed once (by repository path for the CDN).
   std::atomic<int> refs_429{0};
-  std::set<std::string> cdn_503_once, cdn_truncate_once, cdn_corrupt_always;
+  std::set<std::string> cdn_503_once, cdn_corrupt_always;
+  std::map<std::string, int> cdn_truncate;  // path -> how many more GETs are cut halfway
 
   FakeHub()
       : cdn_([this](const TestRequest& r) { return on_cdn(r); }),
@@ -185,7 +186,10 @@ class FakeHub {
                                                      std::to_string(content.size() - 1) + "/" + std::to_string(content.size()));
     }
     resp.body = content.substr(from);
-    if (cdn_truncate_once.erase(path)) resp.truncate_after = static_cast<long>(resp.body.size() / 2);
+    if (cdn_truncate[path] > 0) {
+      --cdn_truncate[path];
+      resp.truncate_after = static_cast<long>(resp.body.size() / 2);
+    }
     return resp;
   }
 

@@ -160,7 +160,7 @@ TEST_F(HfHubTest, DownloadsV30WithFaultsIntoTheStandardCache) {
     if (util::ends_with(p, ".mp4")) video_file = p;
   ASSERT_FALSE(video_file.empty());
   hub_.cdn_503_once.insert(video_file);
-  hub_.cdn_truncate_once.insert(data_file);
+  hub_.cdn_truncate[data_file] = 1;
   HubOptions o = options();
   o.token = "hf_test";
 
@@ -268,6 +268,16 @@ TEST_F(HfHubTest, ResumesAPartialBlobLeftByAnEarlierRun) {
   bool ranged = false;
   for (auto& r : hub_.cdn_requests()) ranged |= r.header("range") == "bytes=" + std::to_string(half) + "-";
   EXPECT_TRUE(ranged);
+}
+
+TEST_F(HfHubTest, ACutConnectionThatMakesProgressDoesNotUseUpRetries) {
+  const std::string path = "data/chunk-000/file-000.parquet";
+  hub_.cdn_truncate[path] = 8;  // more cuts than RetryPolicy::max_retries, each halfway
+  fetch_hub_dataset("owner/name", options());
+  expect_cache_matches(commit_);
+  int gets = 0;
+  for (auto& r : hub_.cdn_requests()) gets += r.path == "/blobs/" + hub_.commits[commit_][path].sha256;
+  EXPECT_EQ(gets, 9);
 }
 
 TEST_F(HfHubTest, CorruptBlobFailsItsSha256Check) {
