@@ -33,5 +33,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -f tests/node/node_modules/@duckdb/node-api/package.json ] || [ ! -d tests/node/node_modules/azurite ]; then
-  (cd tests/node && npm install --no-audit --no-fund --loglevel=error)
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi
