@@ -18,7 +18,10 @@ struct Difference {
   util::Json a, b;
 };
 
-const util::Json kAbsent = "(absent)";
+// A key only one side has: a discarded value, shown as (absent) rather than as a JSON string.
+const util::Json kAbsent(util::Json::value_t::discarded);
+
+std::string shown(const util::Json& v) { return v.is_discarded() ? "(absent)" : v.dump(); }
 
 // The first difference between two JSON values (object keys in a's order, then keys only b
 // has); false when equal. Numbers compare by value (30 == 30.0).
@@ -90,7 +93,7 @@ void check_mergeable(const std::vector<DatasetMeta>& metas) {
     }
     if (differ)
       throw util::InputError(cat("cannot merge ", m.root.string(), " into ", first.root.string(), ": ", d.path, " differs (",
-                                 d.a.dump(), " in ", first.root.string(), ", ", d.b.dump(), " in ", m.root.string(),
+                                 shown(d.a), " in ", first.root.string(), ", ", shown(d.b), " in ", m.root.string(),
                                  "); only datasets with the same fps, robot_type and features can be merged"));
   }
 }
