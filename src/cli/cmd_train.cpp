@@ -13,7 +13,13 @@
 
 #include <optional>
 
+#include <chrono>
+#include <thread>
+
 #include "cli/command.h"
+#include "storage/dataset_source.h"
+#include "util/crypto.h"
+#include "util/fs.h"
 #include "cli/registration.h"
 #include "cli/remote_model.h"
 #include "cli/submit_flags.h"
@@ -59,6 +65,7 @@ struct TrainFlags {
   CLI::Option* resume_opt = nullptr;
   std::string policy_path;
   std::vector<std::string> blob_urls, dataset_assets;
+  std::string download_dir, revision, blob_endpoint;
   int nproc_per_node = 1;
 };
 
@@ -207,11 +214,55 @@ TrainConfig build_config(TrainFlags& f) {
   return c;
 }
 
+// Local rank 0 fetches; the other processes on the node wait for it, so N workers never
+// download (or merge) the same dataset at once. The marker names this launch (rendezvous
+// address and port, and the launcher process all local workers share: ours, torchrun's agent
+// or mpirun's daemon) so a marker from an earlier job is never taken for this one's.
+fs::path fetched_marker(const storage::DatasetSources& sources, const train::DistEnv& dist) {
+  util::Json key = {{"repo_id", sources.repo_id}, {"blob_urls", sources.blob_urls}, {"dataset_assets", sources.dataset_assets},
+                    {"rendezvous", util::cat(dist.master_addr, ":", dist.master_port)}, {"launcher_pid", ::getppid()}};
+  return fs::temp_directory_path() / util::cat("robotrain-fetched-", util::sha256_hex(key.dump()).substr(0, 16));
+}
+
+fs::path wait_for_fetch(const fs::path& marker, double timeout_s) {
+  util::log_info("waiting for local rank 0 to fetch the dataset");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  while (!fs::exists(marker)) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw util::RuntimeError(util::cat("local rank 0 did not fetch the dataset within ", timeout_s,
+                                         " s (--dist-timeout); see its log"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return util::trim(util::read_file(marker));
+}
+
+// --dataset.repo_id without --dataset.root, --blob-url, --dataset-asset: fetched (merged when
+// several) into --dataset-download-dir, the way `robotrain dataset fetch` does it.
+void fetch_sources(const storage::DatasetSources& sources, TrainFlags& f) {
+  auto& o = f.options;
+  storage::FetchOptions fo;
+  fo.output = f.download_dir;
+  fo.hub.revision = f.revision;
+  if (o.config.dataset.episodes) fo.hub.episodes = *o.config.dataset.episodes;
+  if (!f.blob_endpoint.empty()) fo.blob.endpoint = f.blob_endpoint;
+  auto dist = train::dist_env_from_environment();
+  fs::path root;
+  if (dist && dist->local_rank != 0) {
+    root = wait_for_fetch(fetched_marker(sources, *dist), o.dist_timeout_s);
+  } else {
+    root = storage::fetch_dataset_sources(sources, fo).root;
+    if (dist) util::atomic_write_file(fetched_marker(sources, *dist), root.string());
+  }
+  o.config.dataset.root = root.string();
+  o.dataset_source = storage::dataset_source_tag(sources);
+}
+
 void run(TrainFlags& f, const std::vector<std::string>& extras) {
   apply_extras(extras, f);
-  if (!f.blob_urls.empty() || !f.dataset_assets.empty())
-    throw util::InputError("--blob-url/--dataset-asset: this build downloads datasets in the job wrapper only; "
-                           "download them first and pass --dataset.root DIR");
+  storage::DatasetSources sources;
+  sources.blob_urls = f.blob_urls;
+  sources.dataset_assets = f.dataset_assets;
+  storage::validate_dataset_sources(sources);
   if (f.nproc_per_node < 1)
     throw util::InputError(util::cat("--nproc-per-node must be at least 1 (got ", f.nproc_per_node, ")"));
   auto& o = f.options;
@@ -226,17 +277,34 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
     warm_start = track::parse_warm_start_uri(o.init_from_policy_model);
   }
   o.config = build_config(f);
-  WarmStartDownload warm_dir;
-  if (warm_start) resolve_warm_start(*warm_start, o, warm_dir);
-  if (o.dataset_source.empty()) o.dataset_source = !o.config.dataset.root.empty() ? "local" : "huggingface";
+  auto& data = o.config.dataset;
+  if (!sources.empty() && !data.root.empty() && !o.config.resume)
+    throw util::InputError("--dataset.root and --blob-url/--dataset-asset both name the training data: keep one");
+  if (data.root.empty() && !data.repo_id.empty()) {
+    sources.repo_id = data.repo_id;
+    storage::validate_dataset_sources(sources);
+  }
+  if (!f.revision.empty() && sources.repo_id.empty())
+    throw util::InputError("--dataset.revision applies to --dataset.repo_id (Hugging Face Hub) without --dataset.root");
+  if (data.root.empty() && sources.empty())
+    throw util::InputError("no training data: pass --dataset.root DIR, --dataset.repo_id OWNER/NAME, --blob-url URL or --dataset-asset URI");
   if (o.dist_timeout_s <= 0) throw util::InputError("--dist-timeout must be positive (seconds)");
   // --nproc-per-node N: this process becomes the launcher, unless a launcher (ours, torchrun,
-  // Azure ML, mpirun) already made it a worker.
+  // Azure ML, mpirun) already made it a worker. The workers fetch the data and the warm-start
+  // weights themselves (local rank 0 for the node).
   if (f.nproc_per_node > 1 && !train::dist_env_from_environment()) {
-    train::resolve_config(o.config);  // flag and output-dir errors before any worker starts
+    // Flag and output-dir errors before any worker starts; the workers fetch remote data.
+    const bool fetched_by_workers = data.root.empty();
+    if (fetched_by_workers) data.root = "(fetched by the workers)";
+    train::resolve_config(o.config);
+    if (fetched_by_workers) data.root.clear();
     set_exit_code(train::launch_training(o.config, f.nproc_per_node));
     return;
   }
+  if (data.root.empty()) fetch_sources(sources, f);
+  WarmStartDownload warm_dir;
+  if (warm_start) resolve_warm_start(*warm_start, o, warm_dir);
+  if (o.dataset_source.empty()) o.dataset_source = "local";
   auto outcome = train::run_training(o);
   std::string drop;
   if (outcome.first_loss > 0 && outcome.step > outcome.start_step) {
@@ -272,8 +340,11 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   using S = const std::string&;
   add_flag(cmd, f, "--dataset.root,--dataset-root", "Local LeRobot dataset directory",
            [](C& c, S v) { c.dataset.root = v; });
-  add_flag(cmd, f, "--dataset.repo_id,--dataset-repo-id", "Dataset repo id (recorded; data is read from --dataset.root)",
+  add_flag(cmd, f, "--dataset.repo_id,--dataset-repo-id",
+           "Hugging Face Hub dataset OWNER/NAME (downloaded to the hub cache unless --dataset.root is given)",
            [](C& c, S v) { c.dataset.repo_id = v; });
+  cmd->add_option("--dataset.revision,--dataset-revision", f.revision,
+                  "Hub branch, tag or commit (default: the v3.0 tag or the newest compatible one)");
   add_flag(cmd, f, "--dataset.episodes,--dataset-episodes", "Episodes to train on, e.g. [0,1,5]",
            [](C& c, S v) { c.dataset.episodes = train::parse_episode_list(v); });
   add_bool(cmd, f, "--dataset.image_transforms.enable,--dataset-image-transforms-enable",
@@ -339,10 +410,13 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   auto logck = std::make_shared<std::string>();
   auto* logck_opt = cmd->add_option("--log-checkpoints", *logck, "Upload checkpoints as MLflow artifacts (default: remote trackers)")
                         ->expected(0, 1);
-  cmd->add_option("--blob-url", f.blob_urls, "Dataset in Azure Blob storage (downloaded by the job wrapper)");
-  cmd->add_option("--dataset-asset", f.dataset_assets, "Azure ML data asset (mounted by the job)");
-  auto dl_dir = std::make_shared<std::string>();
-  cmd->add_option("--dataset-download-dir", *dl_dir, "Where downloaded datasets go");
+  cmd->add_option("--blob-url", f.blob_urls,
+                  "Dataset under https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX (repeatable; several are merged)");
+  cmd->add_option("--dataset-asset", f.dataset_assets,
+                  "Azure ML data asset azureml:NAME:VERSION (mounted inside an Azure ML job, else downloaded; repeatable)");
+  cmd->add_option("--blob-endpoint", f.blob_endpoint, "Blob service endpoint for emulators (Azurite) and sovereign clouds");
+  cmd->add_option("--dataset-download-dir", f.download_dir,
+                  "Where fetched datasets go (default ~/.robotrain/datasets/<source>-<hash>, reused when complete)");
   cmd->add_option("--nproc-per-node,--nproc_per_node", f.nproc_per_node,
                   "Data-parallel worker processes on this machine (1); effective batch = batch_size x workers");
   cmd->callback([fp, cmd, sysm, sysm_opt, logck, logck_opt] {

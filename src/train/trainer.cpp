@@ -233,7 +233,7 @@ void resolve_config(TrainConfig& c, bool primary) {
   if (c.dataset.root.empty()) {
     if (!c.dataset.repo_id.empty())
       throw util::InputError(util::cat("--dataset.repo_id ", c.dataset.repo_id,
-                                       ": robotrain trains from local datasets; download it first and pass --dataset.root DIR"));
+                                       ": no local copy; fetch it first (robotrain dataset fetch, or robotrain train fetches it) and pass --dataset.root DIR"));
     throw util::InputError("no dataset: give --dataset.root DIR (a local LeRobot dataset)");
   }
   if (c.output_dir.empty()) {

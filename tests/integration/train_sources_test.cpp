@@ -3,6 +3,8 @@
 // training on them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "integration/train_support.h"
 #include "storage/blob_client.h"
 #include "storage/blob_upload.h"
@@ -65,4 +67,97 @@ TEST_F(BlobSources, WarmStartFromABlobFolder) {
   r = run_robotrain(tt::train_args((tmp.path() / "c").string(), 1, {"--init-from-policy-model", kBlobRoot + "models/none"}), env());
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_FALSE(fs::exists(tmp.path() / "c"));
+}
+
+// One prefix downloads as is; two are merged into one v3.0 dataset with both datasets'
+// episodes; a second fetch of the same sources reuses the finished directory.
+TEST_F(BlobSources, DatasetFetchDownloadsAndMergesBlobPrefixes) {
+  upload(tt::synth_dataset(), kBlobRoot + "data/a");
+  upload(tt::synth_dataset(), kBlobRoot + "data/b");
+  auto r = run_robotrain({"dataset", "fetch", "--blob-url", kBlobRoot + "data/a", "--output", (tmp.path() / "one").string(),
+                          "--json"},
+                         env());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto one = util::Json::parse(r.out);
+  EXPECT_EQ(one["source"], "azure-blob");
+  EXPECT_FALSE(one["merged"].get<bool>());
+  EXPECT_EQ(util::read_file(tmp.path() / "one" / "meta" / "info.json"),
+            util::read_file(fs::path(tt::synth_dataset()) / "meta" / "info.json"));
+
+  auto home = env();
+  home["ROBOTRAIN_HOME"] = (tmp.path() / "home").string();
+  const std::vector<std::string> both{"dataset", "fetch", "--blob-url", kBlobRoot + "data/a", "--blob-url", kBlobRoot + "data/b", "--json"};
+  r = run_robotrain(both, home);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto merged = util::Json::parse(r.out);
+  EXPECT_TRUE(merged["merged"].get<bool>());
+  EXPECT_FALSE(merged["reused"].get<bool>());
+  const fs::path root = merged["root"].get<std::string>();
+  EXPECT_EQ(root.parent_path(), tmp.path() / "home" / "datasets");
+  auto info = util::read_json_file(root / "meta" / "info.json");
+  EXPECT_EQ(info["total_episodes"], 4);
+  EXPECT_EQ(info["total_frames"], 160);
+  auto listed = run_robotrain({"dataset", "validate", root.string()});
+  EXPECT_EQ(listed.exit_code, 0) << listed.out << listed.err;
+  // No scratch left beside it.
+  for (const auto& e : fs::directory_iterator(root.parent_path()))
+    EXPECT_EQ(e.path(), root) << "left behind: " << e.path();
+
+  r = run_robotrain(both, home);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(util::Json::parse(r.out)["reused"].get<bool>());
+}
+
+TEST_F(BlobSources, TrainOnTwoBlobPrefixesTrainsOnTheirMerge) {
+  upload(tt::synth_dataset(), kBlobRoot + "train/a");
+  upload(tt::synth_dataset(), kBlobRoot + "train/b");
+  auto args = tt::train_args((tmp.path() / "run").string(), 2,
+                             {"--blob-url", kBlobRoot + "train/a", "--blob-url", kBlobRoot + "train/b", "--dataset-download-dir",
+                              (tmp.path() / "data").string()});
+  // The same flags, without --dataset.root.
+  auto at = std::find(args.begin(), args.end(), "--dataset.root");
+  args.erase(at, at + 2);
+  auto r = run_robotrain(args, env());
+  RT_SKIP_IF_POLICY_MISSING(r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(util::read_json_file(tmp.path() / "data" / "meta" / "info.json")["total_episodes"], 4);
+  auto cfg = util::read_json_file(tmp.path() / "run" / "checkpoints" / "000002" / "pretrained_model" / "train_config.json");
+  EXPECT_EQ(cfg["dataset"]["root"], (tmp.path() / "data").string());
+}
+
+TEST_F(BlobSources, SourceErrorsAreInputErrorsBeforeAnyDownload) {
+  // Syntax: exit 2, nothing created.
+  auto r = run_robotrain({"dataset", "fetch", "--blob-url", "http://example.com/x", "--output", (tmp.path() / "x").string()}, env());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--blob-url"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "x"));
+  r = run_robotrain({"dataset", "fetch"}, env());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  auto args = tt::train_args((tmp.path() / "run").string(), 1, {"--blob-url", kBlobRoot + "data/a"});
+  r = run_robotrain(args, env());  // --dataset.root and --blob-url together
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("keep one"), std::string::npos) << r.err;
+  // A prefix holding no dataset: a runtime error naming it, and no half-written output.
+  r = run_robotrain({"dataset", "fetch", "--blob-url", kBlobRoot + "data/empty-prefix", "--output", (tmp.path() / "y").string()}, env());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "y"));
+}
+
+// Two local workers: local rank 0 fetches and merges once, the other waits for it and trains
+// on the same directory.
+TEST_F(BlobSources, TwoWorkersShareOneFetch) {
+  upload(tt::synth_dataset(), kBlobRoot + "ddp/a");
+  upload(tt::synth_dataset(), kBlobRoot + "ddp/b");
+  auto args = tt::train_args((tmp.path() / "run").string(), 2,
+                             {"--blob-url", kBlobRoot + "ddp/a", "--blob-url", kBlobRoot + "ddp/b", "--nproc-per-node", "2",
+                              "--dataset-download-dir", (tmp.path() / "data").string()});
+  auto at = std::find(args.begin(), args.end(), "--dataset.root");
+  args.erase(at, at + 2);
+  auto r = run_robotrain(args, env());
+  RT_SKIP_IF_POLICY_MISSING(r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(util::read_json_file(tmp.path() / "data" / "meta" / "info.json")["total_episodes"], 4);
+  EXPECT_TRUE(fs::exists(tmp.path() / "run" / "checkpoints" / "000002" / "pretrained_model" / "model.safetensors"));
+  // Only one worker downloaded: a second download into the same directory would have failed.
+  EXPECT_EQ(r.err.find("already exists"), std::string::npos) << r.err;
 }

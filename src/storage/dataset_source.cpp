@@ -1,0 +1,173 @@
+#include "storage/dataset_source.h"
+
+#include "dataset/merge.h"
+#include "storage/azureml_data.h"
+#include "storage/blob_download.h"
+#include "storage/blob_url.h"
+#include "storage/data_asset.h"
+#include "util/crypto.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/process.h"
+#include "util/strings.h"
+
+namespace robotrain::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path robotrain_home() {
+  if (auto h = util::get_env("ROBOTRAIN_HOME"); h && !h->empty()) return *h;
+  if (auto h = util::get_env("HOME"); h && !h->empty()) return fs::path(*h) / ".robotrain";
+  return ".robotrain";
+}
+
+// Named after what was asked for, so the same sources find the same directory again.
+fs::path default_output(const DatasetSources& s) {
+  util::Json key = {{"repo_id", s.repo_id}, {"blob_urls", s.blob_urls}, {"dataset_assets", s.dataset_assets}};
+  return robotrain_home() / "datasets" / (dataset_source_tag(s) + "-" + util::sha256_hex(key.dump()).substr(0, 12));
+}
+
+bool is_dataset(const fs::path& root) { return fs::is_regular_file(root / "meta" / "info.json"); }
+
+// The seed's post-fetch check: a dataset the trainer can open, not an empty or foreign prefix.
+void require_dataset(const fs::path& root, const std::string& what) {
+  if (!is_dataset(root))
+    throw util::RuntimeError(util::cat(what, " holds no LeRobot dataset (", (root / "meta" / "info.json").string(),
+                                       " is missing); point the source at the dataset's root folder"));
+  util::Json info = util::read_json_file(root / "meta" / "info.json");
+  for (const char* key : {"total_episodes", "total_frames", "features"})
+    if (!info.contains(key))
+      throw util::RuntimeError(util::cat(what, ": ", (root / "meta" / "info.json").string(), " has no '", key,
+                                         "'; is this a LeRobot v2.1/v3.0 dataset?"));
+}
+
+bool inside_azureml_job_with_assets() {
+  return util::get_env("DATASET_ASSET_COUNT").has_value() || util::get_env(data_asset_input_env(0).c_str()).has_value();
+}
+
+// Hidden scratch directory beside the output for the parts of a merge; removed however the
+// fetch ends.
+struct PartsDir {
+  fs::path path;
+  explicit PartsDir(const fs::path& output)
+      : path(output.parent_path() / util::cat(".", output.filename().string(), ".parts")) {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  ~PartsDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// Copies a dataset found elsewhere (hub cache snapshot, read-only mount) into `output`,
+// following the cache's symlinks, staged and renamed.
+void copy_dataset(const fs::path& from, const fs::path& output, bool overwrite) {
+  util::StagedDir staged(output);
+  fs::copy(from, staged.path(), fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  staged.commit(overwrite);
+}
+
+}  // namespace
+
+void validate_dataset_sources(const DatasetSources& s) {
+  if (!s.repo_id.empty()) {
+    if (util::starts_with(util::to_lower(s.repo_id), "azureml:"))
+      throw util::InputError(util::cat("--dataset.repo_id ", s.repo_id,
+                                       " is an Azure ML data asset: pass it as --dataset-asset (or resolve it to a --blob-url)"));
+    validate_repo_id(s.repo_id);
+  }
+  if (!s.blob_urls.empty()) validate_blob_urls(s.blob_urls);
+  if (!s.dataset_assets.empty()) validate_data_assets(s.dataset_assets);
+}
+
+std::string dataset_source_tag(const DatasetSources& s) {
+  int kinds = !s.repo_id.empty() + !s.blob_urls.empty() + !s.dataset_assets.empty();
+  if (kinds > 1) return "mixed";
+  if (!s.blob_urls.empty()) return "azure-blob";
+  if (!s.dataset_assets.empty()) return "azureml-data-asset";
+  return "huggingface";
+}
+
+FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o) {
+  validate_dataset_sources(s);
+  if (s.empty()) throw util::InputError("no dataset source: pass --dataset.repo_id, --blob-url or --dataset-asset");
+  FetchResult result;
+  result.parts = s.count();
+  const bool hub_only = s.count() == 1 && !s.repo_id.empty();
+  const bool explicit_output = !o.output.empty();
+  if (hub_only && !explicit_output) {
+    result.root = fetch_hub_dataset(s.repo_id, o.hub);
+    require_dataset(result.root, s.repo_id);
+    return result;
+  }
+  const fs::path output = explicit_output ? o.output : default_output(s);
+  if (fs::exists(output) && !(fs::is_directory(output) && fs::is_empty(output))) {
+    if (!explicit_output && is_dataset(output)) {
+      util::log_info("dataset from ", dataset_source_tag(s), " already fetched: ", output.string());
+      result.root = output;
+      result.reused = true;
+      return result;
+    }
+    if (!o.overwrite)
+      throw util::InputError(util::cat(output.string(), " already exists; remove it, choose another --output, or pass --overwrite"));
+  }
+  fs::create_directories(output.parent_path().empty() ? fs::path(".") : output.parent_path());
+
+  BlobDownloadOptions blob;
+  blob.access = blob_access_from_env(o.blob);
+  blob.parallel = o.parallel;
+  blob.progress = o.progress;
+  blob.overwrite = o.overwrite;
+  const bool mounted = !s.dataset_assets.empty() && inside_azureml_job_with_assets();
+  std::vector<fs::path> mounts;
+  if (mounted) mounts = mounted_data_asset_paths(s.dataset_assets.size());
+
+  // One remote source downloads straight into the output (the download stages itself).
+  if (s.count() == 1) {
+    if (!s.blob_urls.empty()) {
+      download_blob_prefix(s.blob_urls[0], output, blob);
+    } else if (!s.dataset_assets.empty() && !mounted) {
+      download_data_asset(s.dataset_assets[0], output, azureml_workspace_from_env(), blob);
+    } else {
+      fs::path from = !s.repo_id.empty() ? fetch_hub_dataset(s.repo_id, o.hub) : mounts[0];
+      require_dataset(from, !s.repo_id.empty() ? s.repo_id : s.dataset_assets[0]);
+      copy_dataset(from, output, o.overwrite);
+    }
+    require_dataset(output, output.string());
+    result.root = output;
+    return result;
+  }
+
+  PartsDir scratch(output);
+  std::vector<fs::path> parts;
+  if (!s.repo_id.empty()) parts.push_back(fetch_hub_dataset(s.repo_id, o.hub));
+  blob.overwrite = false;
+  for (size_t i = 0; i < s.blob_urls.size(); ++i) {
+    parts.push_back(scratch.path / util::cat("blob_", i));
+    download_blob_prefix(s.blob_urls[i], parts.back(), blob);
+  }
+  for (size_t i = 0; i < s.dataset_assets.size(); ++i) {
+    if (mounted) {
+      parts.push_back(mounts[i]);
+      continue;
+    }
+    parts.push_back(scratch.path / util::cat("asset_", i));
+    download_data_asset(s.dataset_assets[i], parts.back(), azureml_workspace_from_env(), blob);
+  }
+  for (size_t i = 0; i < parts.size(); ++i) require_dataset(parts[i], util::cat("dataset source ", i + 1, " (", parts[i].string(), ")"));
+  util::log_info("merging ", parts.size(), " datasets into ", output.string());
+  dataset::MergeOptions mo;
+  mo.overwrite = o.overwrite;
+  dataset::merge_datasets(parts, output, mo);
+  require_dataset(output, output.string());
+  result.root = output;
+  result.merged = true;
+  return result;
+}
+
+}  // namespace robotrain::storage
