@@ -73,6 +73,10 @@ class Policy : public torch::nn::Module {
   // Dataset statistics the policy normalises with: feature -> stat -> tensor (saved as
   // LeRobot's processor files next to the weights).
   virtual std::map<std::string, std::map<std::string, torch::Tensor>> normalization_stats() const { return {}; }
+  // Weights LeRobot does not know (diffusion's EMA): file name -> tensors with the same key
+  // names as lerobot_state_dict(), saved next to model.safetensors. When the file is missing
+  // on load they start at the model's weights.
+  virtual std::map<std::string, std::vector<std::pair<std::string, torch::Tensor>>> extra_weight_files() { return {}; }
 };
 
 }  // namespace robotrain::policy

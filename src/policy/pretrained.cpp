@@ -20,6 +20,7 @@ void save_pretrained(Policy& policy, const fs::path& dir) {
   auto config = policy.config_json();
   util::write_json_file(dir / "config.json", config);
   save_tensors(dir / "model.safetensors", policy.lerobot_state_dict());
+  for (auto& [file, tensors] : policy.extra_weight_files()) save_tensors(dir / file, tensors);
   std::vector<PolicyFeature> features = features_from_json(config["input_features"], "input_features");
   auto outputs = features_from_json(config["output_features"], "output_features");
   features.insert(features.end(), outputs.begin(), outputs.end());
@@ -66,6 +67,11 @@ void load_pretrained_weights(Policy& policy, const fs::path& path) {
   for (auto& [name, t] : source)
     if (!known.count(name)) unexpected.push_back(name);
   assign_state(target, source, file.string());
+  for (auto& [name, tensors] : policy.extra_weight_files()) {
+    const fs::path extra = dir / name;
+    if (fs::exists(extra)) assign_state(tensors, load_tensors(extra), extra.string(), false);
+    else assign_state(tensors, source, file.string());
+  }
   if (!unexpected.empty())
     util::log_warn(file.string(), ": ignored ", unexpected.size(), " tensors this ", policy.type(), " policy does not have: ",
                    util::join(std::vector<std::string>(unexpected.begin(), unexpected.begin() + std::min<size_t>(unexpected.size(), 8)), ", "),

@@ -36,6 +36,10 @@ std::optional<std::array<int64_t, 2>> get_pair(const Json& v, const char* field)
 FeatureType parse_feature_type(const std::string& name) { return parse_feature_type_name(name); }
 
 void DiffusionConfig::validate() {
+  if (use_ema && !(ema_power > 0))
+    throw InputError(cat("diffusion: ema_power must be positive, got ", ema_power));
+  if (use_ema && !(ema_max_decay >= 0 && ema_max_decay < 1))
+    throw InputError(cat("diffusion: ema_max_decay must be in [0, 1), got ", ema_max_decay));
   if (!util::starts_with(vision_backbone, "resnet"))
     throw InputError(cat("diffusion: vision_backbone must be a ResNet variant, got '", vision_backbone, "'"));
   if (vision_backbone != "resnet18")
@@ -207,7 +211,9 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
       "use_film_scale_modulation", "noise_scheduler_type", "num_train_timesteps", "beta_schedule", "beta_start",
       "beta_end", "prediction_type", "clip_sample", "clip_sample_range", "num_inference_steps", "compile_model",
       "compile_mode", "do_mask_loss_for_padding", "optimizer_lr", "optimizer_betas", "optimizer_eps",
-      "optimizer_weight_decay", "scheduler_name", "scheduler_warmup_steps", "robotrain_ema"};
+      "optimizer_weight_decay", "scheduler_name", "scheduler_warmup_steps", "robotrain_ema",
+      // robotrain's EMA as flags (--policy.use_ema true); written back as "robotrain_ema".
+      "use_ema", "ema_power", "ema_max_decay"};
   for (const auto& [k, v] : j.items())
     if (!known.count(k)) throw InputError(cat("diffusion config: unknown field '", k, "'"));
   if (j.contains("type") && j["type"] != "diffusion")
@@ -279,6 +285,9 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
       if (e.contains("power")) c.ema_power = e["power"].get<double>();
       if (e.contains("max_decay")) c.ema_max_decay = e["max_decay"].get<double>();
     }
+    get("use_ema", c.use_ema);
+    get("ema_power", c.ema_power);
+    get("ema_max_decay", c.ema_max_decay);
   } catch (const util::Error&) {
     throw;
   } catch (const std::exception& e) {

@@ -243,6 +243,11 @@ std::vector<std::pair<std::string, torch::Tensor>> DiffusionPolicy::ema_state_di
   return prefixed_state(ema_);
 }
 
+std::map<std::string, std::vector<std::pair<std::string, torch::Tensor>>> DiffusionPolicy::extra_weight_files() {
+  if (!ema_) return {};
+  return {{"ema.safetensors", ema_state_dict()}};
+}
+
 double DiffusionPolicy::ema_decay(int64_t step) const {
   if (step <= 0) return 0.0;
   const double d = 1.0 - std::pow(1.0 + static_cast<double>(step), -cfg_.ema_power);

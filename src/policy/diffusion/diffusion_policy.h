@@ -52,6 +52,7 @@ class DiffusionPolicy : public Policy {
   // Same key names as lerobot_state_dict(); robotrain saves them as "ema.safetensors" next to
   // model.safetensors. Empty without EMA.
   std::vector<std::pair<std::string, torch::Tensor>> ema_state_dict();
+  std::map<std::string, std::vector<std::pair<std::string, torch::Tensor>>> extra_weight_files() override;
   // Inference (select_action / predict_action_chunk) uses the EMA weights when present.
 
  private:
