@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dataset/episodes_table.h"
 #include "dataset/info.h"
 #include "dataset/parquet/parquet.h"
 #include "dataset/stats.h"
@@ -26,7 +27,6 @@ std::string codec_name_for_encoder(const std::string& encoder) {
 
 namespace {
 
-const char* kStatNames[] = {"min", "max", "mean", "std", "count", "q01", "q10", "q50", "q90", "q99"};
 const std::string kDataTemplate = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet";
 const std::string kVideoTemplate = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4";
 const std::string kEpisodesTemplate = "meta/episodes/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet";
@@ -71,16 +71,7 @@ struct Camera {
   int small_h = 0, small_w = 0, factor = 1;
 };
 
-struct EpisodeRow {
-  int64_t index = 0, length = 0, data_chunk = 0, data_file = 0, from = 0, to = 0;
-  std::vector<std::string> tasks;
-  struct Seg {
-    int64_t chunk = 0, file = 0;
-    double from = 0, to = 0;
-  };
-  std::map<std::string, Seg> videos;
-  DatasetStats stats;
-};
+using EpisodeRow = EpisodeRecord;
 
 double array_value(const Array& a, int64_t i) {
   switch (a.dtype) {
@@ -208,71 +199,13 @@ struct DatasetWriter::Impl {
   }
 
   parquet::Table episodes_table() const {
-    parquet::Table t;
-    t.num_rows = static_cast<int64_t>(episodes.size());
-    auto ints = [&](const std::string& name, auto get) {
-      parquet::Column c;
-      c.name = name;
-      c.type = parquet::ValueType::Int64;
-      for (const auto& e : episodes) c.ints.push_back(get(e));
-      t.columns.push_back(std::move(c));
-    };
-    auto doubles = [&](const std::string& name, auto get) {
-      parquet::Column c;
-      c.name = name;
-      c.type = parquet::ValueType::Double;
-      for (const auto& e : episodes) c.doubles.push_back(get(e));
-      t.columns.push_back(std::move(c));
-    };
-    ints("episode_index", [](const EpisodeRow& e) { return e.index; });
-    {
-      parquet::Column c;
-      c.name = "tasks";
-      c.type = parquet::ValueType::String;
-      c.is_list = true;
-      c.offsets = {0};
-      for (const auto& e : episodes) {
-        for (const auto& s : e.tasks) c.strings.push_back(s);
-        c.offsets.push_back(static_cast<int64_t>(c.strings.size()));
-      }
-      t.columns.push_back(std::move(c));
-    }
-    ints("length", [](const EpisodeRow& e) { return e.length; });
-    ints("data/chunk_index", [](const EpisodeRow& e) { return e.data_chunk; });
-    ints("data/file_index", [](const EpisodeRow& e) { return e.data_file; });
-    ints("dataset_from_index", [](const EpisodeRow& e) { return e.from; });
-    ints("dataset_to_index", [](const EpisodeRow& e) { return e.to; });
-    for (const auto& cam : cameras) {
-      const std::string p = "videos/" + cam.key + "/";
-      ints(p + "chunk_index", [&](const EpisodeRow& e) { return e.videos.at(cam.key).chunk; });
-      ints(p + "file_index", [&](const EpisodeRow& e) { return e.videos.at(cam.key).file; });
-      doubles(p + "from_timestamp", [&](const EpisodeRow& e) { return e.videos.at(cam.key).from; });
-      doubles(p + "to_timestamp", [&](const EpisodeRow& e) { return e.videos.at(cam.key).to; });
-    }
+    std::vector<std::string> video_keys;
+    for (const auto& cam : cameras) video_keys.push_back(cam.key);
     // Camera stats keep their (3,1,1) shape as nested lists (see episodes_write_options).
-    for (const auto& f : features) {
-      for (const char* stat : kStatNames) {
-        parquet::Column c;
-        c.name = cat("stats/", f.key, "/", stat);
-        const bool count = std::string(stat) == "count";
-        c.type = count ? parquet::ValueType::Int64 : parquet::ValueType::Double;
-        c.is_list = true;
-        c.offsets = {0};
-        for (const auto& e : episodes) {
-          auto it = e.stats.find(f.key);
-          if (it != e.stats.end() && it->second.values.count(stat))
-            for (double v : it->second.values.at(stat)) {
-              if (count) c.ints.push_back(static_cast<int64_t>(std::llround(v)));
-              else c.doubles.push_back(v);
-            }
-          c.offsets.push_back(c.num_values());
-        }
-        t.columns.push_back(std::move(c));
-      }
-    }
-    ints("meta/episodes/chunk_index", [](const EpisodeRow&) { return int64_t{0}; });
-    ints("meta/episodes/file_index", [](const EpisodeRow&) { return int64_t{0}; });
-    return t;
+    std::vector<std::pair<std::string, std::string>> stat_columns;
+    for (const auto& f : features)
+      for (const char* stat : kEpisodeStatNames) stat_columns.emplace_back(f.key, stat);
+    return dataset::episodes_table(episodes, video_keys, stat_columns);
   }
 
   // Nested list shapes for stats columns whose stat shape has more than one dimension.
@@ -444,7 +377,7 @@ int64_t DatasetWriter::end_episode() {
   row.from = im.total_frames;
   row.to = im.total_frames + im.ep_rows;
   for (auto& cam : im.cameras) {
-    EpisodeRow::Seg seg;
+    EpisodeRow::VideoSpan seg;
     seg.chunk = cam.chunk;
     seg.file = cam.file;
     seg.from = static_cast<double>(cam.frames_in_file) / im.o.fps;

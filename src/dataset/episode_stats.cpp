@@ -1,3 +1,4 @@
+#include "dataset/episodes_table.h"
 #include "dataset/episode_stats.h"
 
 #include <algorithm>
@@ -16,17 +17,6 @@ namespace fs = std::filesystem;
 using util::cat;
 
 namespace {
-
-double value_at(const parquet::Column& c, int64_t i) {
-  switch (c.type) {
-    case parquet::ValueType::Float: return c.floats.at(i);
-    case parquet::ValueType::Double: return c.doubles.at(i);
-    case parquet::ValueType::Int32:
-    case parquet::ValueType::Int64:
-    case parquet::ValueType::Bool: return static_cast<double>(c.ints.at(i));
-    default: throw util::RuntimeError(cat("column '", c.name, "' is not numeric"));
-  }
-}
 
 // The stat's shape as the global stats.json has it when the sizes agree (cameras: [3,1,1]),
 // else flat.
@@ -62,13 +52,13 @@ void load_v3(const DatasetMeta& m, const std::map<int64_t, size_t>& pos, std::ve
       const auto slash = cols[ci].rfind('/');
       const std::string key = cols[ci].substr(6, slash - 6), stat = cols[ci].substr(slash + 1);
       for (int64_t row = 0; row < t.num_rows; ++row) {
-        auto it = pos.find(static_cast<int64_t>(value_at(ep, ep.is_list ? ep.offsets[row] : row)));
+        auto it = pos.find(static_cast<int64_t>(numeric_value(ep, ep.is_list ? ep.offsets[row] : row)));
         if (it == pos.end()) continue;
         if (c.is_list && !c.row_valid.empty() && !c.row_valid[row]) continue;
         const int64_t b = c.is_list ? c.offsets[row] : row, e = c.is_list ? c.offsets[row + 1] : row + 1;
         if (e <= b) continue;
         std::vector<double> v;
-        for (int64_t i = b; i < e; ++i) v.push_back(value_at(c, i));
+        for (int64_t i = b; i < e; ++i) v.push_back(numeric_value(c, i));
         auto& fs_ = out[it->second][key];
         fs_.shapes[stat] = shape_for(m, key, stat, v.size());
         fs_.values[stat] = std::move(v);

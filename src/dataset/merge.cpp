@@ -8,6 +8,7 @@
 #include <set>
 
 #include "dataset/episode_stats.h"
+#include "dataset/episodes_table.h"
 #include "dataset/info.h"
 #include "dataset/parquet/parquet.h"
 #include "dataset/stats.h"
@@ -211,16 +212,7 @@ void load_file(const fs::path& path, const Plan& plan, LoadedFile& out) {
     out.rows[static_cast<int64_t>(num(ep, ep.is_list ? ep.offsets[i] : i))].push_back(i);
 }
 
-struct EpisodeOut {
-  int64_t index = 0, length = 0, data_chunk = 0, data_file = 0, from = 0, to = 0;
-  std::vector<std::string> tasks;
-  struct Seg {
-    int64_t chunk = 0, file = 0;
-    double from = 0, to = 0;
-  };
-  std::map<std::string, Seg> videos;
-  DatasetStats stats;
-};
+using EpisodeOut = EpisodeRecord;
 
 // Copies one episode's rows, remapping episode_index, index and task_index.
 void copy_rows(const LoadedFile& lf, const std::vector<int64_t>& rows, const Source& src, const EpisodeOut& e, DataOut& out) {
@@ -267,70 +259,14 @@ void copy_rows(const LoadedFile& lf, const std::vector<int64_t>& rows, const Sou
 
 // ---- metadata files --------------------------------------------------------------------
 
-const char* kStatNames[] = {"min", "max", "mean", "std", "count", "q01", "q10", "q50", "q90", "q99"};
-
-parquet::Table episodes_table(const std::vector<EpisodeOut>& eps, const std::vector<std::string>& video_keys,
-                              const std::vector<std::pair<std::string, std::string>>& stat_cols, parquet::WriteOptions& w) {
-  parquet::Table t;
-  t.num_rows = static_cast<int64_t>(eps.size());
-  auto ints = [&](const std::string& name, auto get) {
-    parquet::Column c;
-    c.name = name;
-    c.type = ValueType::Int64;
-    for (const auto& e : eps) c.ints.push_back(get(e));
-    t.columns.push_back(std::move(c));
-  };
-  auto doubles = [&](const std::string& name, auto get) {
-    parquet::Column c;
-    c.name = name;
-    c.type = ValueType::Double;
-    for (const auto& e : eps) c.doubles.push_back(get(e));
-    t.columns.push_back(std::move(c));
-  };
-  ints("episode_index", [](const EpisodeOut& e) { return e.index; });
-  parquet::Column tasks;
-  tasks.name = "tasks";
-  tasks.type = ValueType::String;
-  tasks.is_list = true;
-  tasks.offsets = {0};
-  for (const auto& e : eps) {
-    for (const auto& s : e.tasks) tasks.strings.push_back(s);
-    tasks.offsets.push_back(static_cast<int64_t>(tasks.strings.size()));
-  }
-  t.columns.push_back(std::move(tasks));
-  ints("length", [](const EpisodeOut& e) { return e.length; });
-  ints("data/chunk_index", [](const EpisodeOut& e) { return e.data_chunk; });
-  ints("data/file_index", [](const EpisodeOut& e) { return e.data_file; });
-  ints("dataset_from_index", [](const EpisodeOut& e) { return e.from; });
-  ints("dataset_to_index", [](const EpisodeOut& e) { return e.to; });
-  for (const auto& k : video_keys) {
-    const std::string p = "videos/" + k + "/";
-    ints(p + "chunk_index", [&](const EpisodeOut& e) { return e.videos.at(k).chunk; });
-    ints(p + "file_index", [&](const EpisodeOut& e) { return e.videos.at(k).file; });
-    doubles(p + "from_timestamp", [&](const EpisodeOut& e) { return e.videos.at(k).from; });
-    doubles(p + "to_timestamp", [&](const EpisodeOut& e) { return e.videos.at(k).to; });
-  }
+// Camera stats keep their (3,1,1) shape as nested lists.
+void set_stat_shapes(const std::vector<EpisodeOut>& eps, const std::vector<std::pair<std::string, std::string>>& stat_cols,
+                     parquet::WriteOptions& w) {
+  if (eps.empty()) return;
   for (const auto& [key, stat] : stat_cols) {
-    parquet::Column c;
-    c.name = cat("stats/", key, "/", stat);
-    const bool count = stat == "count";
-    c.type = count ? ValueType::Int64 : ValueType::Double;
-    c.is_list = true;
-    c.offsets = {0};
-    for (const auto& e : eps) {
-      for (double v : e.stats.at(key).values.at(stat)) {
-        if (count) c.ints.push_back(static_cast<int64_t>(std::llround(v)));
-        else c.doubles.push_back(v);
-      }
-      c.offsets.push_back(c.num_values());
-    }
     const auto& shape = eps.front().stats.at(key).shapes.at(stat);
-    if (shape.size() > 1) w.list_shapes[c.name] = shape;
-    t.columns.push_back(std::move(c));
+    if (shape.size() > 1) w.list_shapes[util::cat("stats/", key, "/", stat)] = shape;
   }
-  ints("meta/episodes/chunk_index", [](const EpisodeOut&) { return int64_t{0}; });
-  ints("meta/episodes/file_index", [](const EpisodeOut&) { return int64_t{0}; });
-  return t;
 }
 
 // Per-episode stats columns: the (feature, stat) pairs every episode has with one size.
@@ -338,7 +274,7 @@ std::vector<std::pair<std::string, std::string>> common_stat_columns(const std::
   std::vector<std::pair<std::string, std::string>> out;
   if (eps.empty()) return out;
   for (const auto& [key, fst] : eps.front().stats)
-    for (const char* stat : kStatNames) {
+    for (const char* stat : kEpisodeStatNames) {
       auto it = fst.values.find(stat);
       if (it == fst.values.end() || !fst.shapes.count(stat)) continue;
       const size_t n = it->second.size();
@@ -539,7 +475,9 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
 
   // Bool features now hold floats: their per-episode stats keep the same numbers.
   parquet::WriteOptions ew;
-  parquet::write_table(dir / kEpisodesFile, episodes_table(eps, video_keys, common_stat_columns(eps), ew), ew);
+  const auto stat_cols = common_stat_columns(eps);
+  set_stat_shapes(eps, stat_cols, ew);
+  parquet::write_table(dir / kEpisodesFile, episodes_table(eps, video_keys, stat_cols), ew);
   write_tasks(dir / "meta/tasks.parquet", tasks);
   std::vector<DatasetStats> parts;
   for (const auto& s : sources) {

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "dataset/episodes_table.h"
 #include "dataset/info.h"
 #include "dataset/lerobot_dataset.h"
 #include "dataset/parquet/parquet.h"
@@ -40,19 +41,8 @@ std::vector<std::string> DatasetMeta::camera_keys() const {
 
 namespace {
 
-double num_at(const parquet::Column& c, int64_t i) {
-  switch (c.type) {
-    case parquet::ValueType::Float: return c.floats.at(i);
-    case parquet::ValueType::Double: return c.doubles.at(i);
-    case parquet::ValueType::Int32:
-    case parquet::ValueType::Int64:
-    case parquet::ValueType::Bool: return static_cast<double>(c.ints.at(i));
-    default: throw util::RuntimeError(cat("column '", c.name, "' is not numeric"));
-  }
-}
-
 // Value of row `r` of a scalar column, or the first element of a one-element list column.
-double row_num(const parquet::Column& c, int64_t r) { return num_at(c, c.is_list ? c.offsets.at(r) : r); }
+double row_num(const parquet::Column& c, int64_t r) { return numeric_value(c, c.is_list ? c.offsets.at(r) : r); }
 
 std::vector<std::string> row_strings(const parquet::Column& c, int64_t r) {
   if (!c.is_list) return {c.strings.at(r)};
