@@ -66,6 +66,7 @@ struct TrainFlags {
   std::string policy_path;
   std::vector<std::string> blob_urls, dataset_assets;
   std::string download_dir, revision, blob_endpoint;
+  bool register_intermediate = false;
   int nproc_per_node = 1;
 };
 
@@ -165,6 +166,31 @@ void resolve_warm_start(const track::ModelSource& source, train::TrainOptions& o
   o.init_from_policy_model = dir.string();
 }
 
+void register_checkpoint(const TrainFlags& f, const fs::path& checkpoint, const train::TrainOutcome& outcome) {
+  register_pretrained({.name = f.options.register_checkpoint,
+                       .pretrained_dir = (checkpoint / "pretrained_model").string(),
+                       .tracking_uri = f.options.config.tracking_uri,
+                       .run_id = outcome.run_id,
+                       .experiment_id = outcome.experiment_id,
+                       .artifact_uri = outcome.artifact_uri,
+                       .blob_urls = f.blob_urls,
+                       .dataset_assets = f.dataset_assets});
+}
+
+// --register-intermediate: every checkpoint before the last becomes a version as it is
+// written. A failure there is a warning - the run and its final registration go on.
+void register_intermediate_checkpoints(TrainFlags& f) {
+  const int64_t last_step = f.options.config.steps;
+  f.options.on_checkpoint = [&f, last_step](const fs::path& checkpoint, int64_t step, const train::TrainOutcome& outcome) {
+    if (step >= last_step) return;  // the final one is registered after training
+    try {
+      register_checkpoint(f, checkpoint, outcome);
+    } catch (const std::exception& e) {
+      util::log_warn("could not register the checkpoint of step ", step, ": ", e.what());
+    }
+  };
+}
+
 // --register-checkpoint: the final checkpoint goes to the registry of the tracking URI; a
 // failure fails the job (the seed system's rule), after the registry client's retries.
 void register_final_checkpoint(const TrainFlags& f, const train::TrainOutcome& outcome) {
@@ -172,14 +198,7 @@ void register_final_checkpoint(const TrainFlags& f, const train::TrainOutcome& o
     throw util::RuntimeError("--register-checkpoint " + f.options.register_checkpoint +
                              ": the run wrote no checkpoint (--save_checkpoint false?): nothing to register");
   try {
-    register_pretrained({.name = f.options.register_checkpoint,
-                         .pretrained_dir = (*outcome.last_checkpoint / "pretrained_model").string(),
-                         .tracking_uri = f.options.config.tracking_uri,
-                         .run_id = outcome.run_id,
-                         .experiment_id = outcome.experiment_id,
-                         .artifact_uri = outcome.artifact_uri,
-                         .blob_urls = f.blob_urls,
-                         .dataset_assets = f.dataset_assets});
+    register_checkpoint(f, *outcome.last_checkpoint, outcome);
   } catch (const std::exception& e) {
     throw util::RuntimeError(std::string("training finished but registering the checkpoint failed: ") + e.what());
   }
@@ -270,6 +289,8 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
     throw util::InputError(util::cat("--mixed-precision '", o.mixed_precision, "' must be no, fp16 or bf16"));
   if (o.val_split < 0 || o.val_split >= 1) throw util::InputError("--val-split must be in [0, 1)");
   if (!o.register_checkpoint.empty()) track::validate_register_name(o.register_checkpoint);
+  if (f.register_intermediate && o.register_checkpoint.empty())
+    throw util::InputError("--register-intermediate needs --register-checkpoint NAME");
   std::optional<track::ModelSource> warm_start;
   if (!o.init_from_policy_model.empty()) {
     if (!o.policy_repo_id.empty())
@@ -305,6 +326,7 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   WarmStartDownload warm_dir;
   if (warm_start) resolve_warm_start(*warm_start, o, warm_dir);
   if (o.dataset_source.empty()) o.dataset_source = "local";
+  if (f.register_intermediate) register_intermediate_checkpoints(f);
   auto outcome = train::run_training(o);
   std::string drop;
   if (outcome.first_loss > 0 && outcome.step > outcome.start_step) {
@@ -400,6 +422,8 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   cmd->add_option("--policy-repo-id", o.policy_repo_id, "Where the model would be published (recorded)");
   cmd->add_option("--register-checkpoint,--register_checkpoint", o.register_checkpoint,
                   "Register the final checkpoint under this name in the tracking URI's model registry");
+  cmd->add_flag("--register-intermediate,--register_intermediate", f.register_intermediate,
+                "With --register-checkpoint: also register every intermediate checkpoint as it is saved");
   cmd->add_option("--init-from-policy-model", o.init_from_policy_model,
                   "Warm start (weights only): models:/NAME/VERSION, azureml:NAME:VERSION, azureml://.../models/NAME/versions/V, "
                   "an https blob folder or a local pretrained_model directory");

@@ -461,6 +461,7 @@ TrainOutcome run_training(TrainOptions options) {
         util::log_warn("could not upload checkpoint ", final_dir.string(), " as an artifact: ", e.what());
       }
     }
+    if (options.on_checkpoint) options.on_checkpoint(final_dir, at_step, outcome);
   };
 
   MetricsTracker metrics(cfg.batch_size, ds.num_frames(), static_cast<int64_t>(ds.episodes_used().size()), step, world_size);

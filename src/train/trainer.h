@@ -5,6 +5,7 @@
 // losing the last complete checkpoint.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,6 +13,8 @@
 #include "train/train_config.h"
 
 namespace robotrain::train {
+
+struct TrainOutcome;
 
 struct TrainOptions {
   TrainConfig config;
@@ -27,6 +30,9 @@ struct TrainOptions {
   bool system_metrics = true;
   std::optional<bool> log_checkpoints;  // checkpoints as MLflow artifacts; default: remote trackers only
   std::map<std::string, std::string> extra_tags;
+  // Rank 0, after each checkpoint is complete (checkpoint directory, its step, the outcome so
+  // far with the tracking ids): e.g. registering intermediate checkpoints.
+  std::function<void(const std::filesystem::path&, int64_t, const TrainOutcome&)> on_checkpoint;
 };
 
 struct TrainOutcome {

@@ -51,6 +51,19 @@ TEST(TrainRegistry, RegisteredCheckpointWarmStartsTheNextRun) {
   EXPECT_NE(r.err.find("tiny_act"), std::string::npos) << r.err;
 }
 
+// --register-intermediate: each checkpoint becomes a version as it is saved, the final one last.
+TEST(TrainRegistry, IntermediateCheckpointsAreRegisteredInOrder) {
+  util::TempDir tmp("rt-reg");
+  auto r = run_robotrain(tt::train_args((tmp.path() / "a").string(), 4,
+                                        {"--save_freq", "2", "--register-checkpoint", "tiny_act", "--register-intermediate"}));
+  RT_SKIP_IF_POLICY_MISSING(r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path model = tmp.path() / "mlruns" / "models" / "tiny_act";
+  EXPECT_EQ(util::read_file(model / "version-1" / "tags" / "checkpoint"), "000002");
+  EXPECT_EQ(util::read_file(model / "version-2" / "tags" / "checkpoint"), "000004");
+  EXPECT_FALSE(fs::exists(model / "version-3"));
+}
+
 TEST(TrainRegistry, InvalidNamesAndWarmStartUrisExit2BeforeTraining) {
   util::TempDir tmp("rt-reg");
   struct Case {
@@ -64,6 +77,7 @@ TEST(TrainRegistry, InvalidNamesAndWarmStartUrisExit2BeforeTraining) {
       {{"--init-from-policy-model", "azureml:model:01"}, "--init-from-policy-model"},
       {{"--init-from-policy-model", "azureml://locations/w/workspaces/g/models/m/versions/latest"}, "--init-from-policy-model"},
       {{"--init-from-policy-model", "models:/m/1", "--policy-repo-id", "me/policy"}, "mutually exclusive"},
+      {{"--register-intermediate"}, "--register-checkpoint"},
   };
   int i = 0;
   for (const auto& c : cases) {
