@@ -11,6 +11,7 @@
 #include "eval/replay_eval.h"
 #include "eval/sim_eval.h"
 #include "policy/pretrained.h"
+#include "storage/dataset_source.h"
 #include "track/model_uri.h"
 #include "track/tracker.h"
 #include "util/error.h"
@@ -29,13 +30,23 @@ struct EvalFlags {
   bool json = false;
   bool no_tracking = false;
   double max_action_mse = -1, min_success = -1;
+  // Replay data from elsewhere, fetched the way `robotrain train` fetches it.
+  storage::DatasetSources sources;
+  std::string revision, blob_endpoint, download_dir;
 };
 
 std::string default_device() { return torch::cuda::is_available() ? "cuda" : "cpu"; }
 
 void validate(EvalFlags& f) {
-  if (f.env.empty() && f.dataset_root.empty())
-    throw util::InputError("nothing to evaluate on: pass --dataset.root PATH (offline replay) or --env pusht (simulation)");
+  storage::validate_dataset_sources(f.sources);
+  if (!f.sources.empty() && !f.dataset_root.empty())
+    throw util::InputError("--dataset.root and --dataset.repo_id/--blob-url/--dataset-asset both name the replay data: keep one");
+  if (!f.sources.empty() && !f.env.empty())
+    throw util::InputError("--env evaluates in simulation: drop --dataset.repo_id/--blob-url/--dataset-asset");
+  if (!f.revision.empty() && f.sources.repo_id.empty()) throw util::InputError("--dataset.revision applies to --dataset.repo_id");
+  if (f.env.empty() && f.dataset_root.empty() && f.sources.empty())
+    throw util::InputError("nothing to evaluate on: pass --dataset.root PATH, --dataset.repo_id ID, --blob-url URL or --dataset-asset URI "
+                           "(offline replay) or --env pusht (simulation)");
   if (!f.env.empty() && f.env != "pusht") throw util::InputError("--env '" + f.env + "' is not available: use pusht");
   if (f.expert && f.env.empty()) throw util::InputError("--expert evaluates the scripted Push-T expert: add --env pusht");
   if (!f.expert && f.policy_path.empty()) throw util::InputError("--policy.path is required (a checkpoint's pretrained_model, a checkpoint or run directory)");
@@ -63,7 +74,7 @@ EvalRun log_to_tracker(const EvalFlags& f, const util::Json& result, const std::
   to.experiment_name = f.experiment.empty() ? "robotrain-eval" : f.experiment;
   to.run_name = f.job_name;
   auto tracker = track::open_tracker(to);
-  tracker->log_params({{"policy_path", f.policy_path}, {"policy_type", policy_type}, {"dataset", f.env.empty() ? f.dataset_root : f.env},
+  tracker->log_params({{"policy_path", f.policy_path}, {"policy_type", policy_type}, {"dataset", !f.env.empty() ? f.env : !f.sources.repo_id.empty() ? f.sources.repo_id : f.dataset_root},
                        {"eval_episodes", std::to_string(f.episodes)}, {"device", f.device}});
   std::map<std::string, double> m;
   if (result.contains("aggregate")) {
@@ -91,6 +102,13 @@ void run(EvalFlags& f) {
   if (!f.expert) {
     pretrained = policy::resolve_pretrained_dir(f.policy_path).string();
     pol = policy::load_pretrained(pretrained);
+  }
+  if (f.env.empty() && f.dataset_root.empty()) {
+    storage::FetchOptions fo;
+    fo.output = f.download_dir;
+    fo.hub.revision = f.revision;
+    if (!f.blob_endpoint.empty()) fo.blob.endpoint = f.blob_endpoint;
+    f.dataset_root = storage::fetch_dataset_sources(f.sources, fo).root.string();
   }
   util::Json result;
   bool passed = true;
@@ -141,6 +159,12 @@ CommandRegistrar reg(40, [](CLI::App& root) {
   auto f = std::make_shared<EvalFlags>();
   c->add_option("--policy.path,--policy-path", f->policy_path, "pretrained_model dir, checkpoint dir, or run output dir");
   c->add_option("--dataset.root,--dataset-root", f->dataset_root, "LeRobot dataset to replay");
+  c->add_option("--dataset.repo_id,--dataset-repo-id", f->sources.repo_id, "Replay a Hugging Face Hub dataset (hub cache)");
+  c->add_option("--dataset.revision,--dataset-revision", f->revision, "Hub branch, tag or commit");
+  c->add_option("--blob-url", f->sources.blob_urls, "Replay a dataset under an Azure Blob prefix (repeatable; merged)");
+  c->add_option("--dataset-asset", f->sources.dataset_assets, "Replay an Azure ML data asset (repeatable; merged)");
+  c->add_option("--blob-endpoint", f->blob_endpoint, "Blob service endpoint for emulators (Azurite)");
+  c->add_option("--dataset-download-dir", f->download_dir, "Where fetched datasets go (default ~/.robotrain/datasets/...)");
   c->add_option("--env", f->env, "Simulation environment (pusht)");
   c->add_option("--eval-episodes,--eval.n_episodes", f->episodes, "Episodes to evaluate (replay 10, sim 50)");
   c->add_option("--output_dir,--output-dir", f->output_dir, "Where results, plots, report and videos go");

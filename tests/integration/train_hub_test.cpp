@@ -65,4 +65,13 @@ TEST_F(HubSources, TrainWithARepoIdTrainsOnTheHubCopy) {
   auto cfg = util::read_json_file(tmp.path() / "run" / "checkpoints" / "000002" / "pretrained_model" / "train_config.json");
   EXPECT_EQ(cfg["dataset"]["repo_id"], "owner/name");
   EXPECT_EQ(fs::path(cfg["dataset"]["root"].get<std::string>()), snapshot());
+
+  // Offline replay of the trained policy on the same Hub dataset (what the pipeline's
+  // evaluation stage runs on a cluster).
+  r = run_robotrain({"eval", "--policy.path", (tmp.path() / "run").string(), "--dataset.repo_id", "owner/name", "--eval-episodes",
+                     "1", "--policy.device", "cpu", "--no-tracking", "--output_dir", (tmp.path() / "eval").string()},
+                    env());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("robotrain-eval-result: "), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(tmp.path() / "eval" / "eval_results.json"));
 }
