@@ -90,7 +90,7 @@ StatusReport refresh_status(const JobStore& store, JobRecord& r) {
   return s;
 }
 
-std::string job_logs(const JobStore& store, const JobRecord& r) {
+std::string job_logs(const JobStore& store, const JobRecord& r, const std::string& osmo_task) {
   if (r.platform == "local") {
     auto path = local_log_path(store, r.id);
     return std::filesystem::exists(path) ? util::read_file(path) : std::string();
@@ -102,7 +102,9 @@ std::string job_logs(const JobStore& store, const JobRecord& r) {
     args.insert(args.end(), ctx.begin(), ctx.end());
     p = run_cli("az", args, 0);
   } else {
-    p = run_cli("osmo", {"workflow", "logs", r.id});
+    std::vector<std::string> args = {"workflow", "logs", r.id};
+    if (!osmo_task.empty()) args.insert(args.end(), {"--task", osmo_task});
+    p = run_cli("osmo", args);
   }
   if (p.exit_code != 0) throw util::RuntimeError("fetching logs of " + r.id + " failed: " + util::trim(p.err.empty() ? p.out : p.err));
   return p.out;

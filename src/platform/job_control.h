@@ -16,7 +16,8 @@ struct StatusReport {
 StatusReport refresh_status(const JobStore& store, JobRecord& record);
 
 // Local: the log file; Azure ML: `az ml job stream`; OSMO: `osmo workflow logs`.
-std::string job_logs(const JobStore& store, const JobRecord& record);
+// osmo_task: one task of an OSMO workflow (`osmo workflow logs ID --task T`); ignored elsewhere.
+std::string job_logs(const JobStore& store, const JobRecord& record, const std::string& osmo_task = "");
 
 void cancel_job(const JobStore& store, JobRecord& record);
 

@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
+#include <vector>
+
 #include "platform/job_command.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -22,7 +25,44 @@ std::string osmo_name(const std::string& s) {
 
 }  // namespace
 
-std::string render_osmo_workflow_yaml(const SubmitOptions& o, const std::string& exec_timeout) {
+namespace {
+
+// One task: the image runs `robotrain ARGS...` with the job's environment.
+void emit_task(YAML::Emitter& y, const SubmitOptions& o, const std::string& name, const std::vector<std::string>& argv,
+               const std::map<std::string, std::string>& env, const std::string& input_task) {
+  y << YAML::BeginMap;
+  y << YAML::Key << "name" << YAML::Value << name;
+  y << YAML::Key << "image" << YAML::Value << o.effective_image();
+  y << YAML::Key << "command" << YAML::Value << YAML::Flow << YAML::BeginSeq << argv[0] << YAML::EndSeq;
+  y << YAML::Key << "args" << YAML::Value << YAML::BeginSeq;
+  for (size_t i = 1; i < argv.size(); ++i) y << YAML::DoubleQuoted << argv[i];
+  y << YAML::EndSeq;
+  if (!input_task.empty())
+    y << YAML::Key << "inputs" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key << "task" << YAML::Value << input_task
+      << YAML::EndMap << YAML::EndSeq;
+  if (o.uses_huggingface()) {
+    y << YAML::Key << "credentials" << YAML::Value << YAML::BeginMap << YAML::Key << "huggingface" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "HF_TOKEN" << YAML::Value << "hf_token" << YAML::EndMap << YAML::EndMap;
+  }
+  y << YAML::Key << "environment" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "NVIDIA_DRIVER_CAPABILITIES" << YAML::Value << "all";
+  y << YAML::Key << "AZURE_AUTHORITY_HOST" << YAML::Value << "https://login.microsoftonline.com";
+  for (auto& [k, v] : env) y << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
+  if (!o.subscription_id.empty()) y << YAML::Key << "AZURE_SUBSCRIPTION_ID" << YAML::Value << YAML::DoubleQuoted << o.subscription_id;
+  if (!o.resource_group.empty()) y << YAML::Key << "AZURE_RESOURCE_GROUP" << YAML::Value << YAML::DoubleQuoted << o.resource_group;
+  if (!o.workspace_name.empty()) y << YAML::Key << "AZUREML_WORKSPACE_NAME" << YAML::Value << YAML::DoubleQuoted << o.workspace_name;
+  y << YAML::EndMap;
+  y << YAML::Key << "resource" << YAML::Value << "default";
+  y << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string render_osmo_workflow_yaml(const SubmitOptions& options, const std::string& exec_timeout, const OsmoEvalTask* eval) {
+  SubmitOptions o = options;
+  // With an evaluation task, training writes into its task output, which OSMO hands to the
+  // evaluation task as {{input:0}}.
+  if (eval) o.output_dir = std::string("{{output}}/") + kOsmoTrainOutput;
   auto cmd = build_train_command(o, "robotrain");
   YAML::Emitter y;
   y << YAML::BeginMap << YAML::Key << "workflow" << YAML::Value << YAML::BeginMap;
@@ -36,27 +76,14 @@ std::string render_osmo_workflow_yaml(const SubmitOptions& o, const std::string&
   y << YAML::Key << "storage" << YAML::Value << "80Gi";
   y << YAML::Key << "platform" << YAML::Value << o.osmo_platform;
   y << YAML::EndMap << YAML::EndMap;
-  y << YAML::Key << "tasks" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
-  y << YAML::Key << "name" << YAML::Value << "robotrain-train";
-  y << YAML::Key << "image" << YAML::Value << o.effective_image();
-  y << YAML::Key << "command" << YAML::Value << YAML::Flow << YAML::BeginSeq << cmd.argv[0] << YAML::EndSeq;
-  y << YAML::Key << "args" << YAML::Value << YAML::BeginSeq;
-  for (size_t i = 1; i < cmd.argv.size(); ++i) y << YAML::DoubleQuoted << cmd.argv[i];
-  y << YAML::EndSeq;
-  if (o.uses_huggingface()) {
-    y << YAML::Key << "credentials" << YAML::Value << YAML::BeginMap << YAML::Key << "huggingface" << YAML::Value << YAML::BeginMap
-      << YAML::Key << "HF_TOKEN" << YAML::Value << "hf_token" << YAML::EndMap << YAML::EndMap;
+  y << YAML::Key << "tasks" << YAML::Value << YAML::BeginSeq;
+  emit_task(y, o, kOsmoTrainTask, cmd.argv, cmd.env, "");
+  if (eval) {
+    std::vector<std::string> argv = {"robotrain"};
+    argv.insert(argv.end(), eval->args.begin(), eval->args.end());
+    emit_task(y, o, kOsmoEvalTask, argv, cmd.env, kOsmoTrainTask);
   }
-  y << YAML::Key << "environment" << YAML::Value << YAML::BeginMap;
-  y << YAML::Key << "NVIDIA_DRIVER_CAPABILITIES" << YAML::Value << "all";
-  y << YAML::Key << "AZURE_AUTHORITY_HOST" << YAML::Value << "https://login.microsoftonline.com";
-  for (auto& [k, v] : cmd.env) y << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;
-  if (!o.subscription_id.empty()) y << YAML::Key << "AZURE_SUBSCRIPTION_ID" << YAML::Value << YAML::DoubleQuoted << o.subscription_id;
-  if (!o.resource_group.empty()) y << YAML::Key << "AZURE_RESOURCE_GROUP" << YAML::Value << YAML::DoubleQuoted << o.resource_group;
-  if (!o.workspace_name.empty()) y << YAML::Key << "AZUREML_WORKSPACE_NAME" << YAML::Value << YAML::DoubleQuoted << o.workspace_name;
-  y << YAML::EndMap;
-  y << YAML::Key << "resource" << YAML::Value << "default";
-  y << YAML::EndMap << YAML::EndSeq;
+  y << YAML::EndSeq;
   y << YAML::EndMap << YAML::EndMap;
   return std::string(y.c_str()) + "\n";
 }

@@ -190,8 +190,38 @@ JobRecord submit_eval(const JobStore& store, const PipelineOptions& p, const Pip
     }
   }
   throw util::RuntimeError("the evaluation stage on " + std::string(platform_name(t.platform)) +
-                           " needs the az CLI (Azure ML) or runs only locally/Azure ML for now: download the checkpoint and run "
+                           " needs the az CLI: download the checkpoint and run "
                            "`robotrain eval`, or pass --skip-inference");
+}
+
+void record_eval_result(const PipelineOptions& p, PipelineResult& r, const std::function<void(const std::string&)>& progress) {
+  r.gate_passed = r.eval.value("passed", false);
+  if (r.eval.contains("registered") && r.eval["registered"].is_object()) {
+    const auto& reg = r.eval["registered"];
+    const auto& version = reg.contains("version") ? reg["version"] : util::Json("?");
+    r.registered_model = reg.value("name", "") + ":" + (version.is_string() ? version.get<std::string>() : version.dump());
+  }
+  progress(std::string("stage 4/4: ") +
+           (p.skip_register || p.register_model.empty() ? "registration skipped"
+            : r.registered_model.empty()               ? "not registered: evaluation did not pass the gate"
+                                                       : "registered " + r.registered_model));
+}
+
+// The workflow ran both tasks: the evaluation's result line is in its task's log.
+PipelineResult finish_osmo_pipeline(const JobStore& store, const PipelineOptions& p, const JobRecord& workflow, JobState state,
+                                    PipelineResult r, const std::function<void(const std::string&)>& progress) {
+  r.checkpoint = "osmo://" + workflow.id + "/" + kOsmoTrainTask + "/" + kOsmoTrainOutput;
+  r.eval_job_id = workflow.id + "/" + kOsmoEvalTask;
+  progress(std::string("stage 3/4: evaluation ran as task ") + kOsmoEvalTask + " of workflow " + workflow.id);
+  try {
+    r.eval = eval_result_from_log(job_logs(store, workflow, kOsmoEvalTask));
+  } catch (const std::exception&) {
+  }
+  if (r.eval.empty())
+    throw util::RuntimeError("workflow " + workflow.id + " ended " + job_state_name(state) + " without an evaluation result: see `osmo workflow logs " +
+                             workflow.id + " --task " + kOsmoTrainTask + "` and `--task " + kOsmoEvalTask + "`");
+  record_eval_result(p, r, progress);
+  return r;
 }
 
 }  // namespace
@@ -201,7 +231,16 @@ PipelineResult run_pipeline(const JobStore& store, PipelineOptions p, const Subm
   PipelineResult r;
   auto& t = p.train;
   progress("stage 1/4: submitting training job " + t.job_name + " on " + platform_name(t.platform));
-  JobRecord train = submit_job(store, t, hooks);
+  // OSMO: evaluation is a second task of the training workflow, fed the training task's
+  // output (OSMO keeps no job outputs a later workflow could read).
+  const bool osmo_eval = t.platform == Platform::Osmo && !p.skip_inference;
+  std::optional<OsmoEvalTask> eval_task;
+  if (osmo_eval) {
+    auto argv = eval_argv(p, "robotrain", std::string("{{input:0}}/") + kOsmoTrainOutput, "{{output}}/eval");
+    eval_task = OsmoEvalTask{{argv.begin() + 1, argv.end()}};
+  }
+  auto submit_train = [&] { return submit_job(store, t, hooks, eval_task ? &*eval_task : nullptr); };
+  JobRecord train = submit_train();
   r.train_job_id = train.id;
   progress("training job id: " + train.id + (train.portal_url.empty() ? "" : "  " + train.portal_url));
   if (p.skip_wait) {
@@ -213,7 +252,7 @@ PipelineResult run_pipeline(const JobStore& store, PipelineOptions p, const Subm
   JobState state = wait_for_job(store, train, p.poll_interval_s, timeout_s, p.unknown_status_limit, progress);
   if (state == JobState::Failed && t.platform == Platform::Osmo && osmo_retryable_failure(train.raw_status) && train.resubmissions == 0) {
     progress("training failed with " + train.raw_status + " (infrastructure): resubmitting once");
-    JobRecord again = submit_job(store, t, hooks);
+    JobRecord again = submit_train();
     again.resubmissions = 1;
     store.save(again);
     train = again;
@@ -222,9 +261,10 @@ PipelineResult run_pipeline(const JobStore& store, PipelineOptions p, const Subm
   }
   r.train_state = job_state_name(state);
   try {
-    r.train_metrics = last_training_log_values(job_logs(store, train));
+    r.train_metrics = last_training_log_values(job_logs(store, train, osmo_eval ? kOsmoTrainTask : ""));
   } catch (const std::exception&) {
   }
+  if (osmo_eval) return finish_osmo_pipeline(store, p, train, state, std::move(r), progress);
   if (state != JobState::Completed)
     throw util::RuntimeError("training job " + train.id + " ended " + r.train_state + ": see `robotrain jobs logs " + train.id + "`");
   r.checkpoint = t.platform == Platform::Local ? local_checkpoint(t) : "azureml://jobs/" + train.id + "/outputs/checkpoints";
@@ -241,16 +281,7 @@ PipelineResult run_pipeline(const JobStore& store, PipelineOptions p, const Subm
   r.eval = eval_result_from_log(eval_log);
   if (eval_state != JobState::Completed && r.eval.empty())
     throw util::RuntimeError("evaluation job " + eval.id + " ended " + job_state_name(eval_state) + ": see `robotrain jobs logs " + eval.id + "`");
-  r.gate_passed = r.eval.value("passed", false);
-  if (r.eval.contains("registered") && r.eval["registered"].is_object()) {
-    const auto& reg = r.eval["registered"];
-    const auto& version = reg.contains("version") ? reg["version"] : util::Json("?");
-    r.registered_model = reg.value("name", "") + ":" + (version.is_string() ? version.get<std::string>() : version.dump());
-  }
-  progress(std::string("stage 4/4: ") +
-           (p.skip_register || p.register_model.empty() ? "registration skipped"
-            : r.registered_model.empty()               ? "not registered: evaluation did not pass the gate"
-                                                       : "registered " + r.registered_model));
+  record_eval_result(p, r, progress);
   return r;
 }
 

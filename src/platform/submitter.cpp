@@ -56,13 +56,13 @@ JobRecord record_remote(const JobStore& store, const SubmitOptions& o, const Sub
 
 }  // namespace
 
-JobRecord submit_job(const JobStore& store, const SubmitOptions& o, const SubmitHooks& hooks) {
+JobRecord submit_job(const JobStore& store, const SubmitOptions& o, const SubmitHooks& hooks, const OsmoEvalTask* osmo_eval) {
   if (o.platform == Platform::Local) {
     auto cmd = build_train_command(o, util::self_executable());
     auto r = start_local_job(store, o.job_name, "train", cmd.argv, o.effective_output_dir());
     return r;
   }
-  std::string spec = render_job_spec(o);
+  std::string spec = o.platform == Platform::Osmo ? render_osmo_workflow_yaml(o, "12h", osmo_eval) : render_job_spec(o);
   if (o.platform == Platform::Osmo) {
     auto path = stage_spec(store, o.job_name, spec, ".yaml");
     auto job = submit_osmo(o, path.string());

@@ -4,6 +4,7 @@
 
 #include "platform/azureml_job.h"
 #include "platform/job_store.h"
+#include "platform/osmo_workflow.h"
 #include "platform/submit_options.h"
 
 namespace robotrain::platform {
@@ -17,8 +18,9 @@ struct SubmitHooks {
   bool force_rest = false;
 };
 
-// Submits (options must be validated) and records the job. `kind` is "train" or "eval";
-// `local_argv` overrides the command for local jobs (evaluation stages).
-JobRecord submit_job(const JobStore& store, const SubmitOptions& options, const SubmitHooks& hooks = {});
+// Submits (options must be validated) and records the job. On OSMO, `osmo_eval` adds the
+// pipeline's evaluation as a second task of the same workflow.
+JobRecord submit_job(const JobStore& store, const SubmitOptions& options, const SubmitHooks& hooks = {},
+                     const OsmoEvalTask* osmo_eval = nullptr);
 
 }  // namespace robotrain::platform

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+
+#include <yaml-cpp/yaml.h>
 
 #include "support/test_support.h"
 #include "util/fs.h"
@@ -40,7 +43,10 @@ printf '%s\n' "osmo $*" >> "$FAKE_DIR/calls.log"
 case "$1 $2" in
   "workflow submit") cp "$3" "$FAKE_DIR/submitted.yaml"; echo '{"name": "robotrain-wf-42", "overview": "https://osmo.example/workflows/robotrain-wf-42", "dashboard_url": "https://osmo.example/d/42"}' ;;
   "workflow query") echo "{\"name\": \"$3\", \"status\": \"$(cat "$FAKE_DIR/osmo_status" 2>/dev/null || echo RUNNING)\"}" ;;
-  "workflow logs") echo "osmo logs for $3" ;;
+  "workflow logs")
+    if [ "$5" = "robotrain-eval" ] && [ -f "$FAKE_DIR/osmo_eval_logs" ]; then cat "$FAKE_DIR/osmo_eval_logs";
+    elif [ "$5" = "robotrain-train" ] && [ -f "$FAKE_DIR/osmo_train_logs" ]; then cat "$FAKE_DIR/osmo_train_logs";
+    else echo "osmo logs for $3"; fi ;;
   "workflow cancel") echo '{}' ;;
   *) echo "unexpected osmo call: $*" >&2; exit 2 ;;
 esac
@@ -198,4 +204,53 @@ TEST_F(FakeClis, AzureMLPipelineEvaluatesTheTrainedCheckpointAndReportsOneSummar
   EXPECT_NE(eval_yaml.find("--max-action-mse 0.05"), std::string::npos) << eval_yaml;
   EXPECT_NE(eval_yaml.find("--register-checkpoint m1"), std::string::npos) << eval_yaml;
   EXPECT_EQ(eval_yaml.find("lerobot/pusht --steps"), std::string::npos) << "eval must not be a training command";
+}
+
+// OSMO keeps no outputs a second workflow could read, so the evaluation is a second task of
+// the training workflow, fed the training task's output; its result comes from its task log.
+TEST_F(FakeClis, OsmoPipelineEvaluatesInASecondTaskOfTheTrainingWorkflow) {
+  std::ofstream(tmp.path() / "osmo_status") << "COMPLETED";
+  std::ofstream(tmp.path() / "osmo_train_logs")
+      << "step:2K smpl:64K ep:40 epch:3.0 loss:0.045 grdn:1.2 lr:1.0e-05 updt_s:0.100 data_s:0.002\n";
+  std::ofstream(tmp.path() / "osmo_eval_logs")
+      << "robotrain-eval-result: {\"aggregate\": {\"mse\": 0.02}, \"passed\": true, \"registered\": {\"name\": \"m2\", \"version\": 1}}\n";
+  auto r = run_robotrain({"pipeline", "--on", "osmo", "-d", "lerobot/pusht", "-r", "m2", "--max-action-mse", "0.05",
+                          "--poll-interval", "0.01", "--json"},
+                         env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = Json::parse(r.out);
+  EXPECT_EQ(j["train_job_id"], "robotrain-wf-42");
+  EXPECT_EQ(j["registered_model"], "m2:1");
+  EXPECT_DOUBLE_EQ(j["train_metrics"]["loss"].get<double>(), 0.045);
+  EXPECT_NE(calls().find("osmo workflow logs robotrain-wf-42 --task robotrain-eval"), std::string::npos) << calls();
+  // One workflow: the training writes into its task output, the evaluation reads it as input 0.
+  auto wf = YAML::LoadFile((tmp.path() / "submitted.yaml").string());
+  auto tasks = wf["workflow"]["tasks"];
+  ASSERT_EQ(tasks.size(), 2u);
+  EXPECT_EQ(tasks[0]["name"].as<std::string>(), "robotrain-train");
+  EXPECT_EQ(tasks[1]["name"].as<std::string>(), "robotrain-eval");
+  EXPECT_EQ(tasks[1]["inputs"][0]["task"].as<std::string>(), "robotrain-train");
+  auto args = [](const YAML::Node& task) {
+    std::vector<std::string> out;
+    for (const auto& a : task["args"]) out.push_back(a.as<std::string>());
+    return out;
+  };
+  auto train_args = args(tasks[0]), eval_args = args(tasks[1]);
+  auto after = [](const std::vector<std::string>& a, const std::string& flag) {
+    auto it = std::find(a.begin(), a.end(), flag);
+    return it == a.end() || it + 1 == a.end() ? std::string() : *(it + 1);
+  };
+  EXPECT_EQ(after(train_args, "--output_dir"), "{{output}}/train");
+  EXPECT_EQ(eval_args.front(), "eval");
+  EXPECT_EQ(after(eval_args, "--policy.path"), "{{input:0}}/train");
+  EXPECT_EQ(after(eval_args, "--dataset.repo_id"), "lerobot/pusht");
+  EXPECT_EQ(after(eval_args, "--max-action-mse"), "0.05");
+  EXPECT_EQ(after(eval_args, "--register-checkpoint"), "m2");
+  EXPECT_TRUE(tasks[1]["credentials"]["huggingface"]) << "the evaluation reads the Hub dataset too";
+
+  // No result line from the evaluation task: a runtime error naming both task logs.
+  fs::remove(tmp.path() / "osmo_eval_logs");
+  r = run_robotrain({"pipeline", "--on", "osmo", "-d", "lerobot/pusht", "--poll-interval", "0.01"}, env);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("--task robotrain-eval"), std::string::npos) << r.err;
 }
