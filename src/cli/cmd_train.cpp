@@ -415,7 +415,7 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   // Seed-system submission settings (robotrain submit passes these to the job).
   auto& o = f.options;
   cmd->add_option("--mixed-precision,--mixed_precision", o.mixed_precision, "no | fp16 | bf16 (CUDA autocast)");
-  cmd->add_option("--val-split,--val_split", o.val_split, "Fraction of episodes held out for val/loss (default 0)");
+  cmd->add_option("--val-split,--val_split", o.val_split, "Fraction of episodes held out for val/loss and replay evaluation, recorded in the checkpoint (default 0.1; 0 trains on all)");
   cmd->add_option("--val-batches,--val_batches", o.val_max_batches, "val/loss over at most this many batches (16)");
   cmd->add_option("--dist-timeout,--dist_timeout", o.dist_timeout_s,
                   "Distributed: seconds before a silent worker fails the job (600)");

@@ -19,7 +19,9 @@ TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
   RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // LeRobot's log line shape.
-  EXPECT_NE(r.err.find("step:2 smpl:8 ep:0 epch:0.10 loss:"), std::string::npos) << r.err;  // 80 frames
+  // The default --val-split 0.1 holds one of the two episodes out: 40 training frames.
+  EXPECT_NE(r.err.find("validation: 1 held-out episodes"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("step:2 smpl:8 ep:0 epch:0.20 loss:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(" grdn:"), std::string::npos);
   EXPECT_NE(r.err.find(" updt_s:"), std::string::npos);
   EXPECT_NE(r.err.find(" data_s:"), std::string::npos);
@@ -60,6 +62,8 @@ TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
   EXPECT_EQ(train_config["steps"], 4);
   EXPECT_EQ(train_config["batch_size"], 4);
   EXPECT_EQ(train_config["job_name"], "layout");
+  EXPECT_DOUBLE_EQ(train_config["val_split"].get<double>(), 0.1);
+  EXPECT_EQ(train_config["val_episodes"].size(), 1u);  // what replay evaluation uses
   EXPECT_EQ(train_config["optimizer"]["type"], "adamw");
   EXPECT_TRUE(train_config["scheduler"].is_null());
   EXPECT_EQ(train_config["dataset"]["root"], tt::synth_dataset());
