@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "util/error.h"
+#include "util/random.h"
 #include "util/strings.h"
 
 namespace robotrain::dataset {
@@ -18,12 +19,6 @@ using util::cat;
 
 namespace {
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 // Our own Fisher-Yates over splitmix64 with rejection sampling: std::shuffle and the standard
 // distributions differ between library versions, and a resumed run must see the same order.
@@ -33,7 +28,7 @@ void seeded_shuffle(std::vector<int64_t>& v, uint64_t seed, uint64_t epoch) {
     const uint64_t n = i;
     const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t r;
-    do r = splitmix64(state);
+    do r = util::splitmix64(state);
     while (r >= limit);
     std::swap(v[i - 1], v[r % n]);
   }

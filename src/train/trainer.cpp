@@ -143,17 +143,6 @@ fs::path pretrained_dir_of(const std::string& source) {
                                    "give a LeRobot pretrained_model directory"));
 }
 
-// Ranks other than 0 of a distributed job track nothing.
-class NullTracker : public track::Tracker {
- public:
-  std::string run_id() const override { return ""; }
-  std::string experiment_id() const override { return ""; }
-  void log_params(const std::map<std::string, std::string>&) override {}
-  void set_tags(const std::map<std::string, std::string>&) override {}
-  void log_metrics(const std::map<std::string, double>&, int64_t, int64_t) override {}
-  void log_artifact(const fs::path&, const std::string&) override {}
-  void finish(track::RunStatus) override {}
-};
 
 // The CPU generator's state, restored on scope exit: validation draws (diffusion noise and
 // timesteps) from a fixed seed without disturbing the training stream that resume replays.
@@ -410,7 +399,8 @@ TrainOutcome run_training(TrainOptions options) {
     topts.run_id = *env_run;
   std::unique_ptr<track::Tracker> tracker;
   try {
-    tracker = primary ? track::open_tracker(topts) : std::make_unique<NullTracker>();
+    topts.disabled = !primary;  // ranks other than 0 of a distributed job track nothing
+    tracker = track::open_tracker(topts);
   } catch (const util::InputError&) {
     if (topts.run_id.empty() || !resume_from) throw;
     util::log_warn("tracking run ", topts.run_id, " not found; continuing in a new run");

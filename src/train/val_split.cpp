@@ -4,16 +4,9 @@
 #include <cmath>
 #include <set>
 
-namespace robotrain::train {
+#include "util/random.h"
 
-namespace {
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-}  // namespace
+namespace robotrain::train {
 
 std::vector<int64_t> choose_val_episodes(const std::vector<int64_t>& episodes, double val_split, uint64_t seed) {
   const auto n = static_cast<int64_t>(episodes.size());
@@ -22,7 +15,7 @@ std::vector<int64_t> choose_val_episodes(const std::vector<int64_t>& episodes, d
   k = std::clamp<int64_t>(k, 1, n - 1);
   std::vector<int64_t> pool = episodes;
   uint64_t state = seed ^ 0x76616C5F73706C74ull;  // "val_splt": independent of the sampler's stream
-  for (size_t i = pool.size(); i > 1; --i) std::swap(pool[i - 1], pool[splitmix64(state) % i]);
+  for (size_t i = pool.size(); i > 1; --i) std::swap(pool[i - 1], pool[util::splitmix64(state) % i]);
   pool.resize(static_cast<size_t>(k));
   std::sort(pool.begin(), pool.end());
   return pool;
