@@ -105,6 +105,12 @@ FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o
     require_dataset(result.root, s.repo_id);
     return result;
   }
+  // Inside an Azure ML job a single data asset is a read-only mount: train on it in place.
+  if (s.count() == 1 && !s.dataset_assets.empty() && !explicit_output && inside_azureml_job_with_assets()) {
+    result.root = mounted_data_asset_paths(1).front();
+    require_dataset(result.root, s.dataset_assets[0]);
+    return result;
+  }
   const fs::path output = explicit_output ? o.output : default_output(s);
   if (fs::exists(output) && !(fs::is_directory(output) && fs::is_empty(output))) {
     if (!explicit_output && is_dataset(output)) {

@@ -161,3 +161,36 @@ TEST_F(BlobSources, TwoWorkersShareOneFetch) {
   // Only one worker downloaded: a second download into the same directory would have failed.
   EXPECT_EQ(r.err.find("already exists"), std::string::npos) << r.err;
 }
+
+// Inside an Azure ML job data assets are read-only mounts named by AZURE_ML_INPUT_*: one is used
+// in place, several are merged into one dataset.
+TEST(MountedDataAssets, OneIsUsedInPlaceSeveralAreMerged) {
+  util::TempDir tmp{"rt-mounts"};
+  const std::string mount = tt::synth_dataset();
+  std::map<std::string, std::string> job{{"DATASET_ASSET_COUNT", "1"}, {"AZURE_ML_INPUT_dataset_asset_0", mount},
+                                         {"ROBOTRAIN_HOME", (tmp.path() / "home").string()}};
+  auto r = run_robotrain({"dataset", "fetch", "--dataset-asset", "azureml:pusht:3", "--json"}, job);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto one = util::Json::parse(r.out);
+  EXPECT_EQ(one["root"], mount);
+  EXPECT_EQ(one["source"], "azureml-data-asset");
+  EXPECT_FALSE(fs::exists(tmp.path() / "home" / "datasets")) << "nothing copied";
+
+  job["DATASET_ASSET_COUNT"] = "2";
+  job["AZURE_ML_INPUT_dataset_asset_1"] = mount;
+  r = run_robotrain({"dataset", "fetch", "--dataset-asset", "azureml:pusht:3", "--dataset-asset", "azureml:pusht:4", "--json"}, job);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto two = util::Json::parse(r.out);
+  EXPECT_TRUE(two["merged"].get<bool>());
+  EXPECT_EQ(util::read_json_file(fs::path(two["root"].get<std::string>()) / "meta" / "info.json")["total_episodes"], 4);
+
+  // A mount the job did not set: the unset variable is named.
+  job.erase("AZURE_ML_INPUT_dataset_asset_1");
+  job["AZURE_ML_INPUT_dataset_asset_1"] = "";
+  r = run_robotrain({"dataset", "fetch", "--dataset-asset", "azureml:pusht:3", "--dataset-asset", "azureml:pusht:4",
+                     "--output", (tmp.path() / "x").string()},
+                    job);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("AZURE_ML_INPUT_dataset_asset_1"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "x"));
+}
