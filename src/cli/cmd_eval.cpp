@@ -151,7 +151,9 @@ void run(EvalFlags& f) {
               << result["policy"]["avg_max_reward"].get<double>() << " over " << f.episodes << " episodes (zero-motion baseline "
               << result["baseline_zero_motion"]["success_rate"].get<double>() << " / "
               << result["baseline_zero_motion"]["avg_max_reward"].get<double>() << "); " << f.output_dir << "/eval_info.json\n";
-  std::cout << "robotrain-eval-result: " << line.dump() << std::endl;
+  // Pipelines read this line from job logs (stdout and stderr both land there); with --json
+  // it goes to stderr so stdout stays one parseable document.
+  (f.json ? std::cerr : std::cout) << "robotrain-eval-result: " << line.dump() << std::endl;
 }
 
 CommandRegistrar reg(40, [](CLI::App& root) {

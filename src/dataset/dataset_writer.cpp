@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "dataset/episodes_table.h"
+#include "dataset/tasks_table.h"
 #include "dataset/info.h"
 #include "dataset/parquet/parquet.h"
 #include "dataset/stats.h"
@@ -421,32 +422,7 @@ DatasetMeta DatasetWriter::finish() {
   fs::create_directories(im.dir / "meta/episodes/chunk-000");
   parquet::write_table(im.dir / format_path_template(kEpisodesTemplate, {{"chunk_index", int64_t{0}}, {"file_index", int64_t{0}}}),
                        im.episodes_table(), im.episodes_write_options());
-  parquet::Table tasks;
-  tasks.num_rows = static_cast<int64_t>(im.tasks.size());
-  parquet::Column ti, tn;
-  ti.name = "task_index";
-  ti.type = parquet::ValueType::Int64;
-  tn.name = "task";
-  tn.type = parquet::ValueType::String;
-  for (size_t i = 0; i < im.tasks.size(); ++i) {
-    ti.ints.push_back(static_cast<int64_t>(i));
-    tn.strings.push_back(im.tasks[i]);
-  }
-  tasks.columns = {ti, tn};
-  // LeRobot reads tasks.parquet with pandas and looks tasks up by index: the pandas metadata
-  // makes "task" the frame's index again, as pandas wrote it.
-  parquet::WriteOptions tw;
-  tw.key_value_metadata["pandas"] = util::Json{
-      {"index_columns", {"task"}},
-      {"column_indexes", {{{"name", nullptr}, {"field_name", nullptr}, {"pandas_type", "unicode"}, {"numpy_type", "object"},
-                           {"metadata", {{"encoding", "UTF-8"}}}}}},
-      {"columns", {{{"name", "task_index"}, {"field_name", "task_index"}, {"pandas_type", "int64"}, {"numpy_type", "int64"},
-                    {"metadata", nullptr}},
-                   {{"name", "task"}, {"field_name", "task"}, {"pandas_type", "unicode"}, {"numpy_type", "object"},
-                    {"metadata", nullptr}}}},
-      {"creator", {{"library", "robotrain"}, {"version", "0.1"}}},
-      {"pandas_version", "2.2.3"}}.dump();
-  parquet::write_table(im.dir / "meta/tasks.parquet", tasks, tw);
+  write_tasks_parquet(im.dir / "meta/tasks.parquet", im.tasks);
   std::vector<DatasetStats> parts;
   for (const auto& e : im.episodes) parts.push_back(e.stats);
   util::write_json_file(im.dir / "meta/stats.json", stats_to_json(aggregate_stats(parts)));

@@ -12,6 +12,7 @@
 #include "dataset/info.h"
 #include "dataset/parquet/parquet.h"
 #include "dataset/stats.h"
+#include "dataset/tasks_table.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -288,34 +289,6 @@ std::vector<std::pair<std::string, std::string>> common_stat_columns(const std::
   return out;
 }
 
-// tasks.parquet as LeRobot writes it with pandas: the task string is the frame's index.
-void write_tasks(const fs::path& path, const std::vector<std::string>& tasks) {
-  parquet::Table t;
-  t.num_rows = static_cast<int64_t>(tasks.size());
-  parquet::Column ti, tn;
-  ti.name = "task_index";
-  ti.type = ValueType::Int64;
-  tn.name = "task";
-  tn.type = ValueType::String;
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    ti.ints.push_back(static_cast<int64_t>(i));
-    tn.strings.push_back(tasks[i]);
-  }
-  t.columns = {ti, tn};
-  parquet::WriteOptions w;
-  w.key_value_metadata["pandas"] = util::Json{
-      {"index_columns", {"task"}},
-      {"column_indexes", {{{"name", nullptr}, {"field_name", nullptr}, {"pandas_type", "unicode"}, {"numpy_type", "object"},
-                           {"metadata", {{"encoding", "UTF-8"}}}}}},
-      {"columns", {{{"name", "task_index"}, {"field_name", "task_index"}, {"pandas_type", "int64"}, {"numpy_type", "int64"},
-                    {"metadata", nullptr}},
-                   {{"name", "task"}, {"field_name", "task"}, {"pandas_type", "unicode"}, {"numpy_type", "object"},
-                    {"metadata", nullptr}}}},
-      {"creator", {{"library", "robotrain"}, {"version", "0.1"}}},
-      {"pandas_version", "2.2.3"}}.dump();
-  parquet::write_table(path, t, w);
-}
-
 util::Json info_json(const DatasetMeta& first, const Plan& plan, const MergeOptions& o, int64_t episodes, int64_t frames,
                      int64_t tasks, int64_t chunks_size, int64_t data_mb, int64_t video_mb, bool has_video) {
   util::Json j;
@@ -478,7 +451,7 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
   const auto stat_cols = common_stat_columns(eps);
   set_stat_shapes(eps, stat_cols, ew);
   parquet::write_table(dir / kEpisodesFile, episodes_table(eps, video_keys, stat_cols), ew);
-  write_tasks(dir / "meta/tasks.parquet", tasks);
+  write_tasks_parquet(dir / "meta/tasks.parquet", tasks);
   std::vector<DatasetStats> parts;
   for (const auto& s : sources) {
     if (s.meta.stats.empty()) util::log_warn("merge: ", s.meta.root.string(), " has no stats; stats.json covers the others only");

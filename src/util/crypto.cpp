@@ -20,6 +20,23 @@ std::string digest(const EVP_MD* md, std::string_view data) {
   EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
   return std::string(reinterpret_cast<char*>(out), len);
 }
+
+// Streams the file in 1 MiB reads: datasets hash multi-GB video files.
+std::string file_digest(const EVP_MD* md, const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw RuntimeError(cat(path.string(), ": cannot open for hashing"));
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), md, nullptr);
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
 }  // namespace
 
 std::string hex_encode(std::string_view raw) {
@@ -35,39 +52,11 @@ std::string hex_encode(std::string_view raw) {
 
 std::string sha256_hex(std::string_view data) { return hex_encode(digest(EVP_sha256(), data)); }
 
-std::string sha256_file_hex(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw RuntimeError(cat(path.string(), ": cannot open for hashing"));
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out, &len);
-  return hex_encode(std::string_view(reinterpret_cast<char*>(out), len));
-}
+std::string sha256_file_hex(const std::filesystem::path& path) { return hex_encode(file_digest(EVP_sha256(), path)); }
 
 std::string md5_raw(std::string_view data) { return digest(EVP_md5(), data); }
 
-std::string md5_file_raw(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw RuntimeError(cat(path.string(), ": cannot open for hashing"));
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_md5(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
-}
+std::string md5_file_raw(const std::filesystem::path& path) { return file_digest(EVP_md5(), path); }
 
 std::string hmac_sha256_raw(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];

@@ -88,9 +88,12 @@ TEST(EvalCli, PushTRecordAndExpertEvaluation) {
   EXPECT_FALSE(fs::exists(out / "videos/episode_1.mp4"));
   // Deterministic given the seed.
   auto out2 = tmp.path() / "eval2";
-  r = run_robotrain({"eval", "--env", "pusht", "--expert", "--eval-episodes", "4", "--seed", "3", "--videos", "0", "--output_dir", out2.string(), "--no-tracking"});
+  r = run_robotrain({"eval", "--env", "pusht", "--expert", "--eval-episodes", "4", "--seed", "3", "--videos", "0", "--output_dir", out2.string(), "--no-tracking", "--json"});
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_EQ(robotrain::util::read_json_file(out2 / "eval_info.json")["policy"], info["policy"]);
+  // --json: stdout is exactly one document; the pipeline's result line goes to stderr.
+  EXPECT_EQ(robotrain::util::Json::parse(r.out)["policy"], info["policy"]);
+  EXPECT_NE(r.err.find("robotrain-eval-result: "), std::string::npos);
 }
 
 // A state-based Push-T policy (block pose + agent position, as gym-pusht's

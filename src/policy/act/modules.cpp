@@ -53,6 +53,18 @@ nn::MultiheadAttention attention(const ActConfig& c) {
 }
 
 torch::Tensor add_pos(const torch::Tensor& x, const torch::Tensor& pos) { return pos.defined() ? x + pos : x; }
+
+// Between two sub-layers: post-norm normalizes the residual sum (which becomes the next skip);
+// pre-norm keeps the sum as the skip and normalizes only the next sub-layer's input.
+void between_sublayers(torch::Tensor& x, torch::Tensor& skip, bool pre_norm, nn::LayerNorm& post, nn::LayerNorm& next_pre) {
+  if (pre_norm) {
+    skip = x;
+    x = next_pre(x);
+  } else {
+    x = post(x);
+    skip = x;
+  }
+}
 }  // namespace
 
 BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride, int64_t dilation) {
@@ -110,13 +122,7 @@ torch::Tensor EncoderLayerImpl::forward(torch::Tensor x, const torch::Tensor& po
   auto q = add_pos(x, pos);
   x = std::get<0>(self_attn->forward(q, q, x, key_padding_mask, /*need_weights=*/false));
   x = skip + dropout1(x);
-  if (pre_norm) {
-    skip = x;
-    x = norm2(x);
-  } else {
-    x = norm1(x);
-    skip = x;
-  }
+  between_sublayers(x, skip, pre_norm, norm1, norm2);
   x = linear2(dropout(activate(linear1(x), activation)));
   x = skip + dropout2(x);
   if (!pre_norm) x = norm2(x);
@@ -154,22 +160,10 @@ torch::Tensor DecoderLayerImpl::forward(torch::Tensor x, const torch::Tensor& me
   auto q = add_pos(x, qpos);
   x = std::get<0>(self_attn->forward(q, q, x, torch::Tensor(), false));
   x = skip + dropout1(x);
-  if (pre_norm) {
-    skip = x;
-    x = norm2(x);
-  } else {
-    x = norm1(x);
-    skip = x;
-  }
+  between_sublayers(x, skip, pre_norm, norm1, norm2);
   x = std::get<0>(multihead_attn->forward(add_pos(x, qpos), add_pos(memory, mpos), memory, torch::Tensor(), false));
   x = skip + dropout2(x);
-  if (pre_norm) {
-    skip = x;
-    x = norm3(x);
-  } else {
-    x = norm2(x);
-    skip = x;
-  }
+  between_sublayers(x, skip, pre_norm, norm2, norm3);
   x = linear2(dropout(activate(linear1(x), activation)));
   x = skip + dropout3(x);
   if (!pre_norm) x = norm3(x);
