@@ -67,8 +67,8 @@ CommandRegistrar reg(11, [](CLI::App& root) {
   cmd->add_option("--blob-endpoint", f->blob_endpoint,
                   "Blob service endpoint instead of https://ACCOUNT.blob.core.windows.net (Azurite: http://127.0.0.1:10000/devstoreaccount1)");
   cmd->add_option("--output,-o", f->output,
-                  "Dataset directory to create (default: the hub cache for a Hub source, else ~/.robotrain/datasets/...)");
-  cmd->add_flag("--overwrite", f->options.overwrite, "Replace an existing output directory");
+                  "Dataset directory to create (default: the hub cache for a Hub source, else ~/.robotrain/datasets/..., reused while its blob prefixes are unchanged)");
+  cmd->add_flag("--overwrite", f->options.overwrite, "Replace an existing output directory (fetch again)");
   cmd->add_option("--parallel", f->options.parallel, "Concurrent downloads")->capture_default_str();
   cmd->add_flag("--json", f->json, "Print the result as JSON");
   cmd->callback([f] { run(*f); });

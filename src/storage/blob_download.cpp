@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -98,6 +99,21 @@ std::vector<BlobItem> list_blob_prefix(const BlobClient& client, const BlobLocat
   return all;
 }
 
+std::string blob_listing_fingerprint(const std::vector<BlobItem>& listed) {
+  std::vector<std::string> lines;
+  lines.reserve(listed.size());
+  for (const auto& b : listed) lines.push_back(util::cat(b.name, "\t", b.size, "\t", b.etag, "\n"));
+  std::sort(lines.begin(), lines.end());
+  std::string all;
+  for (const auto& l : lines) all += l;
+  return util::sha256_hex(all);
+}
+
+std::string blob_prefix_fingerprint(const std::string& blob_url, const BlobAccess& access) {
+  BlobLocation location = parse_blob_url(blob_url);
+  return blob_listing_fingerprint(list_blob_prefix(BlobClient(access, location.account), location));
+}
+
 BlobDownloadReport download_blob_prefix(const std::string& blob_url, const fs::path& dest,
                                         const BlobDownloadOptions& options) {
   return download_blob_location(parse_blob_url(blob_url), dest, options);
@@ -116,6 +132,7 @@ BlobDownloadReport download_blob_location(const BlobLocation& location, const fs
   std::vector<BlobItem> listed = list_blob_prefix(client, location, options.page_size);
 
   BlobDownloadReport report;
+  report.fingerprint = blob_listing_fingerprint(listed);
   std::vector<std::unique_ptr<PlannedFile>> files;
   for (auto& blob : listed) {
     BlobNameDecision d = classify_blob_name(blob.name, location.prefix);

@@ -27,6 +27,7 @@ struct BlobDownloadReport {
   uint64_t bytes = 0;
   size_t skipped = 0;  // .cache/, *.lock, *.metadata, directory markers
   size_t unsafe = 0;   // absolute, "..", escaping names (logged, never written)
+  std::string fingerprint;  // blob_listing_fingerprint of the listing that was downloaded
 };
 
 // Every blob under PREFIX/ of an https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX URL into
@@ -38,5 +39,9 @@ BlobDownloadReport download_blob_location(const BlobLocation& location, const st
                                           const BlobDownloadOptions& options);
 // All blobs under PREFIX/ (every page).
 std::vector<BlobItem> list_blob_prefix(const BlobClient& client, const BlobLocation& location, int page_size = 5000);
+// What a prefix holds, as a hash of its blobs' names, sizes and ETags (order-independent): a
+// local copy is stale when this changes. One listing, no downloads.
+std::string blob_listing_fingerprint(const std::vector<BlobItem>& listed);
+std::string blob_prefix_fingerprint(const std::string& blob_url, const BlobAccess& access);
 
 }  // namespace robotrain::storage

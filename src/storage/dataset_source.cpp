@@ -72,6 +72,36 @@ void copy_dataset(const fs::path& from, const fs::path& output, bool overwrite) 
   staged.commit(overwrite);
 }
 
+// Beside a fetched dataset (not inside it, so the dataset stays as the source had it): the
+// listing fingerprints of its blob prefixes at fetch time.
+fs::path fetch_manifest(const fs::path& output) { return output.parent_path() / (output.filename().string() + ".fetch.json"); }
+
+void write_fetch_manifest(const fs::path& output, const std::vector<std::string>& blob_fingerprints) {
+  util::write_json_file(fetch_manifest(output), util::Json{{"blob_fingerprints", blob_fingerprints}}, 2);
+}
+
+// A reused fetch is only as fresh as its blob prefixes, which can change under the same URL:
+// re-list them (no downloads) and compare. Data asset versions and Hub revisions are fixed
+// names. Offline, the earlier copy is used with a warning.
+bool fetched_copy_is_current(const DatasetSources& s, const fs::path& output, const BlobAccess& access) {
+  if (s.blob_urls.empty()) return true;
+  std::vector<std::string> recorded;
+  try {
+    recorded = util::read_json_file(fetch_manifest(output)).at("blob_fingerprints").get<std::vector<std::string>>();
+  } catch (const std::exception&) {
+    return false;
+  }
+  std::vector<std::string> now;
+  try {
+    for (const auto& url : s.blob_urls) now.push_back(blob_prefix_fingerprint(url, access));
+  } catch (const util::RuntimeError& e) {
+    util::log_warn("cannot check the blob sources for changes (", e.what(), "); using the copy fetched earlier: ",
+                   output.string());
+    return true;
+  }
+  return now == recorded;
+}
+
 }  // namespace
 
 void validate_dataset_sources(const DatasetSources& s) {
@@ -113,13 +143,16 @@ FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o
   }
   const fs::path output = explicit_output ? o.output : default_output(s);
   if (fs::exists(output) && !(fs::is_directory(output) && fs::is_empty(output))) {
-    if (!explicit_output && is_dataset(output)) {
+    const bool fetched_before = !explicit_output && is_dataset(output);
+    if (fetched_before && !o.overwrite && fetched_copy_is_current(s, output, blob_access_from_env(o.blob))) {
       util::log_info("dataset from ", dataset_source_tag(s), " already fetched: ", output.string());
       result.root = output;
       result.reused = true;
       return result;
     }
-    if (!o.overwrite)
+    if (fetched_before && !o.overwrite)
+      util::log_info("the blob sources changed since ", output.string(), " was fetched: fetching again");
+    else if (!o.overwrite)
       throw util::InputError(util::cat(output.string(), " already exists; remove it, choose another --output, or pass --overwrite"));
   }
   fs::create_directories(output.parent_path().empty() ? fs::path(".") : output.parent_path());
@@ -128,7 +161,8 @@ FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o
   blob.access = blob_access_from_env(o.blob);
   blob.parallel = o.parallel;
   blob.progress = o.progress;
-  blob.overwrite = o.overwrite;
+  blob.overwrite = true;  // an existing output was refused above unless it may be replaced
+  std::vector<std::string> blob_prints;
   const bool mounted = !s.dataset_assets.empty() && inside_azureml_job_with_assets();
   std::vector<fs::path> mounts;
   if (mounted) mounts = mounted_data_asset_paths(s.dataset_assets.size());
@@ -136,15 +170,16 @@ FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o
   // One remote source downloads straight into the output (the download stages itself).
   if (s.count() == 1) {
     if (!s.blob_urls.empty()) {
-      download_blob_prefix(s.blob_urls[0], output, blob);
+      blob_prints.push_back(download_blob_prefix(s.blob_urls[0], output, blob).fingerprint);
     } else if (!s.dataset_assets.empty() && !mounted) {
       download_data_asset(s.dataset_assets[0], output, azureml_workspace_from_env(), blob);
     } else {
       fs::path from = !s.repo_id.empty() ? fetch_hub_dataset(s.repo_id, o.hub) : mounts[0];
       require_dataset(from, !s.repo_id.empty() ? s.repo_id : s.dataset_assets[0]);
-      copy_dataset(from, output, o.overwrite);
+      copy_dataset(from, output, true);
     }
     require_dataset(output, output.string());
+    if (!explicit_output) write_fetch_manifest(output, blob_prints);
     result.root = output;
     return result;
   }
@@ -152,10 +187,9 @@ FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o
   PartsDir scratch(output);
   std::vector<fs::path> parts;
   if (!s.repo_id.empty()) parts.push_back(fetch_hub_dataset(s.repo_id, o.hub));
-  blob.overwrite = false;
   for (size_t i = 0; i < s.blob_urls.size(); ++i) {
     parts.push_back(scratch.path / util::cat("blob_", i));
-    download_blob_prefix(s.blob_urls[i], parts.back(), blob);
+    blob_prints.push_back(download_blob_prefix(s.blob_urls[i], parts.back(), blob).fingerprint);
   }
   for (size_t i = 0; i < s.dataset_assets.size(); ++i) {
     if (mounted) {
@@ -168,9 +202,10 @@ FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o
   for (size_t i = 0; i < parts.size(); ++i) require_dataset(parts[i], util::cat("dataset source ", i + 1, " (", parts[i].string(), ")"));
   util::log_info("merging ", parts.size(), " datasets into ", output.string());
   dataset::MergeOptions mo;
-  mo.overwrite = o.overwrite;
+  mo.overwrite = true;
   dataset::merge_datasets(parts, output, mo);
   require_dataset(output, output.string());
+  if (!explicit_output) write_fetch_manifest(output, blob_prints);
   result.root = output;
   result.merged = true;
   return result;

@@ -31,7 +31,8 @@ std::string dataset_source_tag(const DatasetSources& sources);
 struct FetchOptions {
   // Final dataset directory. Empty: a Hub-only source is used in place from the hub cache;
   // anything else goes under $ROBOTRAIN_HOME/datasets/ (default ~/.robotrain/datasets/), named
-  // after the sources, and is reused when a previous fetch completed it.
+  // after the sources, and is reused when a previous fetch completed it and its blob prefixes
+  // still list the same blobs (names, sizes, ETags; a fetch.json beside it records them).
   std::filesystem::path output;
   bool overwrite = false;
   BlobAccess blob;  // unset parts come from the environment (blob_access_from_env)

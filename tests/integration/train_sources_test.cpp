@@ -99,13 +99,33 @@ TEST_F(BlobSources, DatasetFetchDownloadsAndMergesBlobPrefixes) {
   EXPECT_EQ(info["total_frames"], 160);
   auto listed = run_robotrain({"dataset", "validate", root.string()});
   EXPECT_EQ(listed.exit_code, 0) << listed.out << listed.err;
-  // No scratch left beside it.
+  // No scratch left beside it; only the record of what the blob prefixes held.
+  const fs::path manifest = root.parent_path() / (root.filename().string() + ".fetch.json");
   for (const auto& e : fs::directory_iterator(root.parent_path()))
-    EXPECT_EQ(e.path(), root) << "left behind: " << e.path();
+    EXPECT_TRUE(e.path() == root || e.path() == manifest) << "left behind: " << e.path();
+  EXPECT_EQ(util::read_json_file(manifest)["blob_fingerprints"].size(), 2u);
 
   r = run_robotrain(both, home);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(util::Json::parse(r.out)["reused"].get<bool>());
+
+  // A prefix rewritten since the fetch (new ETags) is fetched again, not silently reused.
+  upload(tt::synth_dataset(), kBlobRoot + "data/b");
+  r = run_robotrain(both, home);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(util::Json::parse(r.out)["reused"].get<bool>());
+  EXPECT_NE(r.err.find("changed since"), std::string::npos) << r.err;
+  EXPECT_EQ(util::read_json_file(root / "meta" / "info.json")["total_episodes"], 4);
+  r = run_robotrain(both, home);
+  EXPECT_TRUE(util::Json::parse(r.out)["reused"].get<bool>()) << r.err;
+
+  // Offline (the service unreachable), the earlier copy is used with a warning.
+  auto offline = home;
+  offline["AZURE_STORAGE_BLOB_ENDPOINT"] = "http://127.0.0.1:9";
+  r = run_robotrain(both, offline);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(util::Json::parse(r.out)["reused"].get<bool>());
+  EXPECT_NE(r.err.find("cannot check the blob sources"), std::string::npos) << r.err;
 }
 
 TEST_F(BlobSources, TrainOnTwoBlobPrefixesTrainsOnTheirMerge) {
