@@ -142,10 +142,10 @@ void apply_extras(const std::vector<std::string>& extras, TrainFlags& f) {
   }
 }
 
-// Remote warm-start weights land in a scratch directory that lives as long as the command.
-struct WarmStartDownload {
+// Scratch that lives as long as the command: remote warm-start weights, the fetch marker.
+struct ScratchPath {
   fs::path dir;
-  ~WarmStartDownload() {
+  ~ScratchPath() {
     std::error_code ec;
     if (!dir.empty()) fs::remove_all(dir, ec);
   }
@@ -153,7 +153,7 @@ struct WarmStartDownload {
 
 // --init-from-policy-model: a registered model, blob folder or local directory becomes a local
 // pretrained_model directory; the run is tagged with where the weights came from.
-void resolve_warm_start(const track::ModelSource& source, train::TrainOptions& o, WarmStartDownload& scratch) {
+void resolve_warm_start(const track::ModelSource& source, train::TrainOptions& o, ScratchPath& scratch) {
   track::ResolveOptions ro;
   ro.tracking_uri = o.config.tracking_uri;
   ro.access_token = azure_management_token_provider();
@@ -256,8 +256,10 @@ fs::path wait_for_fetch(const fs::path& marker, double timeout_s) {
 }
 
 // --dataset.repo_id without --dataset.root, --blob-url, --dataset-asset: fetched (merged when
-// several) into --dataset-download-dir, the way `robotrain dataset fetch` does it.
-void fetch_sources(const storage::DatasetSources& sources, TrainFlags& f) {
+// several) into --dataset-download-dir, the way `robotrain dataset fetch` does it. Returns the
+// marker local rank 0 wrote for the other workers (empty when not distributed); rank 0 removes
+// it at the end, when every worker has long read it (training needs them all).
+fs::path fetch_sources(const storage::DatasetSources& sources, TrainFlags& f) {
   auto& o = f.options;
   storage::FetchOptions fo;
   fo.output = f.download_dir;
@@ -265,15 +267,16 @@ void fetch_sources(const storage::DatasetSources& sources, TrainFlags& f) {
   if (o.config.dataset.episodes) fo.hub.episodes = *o.config.dataset.episodes;
   if (!f.blob_endpoint.empty()) fo.blob.endpoint = f.blob_endpoint;
   auto dist = train::dist_env_from_environment();
-  fs::path root;
+  fs::path root, written;
   if (dist && dist->local_rank != 0) {
     root = wait_for_fetch(fetched_marker(sources, *dist), o.dist_timeout_s);
   } else {
     root = storage::fetch_dataset_sources(sources, fo).root;
-    if (dist) util::atomic_write_file(fetched_marker(sources, *dist), root.string());
+    if (dist) util::atomic_write_file(written = fetched_marker(sources, *dist), root.string());
   }
   o.config.dataset.root = root.string();
   o.dataset_source = storage::dataset_source_tag(sources);
+  return written;
 }
 
 void run(TrainFlags& f, const std::vector<std::string>& extras) {
@@ -322,8 +325,9 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
     set_exit_code(train::launch_training(o.config, f.nproc_per_node));
     return;
   }
-  if (data.root.empty()) fetch_sources(sources, f);
-  WarmStartDownload warm_dir;
+  ScratchPath fetch_marker;
+  if (data.root.empty()) fetch_marker.dir = fetch_sources(sources, f);
+  ScratchPath warm_dir;
   if (warm_start) resolve_warm_start(*warm_start, o, warm_dir);
   if (o.dataset_source.empty()) o.dataset_source = "local";
   if (f.register_intermediate) register_intermediate_checkpoints(f);

@@ -137,10 +137,16 @@ TEST_F(BlobSources, TrainOnTwoBlobPrefixesTrainsOnTheirMerge) {
   // The same flags, without --dataset.root.
   auto at = std::find(args.begin(), args.end(), "--dataset.root");
   args.erase(at, at + 2);
-  auto r = run_robotrain(args, env());
+  auto e = env();
+  e["TMPDIR"] = (tmp.path() / "tmp").string();
+  fs::create_directories(tmp.path() / "tmp");
+  auto r = run_robotrain(args, e);
   RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(util::read_json_file(tmp.path() / "data" / "meta" / "info.json")["total_episodes"], 4);
+  // The hand-over marker does not outlive the job.
+  for (const auto& entry : fs::directory_iterator(tmp.path() / "tmp"))
+    EXPECT_EQ(entry.path().filename().string().find("robotrain-fetched-"), std::string::npos) << entry.path();
   auto cfg = util::read_json_file(tmp.path() / "run" / "checkpoints" / "000002" / "pretrained_model" / "train_config.json");
   EXPECT_EQ(cfg["dataset"]["root"], (tmp.path() / "data").string());
 }
@@ -173,10 +179,16 @@ TEST_F(BlobSources, TwoWorkersShareOneFetch) {
                               "--dataset-download-dir", (tmp.path() / "data").string()});
   auto at = std::find(args.begin(), args.end(), "--dataset.root");
   args.erase(at, at + 2);
-  auto r = run_robotrain(args, env());
+  auto e = env();
+  e["TMPDIR"] = (tmp.path() / "tmp").string();
+  fs::create_directories(tmp.path() / "tmp");
+  auto r = run_robotrain(args, e);
   RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(util::read_json_file(tmp.path() / "data" / "meta" / "info.json")["total_episodes"], 4);
+  // The hand-over marker does not outlive the job.
+  for (const auto& entry : fs::directory_iterator(tmp.path() / "tmp"))
+    EXPECT_EQ(entry.path().filename().string().find("robotrain-fetched-"), std::string::npos) << entry.path();
   EXPECT_TRUE(fs::exists(tmp.path() / "run" / "checkpoints" / "000002" / "pretrained_model" / "model.safetensors"));
   // Only one worker downloaded: a second download into the same directory would have failed.
   EXPECT_EQ(r.err.find("already exists"), std::string::npos) << r.err;
