@@ -119,9 +119,13 @@ std::string render_azureml_command_job_yaml(const SubmitOptions& o, const AzureM
   return std::string(y.c_str()) + "\n";
 }
 
+static std::string workspace_arm_id(const std::string& subscription, const std::string& resource_group, const std::string& workspace) {
+  return "/subscriptions/" + subscription + "/resourceGroups/" + resource_group +
+         "/providers/Microsoft.MachineLearningServices/workspaces/" + workspace;
+}
+
 std::string azureml_workspace_arm_id(const SubmitOptions& o) {
-  return "/subscriptions/" + o.subscription_id + "/resourceGroups/" + o.resource_group +
-         "/providers/Microsoft.MachineLearningServices/workspaces/" + o.workspace_name;
+  return workspace_arm_id(o.subscription_id, o.resource_group, o.workspace_name);
 }
 
 util::Json render_azureml_job_rest_body(const SubmitOptions& o) {
@@ -232,6 +236,41 @@ SubmittedJob submit_azureml_with_rest(const SubmitOptions& o, const std::string&
       env_body, "registering environment " + o.environment_name);
   put(ws + "/jobs/" + job_id + "?api-version=" + kApiVersion, render_azureml_job_rest_body(o), "creating Azure ML job " + job_id);
   return {job_id, azureml_studio_url(o, job_id)};
+}
+
+namespace {
+
+std::string job_arm_url(const AzureMlJobRef& j, const std::string& endpoint, const std::string& action = "") {
+  if (j.subscription_id.empty() || j.resource_group.empty() || j.workspace_name.empty())
+    throw util::RuntimeError("job " + j.job_id + " has no recorded subscription, resource group and workspace: install the az CLI to reach it");
+  return endpoint + workspace_arm_id(j.subscription_id, j.resource_group, j.workspace_name) + "/jobs/" + j.job_id + action +
+         "?api-version=" + kApiVersion;
+}
+
+util::HttpResponse send_arm(const std::string& method, const std::string& url, const TokenProvider& token, const std::string& what) {
+  util::HttpRequest req;
+  req.method = method;
+  req.url = url;
+  req.headers = {{"Authorization", "Bearer " + token()}, {"Content-Type", "application/json"}};
+  if (method == "POST") req.body = "{}";
+  auto resp = util::http_send(req);
+  if (resp.status < 200 || resp.status >= 300) throw util::RuntimeError(what + ": " + util::describe_http_failure(req, resp));
+  return resp;
+}
+
+}  // namespace
+
+std::string azureml_job_status_with_rest(const AzureMlJobRef& job, const TokenProvider& token, const std::string& endpoint) {
+  auto resp = send_arm("GET", job_arm_url(job, endpoint), token, "reading Azure ML job " + job.job_id);
+  try {
+    return util::Json::parse(resp.body).at("properties").value("status", "");
+  } catch (const std::exception&) {
+    throw util::RuntimeError("reading Azure ML job " + job.job_id + ": the answer has no properties.status");
+  }
+}
+
+void cancel_azureml_job_with_rest(const AzureMlJobRef& job, const TokenProvider& token, const std::string& endpoint) {
+  send_arm("POST", job_arm_url(job, endpoint, "/cancel"), token, "cancelling Azure ML job " + job.job_id);
 }
 
 }  // namespace robotrain::platform

@@ -53,6 +53,17 @@ using TokenProvider = std::function<std::string()>;  // AAD token for https://ma
 SubmittedJob submit_azureml_with_rest(const SubmitOptions& options, const std::string& job_id, const TokenProvider& token,
                                       const std::string& endpoint = "https://management.azure.com");
 
+// A submitted job's ARM address, for status and cancel without the az CLI.
+struct AzureMlJobRef {
+  std::string subscription_id, resource_group, workspace_name, job_id;
+};
+// GET {workspace}/jobs/{id}: the job's properties.status ("Running", "Completed", ...).
+std::string azureml_job_status_with_rest(const AzureMlJobRef& job, const TokenProvider& token,
+                                         const std::string& endpoint = "https://management.azure.com");
+// POST {workspace}/jobs/{id}/cancel (Azure ML accepts it and cancels asynchronously).
+void cancel_azureml_job_with_rest(const AzureMlJobRef& job, const TokenProvider& token,
+                                  const std::string& endpoint = "https://management.azure.com");
+
 std::string azureml_studio_url(const SubmitOptions& options, const std::string& job_id);
 
 // A unique, valid Azure ML job name derived from the job name.

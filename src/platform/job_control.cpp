@@ -4,7 +4,9 @@
 
 #include <cerrno>
 
+#include "platform/azureml_job.h"
 #include "platform/local_runner.h"
+#include "storage/azure_credential.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -47,7 +49,27 @@ StatusReport local_status(JobRecord& r) {
   return {JobState::Running, r.state};
 }
 
+std::string context_value(const JobRecord& r, const char* key) {
+  return r.context.contains(key) && r.context[key].is_string() ? r.context[key].get<std::string>() : "";
+}
+
+// Without the az CLI, status and cancel go to the ARM REST API with a token from the Azure
+// credential chain (the same path as `submit --via-rest`).
+bool azureml_via_rest() { return !util::find_in_path("az").has_value(); }
+
+AzureMlJobRef azureml_ref(const JobRecord& r) {
+  return {context_value(r, "subscription_id"), context_value(r, "resource_group"), context_value(r, "workspace_name"), r.id};
+}
+
+std::string azureml_endpoint() { return util::get_env_or("ROBOTRAIN_AZUREML_ENDPOINT", "https://management.azure.com"); }
+
+TokenProvider management_token() { return storage::azure_token_provider(storage::kManagementResource); }
+
 StatusReport azureml_status(JobRecord& r) {
+  if (azureml_via_rest()) {
+    std::string raw = azureml_job_status_with_rest(azureml_ref(r), management_token(), azureml_endpoint());
+    return {azureml_state(raw), raw};
+  }
   auto args = std::vector<std::string>{"ml", "job", "show", "--name", r.id};
   auto ctx = az_ctx(r);
   args.insert(args.end(), ctx.begin(), ctx.end());
@@ -97,6 +119,9 @@ std::string job_logs(const JobStore& store, const JobRecord& r, const std::strin
   }
   util::ProcessResult p;
   if (r.platform == "azureml") {
+    if (azureml_via_rest())
+      throw util::RuntimeError("reading Azure ML logs needs the az CLI (`az ml job stream`); or open " +
+                               (r.portal_url.empty() ? std::string("the job in Azure ML studio") : r.portal_url));
     auto args = std::vector<std::string>{"ml", "job", "stream", "--name", r.id};
     auto ctx = az_ctx(r);
     args.insert(args.end(), ctx.begin(), ctx.end());
@@ -117,6 +142,12 @@ void cancel_job(const JobStore& store, JobRecord& r) {
     // The supervisor forwards SIGTERM to the trainer, which checkpoints and exits.
     if (process_alive(r.supervisor_pid)) ::kill(r.supervisor_pid, SIGTERM);
     else if (process_alive(r.worker_pid)) ::kill(r.worker_pid, SIGTERM);
+    r.state = "canceled";
+    store.save(r);
+    return;
+  }
+  if (r.platform == "azureml" && azureml_via_rest()) {
+    cancel_azureml_job_with_rest(azureml_ref(r), management_token(), azureml_endpoint());
     r.state = "canceled";
     store.save(r);
     return;
