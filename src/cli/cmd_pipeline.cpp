@@ -34,6 +34,10 @@ void run(PipelineFlags& f) {
   auto hooks = azure_submit_hooks();
   hooks.force_rest = f.submit.via_rest;
   auto result = platform::run_pipeline(store, f.p, hooks, [](const std::string& line) { util::log_info(line); });
+  if (result.submitted_only && f.json) {
+    std::cout << util::Json{{"train_job_id", result.train_job_id}, {"submitted_only", true}}.dump(2) << "\n";
+    return;
+  }
   if (result.submitted_only) {
     std::cout << "Training submitted as " << result.train_job_id << ". Follow it with `robotrain jobs status " << result.train_job_id
               << "`; evaluate with `robotrain eval --policy.path <checkpoint>` when it completes.\n";

@@ -164,6 +164,15 @@ TEST_F(FakeClis, CancelUsesTheReturnedId) {
   EXPECT_EQ(run_robotrain({"jobs", "status", "nope"}, env).exit_code, 2);
 }
 
+TEST_F(FakeClis, PipelineSkipWaitJsonIsOneDocument) {
+  auto r = run_robotrain({"pipeline", "--on", "osmo", "-d", "a/b", "--skip-wait", "--json"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = Json::parse(r.out);
+  EXPECT_EQ(j["train_job_id"], "robotrain-wf-42");
+  EXPECT_TRUE(j["submitted_only"].get<bool>());
+  EXPECT_EQ(calls().find("workflow query"), std::string::npos) << "--skip-wait must not poll";
+}
+
 TEST_F(FakeClis, PipelineFailsOnStatusThatStaysUnknown) {
   std::ofstream(tmp.path() / "osmo_status") << "";
   auto r = run_robotrain({"pipeline", "--on", "osmo", "-d", "a/b", "--skip-inference", "--poll-interval", "0.01"}, env);
