@@ -19,6 +19,7 @@
 
 #include "policy/diffusion/diffusion_policy.h"
 #include "util/json.h"
+#include "util/memory.h"
 
 using namespace robotrain;
 using namespace robotrain::policy;
@@ -158,6 +159,7 @@ util::Json run(const std::string& name, bool small, int64_t B, int warmup, int i
 }  // namespace
 
 int main(int argc, char** argv) {
+  robotrain::util::keep_freed_memory();  // as the robotrain binary does: benchmarks measure what it runs
   std::string which = "all";
   int iters = -1, warmup = 1;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -3,8 +3,6 @@
 // AV1 (GOP 2), action chunk offsets 0..99, batch 8. The reference, measured in the same run on
 // the same file: single-thread sequential decode rate. Prints one JSON object.
 //   bench_loader [--episodes 4] [--frames 100] [--steps 30] [--keep DIR | --reuse DIR]
-#include <malloc.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -17,6 +15,7 @@
 #include "dataset/video/video.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/memory.h"
 
 using namespace robotrain;
 using namespace robotrain::dataset;
@@ -25,10 +24,7 @@ using Clock = std::chrono::steady_clock;
 static double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 int main(int argc, char** argv) {
-  // As the robotrain binary does (src/cli/main.cpp): keep freed memory instead of returning
-  // large frame buffers to the OS, so each batch does not page-fault its arrays back in.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, -1);
+  robotrain::util::keep_freed_memory();  // as the robotrain binary does
   int episodes = 4, frames = 100, steps = 30;
   std::string keep, reuse;  // --keep DIR: write the dataset there; --reuse DIR: skip synth
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -9,7 +9,6 @@
 // Prints one JSON object.
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
-#include <malloc.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -26,6 +25,7 @@
 #include "train/policy_io.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/memory.h"
 #include "util/process.h"
 
 using namespace robotrain;
@@ -155,8 +155,7 @@ int main(int argc, char** argv) {
     else if (k == "--compare-allocators") compare = true;
     else if (k == "--mallopt") {
       // glibc: keep freed blocks (32 MiB is the largest mmap threshold glibc honours).
-      mallopt(M_MMAP_THRESHOLD, 32 << 20);
-      mallopt(M_TRIM_THRESHOLD, -1);
+      robotrain::util::keep_freed_memory();
     }
   }
   try {
