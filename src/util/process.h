@@ -10,9 +10,9 @@
 namespace robotrain::util {
 
 struct ProcessOptions {
-  std::string cwd;
-  std::map<std::string, std::string> env;  // added to (or overriding) the current environment
-  std::string stdin_data;
+  std::string cwd{};
+  std::map<std::string, std::string> env{};  // added to (or overriding) the current environment
+  std::string stdin_data{};
   double timeout_s = 0;  // 0: no limit
   bool inherit_stdout = false;  // stream to our stdout/stderr instead of capturing
 };
