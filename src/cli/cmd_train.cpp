@@ -292,6 +292,8 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
     throw util::InputError(util::cat("--mixed-precision '", o.mixed_precision, "' must be no, fp16 or bf16"));
   if (o.val_split < 0 || o.val_split >= 1) throw util::InputError("--val-split must be in [0, 1)");
   if (!o.register_checkpoint.empty()) track::validate_register_name(o.register_checkpoint);
+  if (o.no_tracking && !o.register_checkpoint.empty())
+    throw util::InputError("--register-checkpoint needs tracking: drop --no-tracking");
   if (f.register_intermediate && o.register_checkpoint.empty())
     throw util::InputError("--register-intermediate needs --register-checkpoint NAME");
   std::optional<track::ModelSource> warm_start;
@@ -350,7 +352,7 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   }
   util::log_info("training done: step ", outcome.step, drop.empty() ? "" : ", " + drop,
                  outcome.last_checkpoint ? ", checkpoint " + outcome.last_checkpoint->string() : "",
-                 ", tracking run ", outcome.run_id);
+                 outcome.run_id.empty() ? "" : ", tracking run " + outcome.run_id);
   if (!o.register_checkpoint.empty() && outcome.primary) register_final_checkpoint(f, outcome);  // rank 0 only
 }
 
@@ -432,6 +434,7 @@ CommandRegistrar reg(20, [](CLI::App& root) {
                   "Warm start (weights only): models:/NAME/VERSION, azureml:NAME:VERSION, azureml://.../models/NAME/versions/V, "
                   "an https blob folder or a local pretrained_model directory");
   cmd->add_option("--dataset-source", o.dataset_source, "dataset.source tag (local, huggingface, azure-blob, ...)");
+  cmd->add_flag("--no-tracking", o.no_tracking, "Do not log to MLflow (no run, no local mlruns store)");
   auto sysm = std::make_shared<std::string>();
   auto* sysm_opt = cmd->add_option("--system-metrics,--system_metrics", *sysm, "Log system/* metrics every 30 s (default true)")
                        ->expected(0, 1);

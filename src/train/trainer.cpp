@@ -399,7 +399,7 @@ TrainOutcome run_training(TrainOptions options) {
     topts.run_id = *env_run;
   std::unique_ptr<track::Tracker> tracker;
   try {
-    topts.disabled = !primary;  // ranks other than 0 of a distributed job track nothing
+    topts.disabled = !primary || options.no_tracking;  // ranks other than 0 of a distributed job track nothing
     tracker = track::open_tracker(topts);
   } catch (const util::InputError&) {
     if (topts.run_id.empty() || !resume_from) throw;

@@ -28,6 +28,7 @@ struct TrainOptions {
   int val_max_batches = 16;   // val/loss: mean over at most this many held-out batches
   double dist_timeout_s = 600;  // distributed: rendezvous and every collective give up after this
   bool system_metrics = true;
+  bool no_tracking = false;  // a no-op tracker: nothing written to any MLflow store
   std::optional<bool> log_checkpoints;  // checkpoints as MLflow artifacts; default: remote trackers only
   std::map<std::string, std::string> extra_tags;
   // Rank 0, after each checkpoint is complete (checkpoint directory, its step, the outcome so

@@ -130,9 +130,10 @@ TEST(TrainRun, FineTuneFromPolicyPathStartsFromTheWeights) {
   r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.path", pm.string(), "--policy.optimizer_lr",
                      "0", "--policy.optimizer_lr_backbone", "0", "--policy.optimizer_weight_decay", "0", "--steps", "1",
                      "--output_dir", (tmp.path() / "b").string(), "--system-metrics", "false", "--num-threads", "2",
-                     "--tracking-uri", (tmp.path() / "mlruns").string()});
+                     "--tracking-uri", (tmp.path() / "mlruns-off").string(), "--no-tracking"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("fine-tuning"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "mlruns-off")) << "--no-tracking writes no store";
   EXPECT_LT(tt::max_abs_diff(pm / "model.safetensors",
                              tmp.path() / "b" / "checkpoints" / "000001" / "pretrained_model" / "model.safetensors"),
             1e-7);
@@ -153,6 +154,11 @@ TEST(TrainRun, FlagErrorsAreInvalidInput) {
                      "--output_dir", (tmp.path() / "x").string(), "--system-metrics", "false"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   if (!tt::policy_missing(r)) EXPECT_NE(r.err.find("no_such_field"), std::string::npos) << r.err;
+
+  r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "act", "--no-tracking",
+                     "--register-checkpoint", "m", "--output_dir", (tmp.path() / "z").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--no-tracking"), std::string::npos) << r.err;
 
   r = run_robotrain({"train", "--resume", "--output_dir", (tmp.path() / "nothing").string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
