@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "platform/azureml_job.h"
 #include "platform/env_file.h"
 #include "platform/job_control.h"
 #include "platform/local_runner.h"
@@ -121,7 +122,7 @@ platform::SubmitOptions SubmitFlags::resolve(Platform p) {
 
 platform::SubmitHooks azure_submit_hooks() {
   platform::SubmitHooks h;
-  if (auto ep = util::get_env("ROBOTRAIN_AZUREML_ENDPOINT")) h.azureml_endpoint = *ep;
+  h.azureml_endpoint = platform::azureml_management_endpoint();
   h.azure_token = azure_management_token_provider();
   return h;
 }

@@ -260,6 +260,10 @@ util::HttpResponse send_arm(const std::string& method, const std::string& url, c
 
 }  // namespace
 
+std::string azureml_management_endpoint() {
+  return util::get_env_or("ROBOTRAIN_AZUREML_ENDPOINT", "https://management.azure.com");
+}
+
 std::string azureml_job_status_with_rest(const AzureMlJobRef& job, const TokenProvider& token, const std::string& endpoint) {
   auto resp = send_arm("GET", job_arm_url(job, endpoint), token, "reading Azure ML job " + job.job_id);
   try {

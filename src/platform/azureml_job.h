@@ -53,6 +53,9 @@ using TokenProvider = std::function<std::string()>;  // AAD token for https://ma
 SubmittedJob submit_azureml_with_rest(const SubmitOptions& options, const std::string& job_id, const TokenProvider& token,
                                       const std::string& endpoint = "https://management.azure.com");
 
+// ARM endpoint: $ROBOTRAIN_AZUREML_ENDPOINT (tests, sovereign clouds) or https://management.azure.com.
+std::string azureml_management_endpoint();
+
 // A submitted job's ARM address, for status and cancel without the az CLI.
 struct AzureMlJobRef {
   std::string subscription_id, resource_group, workspace_name, job_id;

@@ -61,13 +61,11 @@ AzureMlJobRef azureml_ref(const JobRecord& r) {
   return {context_value(r, "subscription_id"), context_value(r, "resource_group"), context_value(r, "workspace_name"), r.id};
 }
 
-std::string azureml_endpoint() { return util::get_env_or("ROBOTRAIN_AZUREML_ENDPOINT", "https://management.azure.com"); }
-
 TokenProvider management_token() { return storage::azure_token_provider(storage::kManagementResource); }
 
 StatusReport azureml_status(JobRecord& r) {
   if (azureml_via_rest()) {
-    std::string raw = azureml_job_status_with_rest(azureml_ref(r), management_token(), azureml_endpoint());
+    std::string raw = azureml_job_status_with_rest(azureml_ref(r), management_token(), azureml_management_endpoint());
     return {azureml_state(raw), raw};
   }
   auto args = std::vector<std::string>{"ml", "job", "show", "--name", r.id};
@@ -147,7 +145,7 @@ void cancel_job(const JobStore& store, JobRecord& r) {
     return;
   }
   if (r.platform == "azureml" && azureml_via_rest()) {
-    cancel_azureml_job_with_rest(azureml_ref(r), management_token(), azureml_endpoint());
+    cancel_azureml_job_with_rest(azureml_ref(r), management_token(), azureml_management_endpoint());
     r.state = "canceled";
     store.save(r);
     return;
