@@ -218,27 +218,20 @@ SubmittedJob submit_azureml_with_cli(const SubmitOptions& o, const std::string& 
   return {id, azureml_studio_url(o, id)};
 }
 
-SubmittedJob submit_azureml_with_rest(const SubmitOptions& o, const std::string& job_id, const TokenProvider& token,
-                                      const std::string& endpoint) {
-  std::string ws = endpoint + azureml_workspace_arm_id(o);
-  auto put = [&](const std::string& url, const util::Json& body, const std::string& what) {
-    util::HttpRequest req;
-    req.method = "PUT";
-    req.url = url;
-    req.headers = {{"Authorization", "Bearer " + token()}, {"Content-Type", "application/json"}};
-    req.body = body.dump();
-    auto resp = util::http_send(req);
-    if (resp.status < 200 || resp.status >= 300) throw util::RuntimeError(what + ": " + util::describe_http_failure(req, resp));
-    return resp;
-  };
-  util::Json env_body = {{"properties", {{"image", o.effective_image()}, {"osType", "Linux"}}}};
-  put(ws + "/environments/" + o.environment_name + "/versions/" + o.effective_environment_version() + "?api-version=" + kApiVersion,
-      env_body, "registering environment " + o.environment_name);
-  put(ws + "/jobs/" + job_id + "?api-version=" + kApiVersion, render_azureml_job_rest_body(o), "creating Azure ML job " + job_id);
-  return {job_id, azureml_studio_url(o, job_id)};
-}
-
 namespace {
+
+// One authenticated ARM call; a non-2xx answer is a RuntimeError naming `what`.
+util::HttpResponse send_arm(const std::string& method, const std::string& url, const std::string& body, const TokenProvider& token,
+                            const std::string& what) {
+  util::HttpRequest req;
+  req.method = method;
+  req.url = url;
+  req.headers = {{"Authorization", "Bearer " + token()}, {"Content-Type", "application/json"}};
+  req.body = body;
+  auto resp = util::http_send(req);
+  if (resp.status < 200 || resp.status >= 300) throw util::RuntimeError(what + ": " + util::describe_http_failure(req, resp));
+  return resp;
+}
 
 std::string job_arm_url(const AzureMlJobRef& j, const std::string& endpoint, const std::string& action = "") {
   if (j.subscription_id.empty() || j.resource_group.empty() || j.workspace_name.empty())
@@ -247,25 +240,27 @@ std::string job_arm_url(const AzureMlJobRef& j, const std::string& endpoint, con
          "?api-version=" + kApiVersion;
 }
 
-util::HttpResponse send_arm(const std::string& method, const std::string& url, const TokenProvider& token, const std::string& what) {
-  util::HttpRequest req;
-  req.method = method;
-  req.url = url;
-  req.headers = {{"Authorization", "Bearer " + token()}, {"Content-Type", "application/json"}};
-  if (method == "POST") req.body = "{}";
-  auto resp = util::http_send(req);
-  if (resp.status < 200 || resp.status >= 300) throw util::RuntimeError(what + ": " + util::describe_http_failure(req, resp));
-  return resp;
-}
-
 }  // namespace
+
+SubmittedJob submit_azureml_with_rest(const SubmitOptions& o, const std::string& job_id, const TokenProvider& token,
+                                      const std::string& endpoint) {
+  std::string ws = endpoint + azureml_workspace_arm_id(o);
+  auto put = [&](const std::string& url, const util::Json& body, const std::string& what) {
+    return send_arm("PUT", url, body.dump(), token, what);
+  };
+  util::Json env_body = {{"properties", {{"image", o.effective_image()}, {"osType", "Linux"}}}};
+  put(ws + "/environments/" + o.environment_name + "/versions/" + o.effective_environment_version() + "?api-version=" + kApiVersion,
+      env_body, "registering environment " + o.environment_name);
+  put(ws + "/jobs/" + job_id + "?api-version=" + kApiVersion, render_azureml_job_rest_body(o), "creating Azure ML job " + job_id);
+  return {job_id, azureml_studio_url(o, job_id)};
+}
 
 std::string azureml_management_endpoint() {
   return util::get_env_or("ROBOTRAIN_AZUREML_ENDPOINT", "https://management.azure.com");
 }
 
 std::string azureml_job_status_with_rest(const AzureMlJobRef& job, const TokenProvider& token, const std::string& endpoint) {
-  auto resp = send_arm("GET", job_arm_url(job, endpoint), token, "reading Azure ML job " + job.job_id);
+  auto resp = send_arm("GET", job_arm_url(job, endpoint), "", token, "reading Azure ML job " + job.job_id);
   try {
     return util::Json::parse(resp.body).at("properties").value("status", "");
   } catch (const std::exception&) {
@@ -274,7 +269,7 @@ std::string azureml_job_status_with_rest(const AzureMlJobRef& job, const TokenPr
 }
 
 void cancel_azureml_job_with_rest(const AzureMlJobRef& job, const TokenProvider& token, const std::string& endpoint) {
-  send_arm("POST", job_arm_url(job, endpoint, "/cancel"), token, "cancelling Azure ML job " + job.job_id);
+  send_arm("POST", job_arm_url(job, endpoint, "/cancel"), "{}", token, "cancelling Azure ML job " + job.job_id);
 }
 
 }  // namespace robotrain::platform
