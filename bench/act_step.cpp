@@ -15,6 +15,7 @@
 
 #include "policy/act/act_policy.h"
 #include "util/memory.h"
+#include "util/native_runtime.h"
 
 using namespace robotrain::policy;
 using namespace robotrain::policy::act;
@@ -133,11 +134,11 @@ void run(const Setup& s, int iters) {
   double parts = backbone + transformer + optim;
   std::printf(
       "{\"bench\":\"act_step\",\"config\":\"%s\",\"image\":[3,%lld,%lld],\"batch\":%lld,\"dim_model\":%lld,\"chunk\":%lld,"
-      "\"params\":%lld,\"threads\":%d,\"iterations\":%d,\"step_ms\":%.1f,\"backbone_fwd_bwd_ms\":%.1f,"
+      "\"params\":%lld,\"threads\":%d,\"blas\":\"%s\",\"iterations\":%d,\"step_ms\":%.1f,\"backbone_fwd_bwd_ms\":%.1f,"
       "\"backbone_fwd_bwd_channels_last_ms\":%.1f,\"transformer_fwd_bwd_ms\":%.1f,\"optimizer_ms\":%.1f,\"sum_of_parts_ms\":%.1f,"
       "\"step_over_parts\":%.3f}\n",
       s.name.c_str(), (long long)s.height, (long long)s.width, (long long)s.batch, (long long)s.dim_model, (long long)s.chunk,
-      (long long)n_params, torch::get_num_threads(), iters, step, backbone, backbone_cl, transformer, optim, parts, step / parts);
+      (long long)n_params, torch::get_num_threads(), robotrain::util::native_runtime_summary().c_str(), iters, step, backbone, backbone_cl, transformer, optim, parts, step / parts);
   std::fflush(stdout);
 }
 

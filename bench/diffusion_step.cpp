@@ -20,6 +20,7 @@
 #include "policy/diffusion/diffusion_policy.h"
 #include "util/json.h"
 #include "util/memory.h"
+#include "util/native_runtime.h"
 
 using namespace robotrain;
 using namespace robotrain::policy;
@@ -145,6 +146,7 @@ util::Json run(const std::string& name, bool small, int64_t B, int warmup, int i
   j["image"] = "3x96x96 crop 84x84";
   j["params"] = params;
   j["threads"] = at::get_num_threads();
+  j["blas"] = util::native_runtime_summary();
   j["warmup"] = warmup;
   j["iters"] = iters;
   j["statistic"] = "median";

@@ -4,8 +4,11 @@
 // the same batch: data (loader wait + adapter), forward, backward, optimizer. Target: the
 // whole step within 10% of the sum. Also reports which allocator is active; with
 // --compare-allocators it re-runs itself linked without jemalloc (bench_train_step_glibc, same
-// source) and under glibc with mallopt settings, and says which is faster.
+// source) and under glibc with mallopt settings, and says which is faster; with
+// --compare-native-defaults it re-runs itself with ROBOTRAIN_NATIVE_DEFAULTS=0 (OpenBLAS's own
+// CPU detection, libgomp's default spinning: see util/native_runtime.h) as the baseline.
 //   bench_train_step [--config small|default] [--steps 20] [--threads N] [--compare-allocators]
+//                    [--compare-native-defaults]
 // Prints one JSON object.
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
@@ -26,6 +29,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/memory.h"
+#include "util/native_runtime.h"
 #include "util/process.h"
 
 using namespace robotrain;
@@ -131,6 +135,7 @@ Json run_bench(const Cfg& cfg, int steps, int threads) {
               {"batch_size", cfg.batch},
               {"threads", threads},
               {"allocator", allocator_name()},
+              {"blas", util::native_runtime_summary()},
               {"steps", steps},
               {"step_s", whole},
               {"data_wait_in_step_s", median(data_in_full)},
@@ -146,15 +151,16 @@ int main(int argc, char** argv) {
   std::string config = "small";
   int steps = 20;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  bool compare = false;
+  bool compare = false, compare_native = false;
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
     if (k == "--config" && i + 1 < argc) config = argv[++i];
     else if (k == "--steps" && i + 1 < argc) steps = std::atoi(argv[++i]);
     else if (k == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (k == "--compare-allocators") compare = true;
+    else if (k == "--compare-native-defaults") compare_native = true;
     else if (k == "--mallopt") {
-      // glibc: keep freed blocks (32 MiB is the largest mmap threshold glibc honours).
+      // glibc: keep freed blocks in the heap (util::keep_freed_memory, as the robotrain binary).
       robotrain::util::keep_freed_memory();
     }
   }
@@ -184,6 +190,19 @@ int main(int argc, char** argv) {
         if (a.contains("step_s") && a["step_s"].get<double>() < best_s) best_s = a["step_s"], best = a["allocator"];
       result["allocators"] = allocs;
       result["fastest_allocator"] = best;
+    }
+    if (compare_native) {
+      // The baseline gets the libraries' own choices: the defaults this process added are dropped.
+      for (const auto& name : util::native_runtime_defaults_added()) unsetenv(name.c_str());
+      util::ProcessOptions without;
+      without.env["ROBOTRAIN_NATIVE_DEFAULTS"] = "0";
+      auto r = util::run_process({util::self_executable(), "--config", config, "--steps", std::to_string(steps),
+                                  "--threads", std::to_string(threads)},
+                                 without);
+      if (r.exit_code != 0) throw std::runtime_error("baseline run without native defaults failed: " + r.err);
+      auto base = Json::parse(r.out);
+      result["baseline_without_native_defaults"] = {{"blas", base["blas"]}, {"step_s", base["step_s"]}};
+      result["speedup_from_native_defaults"] = base["step_s"].get<double>() / result["step_s"].get<double>();
     }
     std::cout << result.dump() << "\n";
   } catch (const std::exception& e) {

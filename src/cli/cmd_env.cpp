@@ -1,10 +1,11 @@
 // `robotrain env`: what this binary was built with and what it sees at run time, so a bug
-// report carries the facts (compiler, version, threads) without a second round trip.
+// report carries the facts (compiler, version, threads, BLAS kernels) without a second round trip.
 #include <iostream>
 #include <thread>
 
 #include "cli/command.h"
 #include "util/json.h"
+#include "util/native_runtime.h"
 
 #ifndef ROBOTRAIN_VERSION
 #define ROBOTRAIN_VERSION "0.1.0"
@@ -19,6 +20,8 @@ util::Json environment_report() {
   j["compiler"] = __VERSION__;
   j["cplusplus"] = static_cast<long>(__cplusplus);
   j["hardware_threads"] = std::thread::hardware_concurrency();
+  j["blas"] = util::native_runtime_summary();
+  j["native_defaults_added"] = util::native_runtime_defaults_added();
   return j;
 }
 

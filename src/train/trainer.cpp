@@ -28,6 +28,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/native_runtime.h"
 #include "util/process.h"
 #include "util/progress.h"
 #include "util/strings.h"
@@ -261,6 +262,7 @@ TrainOutcome run_training(TrainOptions options) {
                     ? cfg.num_threads
                     : std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / local_procs);
   at::set_num_threads(threads);
+  util::log_info("compute: ", threads, " LibTorch threads; ", util::native_runtime_summary());
   const torch::Device device(cfg.policy_device());
   std::unique_ptr<DistContext> dist;
   if (distributed) {
