@@ -4,14 +4,17 @@
 // everything after the backbone (transformer, VAE, heads, loss) fwd+bwd, optimizer step. The
 // baseline is the sum of the parts: a step much slower than its parts means overhead in the
 // policy glue (normalisation, copies, dtype conversions).
-//   bench_act_step [small|default|all] [iterations]     (default: all, 3 iterations; the
-//   default config runs max(1, iterations / 3) timed steps: it takes seconds per step on CPU)
+// Step and parts are timed interleaved, after one untimed round; medians are reported.
+//   bench_act_step [small|default|all] [iterations]   (default: all; 5 timed iterations for
+//   small, 3 for default, whose step takes seconds on CPU)
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "policy/act/act_policy.h"
 #include "util/memory.h"
@@ -25,6 +28,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 struct Setup {
   std::string name;
@@ -78,8 +87,13 @@ void run(const Setup& s, int iters) {
                      {"action_is_pad", torch::zeros({s.batch, s.chunk}, torch::kBool)}};
   auto& model = policy.model();
 
+  // Gradients are reset to none, as train::Optimizer::zero_grad does in `robotrain train`.
+  auto reset_grads = [&] {
+    for (auto& p : params)
+      if (p.grad().defined()) p.mutable_grad().reset();
+  };
   auto full_step = [&] {
-    opt.zero_grad();
+    reset_grads();
     auto out = policy.forward_loss(batch);
     out.loss.backward();
     torch::nn::utils::clip_grad_norm_(params, 10.0);
@@ -105,40 +119,49 @@ void run(const Setup& s, int iters) {
     auto kld = (-0.5 * (1 + out.log_sigma_x2 - out.mu.pow(2) - out.log_sigma_x2.exp())).sum(-1).mean();
     (l1 + 10.0 * kld).backward();
   };
+  // Consumes the gradients the two parts above left, as in a real step.
   auto optimizer_part = [&] {
     torch::nn::utils::clip_grad_norm_(params, 10.0);
     opt.step();
   };
-
-  auto time = [&](auto&& fn, int n) {
-    fn();  // warm-up: oneDNN primitive creation, allocator growth
-    double total = 0;
-    for (int i = 0; i < n; ++i) {
-      auto t0 = Clock::now();
-      fn();
-      total += ms_since(t0);
-    }
-    return total / n;
+  auto timed = [](auto&& fn, std::vector<double>& into) {
+    auto t0 = Clock::now();
+    fn();
+    into.push_back(ms_since(t0));
   };
-  double step = time(full_step, iters);
-  double backbone = time(backbone_part, iters);
-  double transformer = time(transformer_part, iters);
-  double optim = time(optimizer_part, iters);
-  // Also the backbone in channels-last layout (the default is NCHW), to show what it buys.
-  model->backbone->channels_last = true;
-  double backbone_cl = time(backbone_part, iters);
-  model->backbone->channels_last = false;
+
+  // One untimed round first (oneDNN primitive creation, allocator growth, optimizer state);
+  // then step and parts interleaved, so that load drift on a shared machine hits all alike.
+  const bool chosen_channels_last = model->backbone->channels_last;
+  std::vector<double> steps, backbones, transformers, optims, backbones_other;
+  for (int i = 0; i <= iters; ++i) {
+    const size_t n = steps.size();
+    timed(full_step, steps);
+    reset_grads();
+    timed(backbone_part, backbones);
+    timed(transformer_part, transformers);
+    timed(optimizer_part, optims);
+    // The backbone in the other memory layout too (the policy picks one by image size), to
+    // show what the choice buys.
+    model->backbone->channels_last = !chosen_channels_last;
+    timed(backbone_part, backbones_other);
+    model->backbone->channels_last = chosen_channels_last;
+    if (i == 0)
+      for (auto* v : {&steps, &backbones, &transformers, &optims, &backbones_other}) v->resize(n);
+  }
+  const double step = median(steps), backbone = median(backbones), transformer = median(transformers),
+               optim = median(optims), backbone_other = median(backbones_other);
 
   int64_t n_params = 0;
   for (auto& p : params) n_params += p.numel();
   double parts = backbone + transformer + optim;
   std::printf(
       "{\"bench\":\"act_step\",\"config\":\"%s\",\"image\":[3,%lld,%lld],\"batch\":%lld,\"dim_model\":%lld,\"chunk\":%lld,"
-      "\"params\":%lld,\"threads\":%d,\"blas\":\"%s\",\"iterations\":%d,\"step_ms\":%.1f,\"backbone_fwd_bwd_ms\":%.1f,"
-      "\"backbone_fwd_bwd_channels_last_ms\":%.1f,\"transformer_fwd_bwd_ms\":%.1f,\"optimizer_ms\":%.1f,\"sum_of_parts_ms\":%.1f,"
+      "\"params\":%lld,\"threads\":%d,\"blas\":\"%s\",\"iterations\":%d,\"statistic\":\"median\",\"step_ms\":%.1f,\"backbone_fwd_bwd_ms\":%.1f,"
+      "\"backbone_layout\":\"%s\",\"backbone_fwd_bwd_other_layout_ms\":%.1f,\"transformer_fwd_bwd_ms\":%.1f,\"optimizer_ms\":%.1f,\"sum_of_parts_ms\":%.1f,"
       "\"step_over_parts\":%.3f}\n",
       s.name.c_str(), (long long)s.height, (long long)s.width, (long long)s.batch, (long long)s.dim_model, (long long)s.chunk,
-      (long long)n_params, torch::get_num_threads(), robotrain::util::native_runtime_summary().c_str(), iters, step, backbone, backbone_cl, transformer, optim, parts, step / parts);
+      (long long)n_params, torch::get_num_threads(), robotrain::util::native_runtime_summary().c_str(), iters, step, backbone, chosen_channels_last ? "channels_last" : "nchw", backbone_other, transformer, optim, parts, step / parts);
   std::fflush(stdout);
 }
 
@@ -147,10 +170,10 @@ void run(const Setup& s, int iters) {
 int main(int argc, char** argv) {
   robotrain::util::keep_freed_memory();  // as the robotrain binary does: benchmarks measure what it runs
   std::string which = argc > 1 ? argv[1] : "all";
-  int iters = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
+  const int iters = argc > 2 ? std::max(1, std::atoi(argv[2])) : 0;
   unsigned cores = std::thread::hardware_concurrency();
   torch::set_num_threads(cores > 0 ? static_cast<int>(cores) : 1);
-  if (which == "small" || which == "all") run({"small", 96, 96, 256, 20, 8}, iters);
-  if (which == "default" || which == "all") run({"default", 480, 640, 512, 100, 8}, std::max(1, iters / 3));
+  if (which == "small" || which == "all") run({"small", 96, 96, 256, 20, 8}, iters ? iters : 5);
+  if (which == "default" || which == "all") run({"default", 480, 640, 512, 100, 8}, iters ? iters : 3);
   return 0;
 }

@@ -92,10 +92,12 @@ util::Json run(const std::string& name, bool small, int64_t B, int warmup, int i
   auto actions = batch["action"] / 256.0 - 1;
   const int64_t G = model->global_cond_dim();
 
+  // Gradients are reset to none, as train::Optimizer::zero_grad does in `robotrain train`.
   auto optimizer_step = [&] {
     torch::nn::utils::clip_grad_norm_(policy.parameters(), preset.grad_clip_norm);
     opt.step();
-    opt.zero_grad();
+    for (auto& p : policy.parameters())
+      if (p.grad().defined()) p.mutable_grad().reset();
   };
   auto full_step = [&] {
     auto out = policy.forward_loss(batch);

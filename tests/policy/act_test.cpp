@@ -198,3 +198,21 @@ TEST(ActFactory, BuildsFromPartialConfigAndRejectsUnknownTypes) {
   s.erase("observation.state");
   EXPECT_THROW(make_policy_with_stats(j, s), robotrain::util::InputError) << "missing stats are named up front";
 }
+
+TEST(ActBackbone, MemoryLayoutFollowsImageSizeAndGivesTheSameFeatures) {
+  auto small = tiny_config();
+  EXPECT_FALSE(ActModel(small)->backbone->channels_last);  // 32x32: NCHW is faster
+  auto large = tiny_config();
+  large.input_features[0].shape = {3, 240, 320};
+  EXPECT_TRUE(ActModel(large)->backbone->channels_last);  // 240x320: channels-last is faster
+
+  torch::manual_seed(0);
+  ResNet18Backbone backbone(false);
+  backbone->eval();
+  auto x = torch::rand({2, 3, 64, 96});
+  auto nchw = backbone->forward(x);
+  backbone->channels_last = true;
+  auto nhwc = backbone->forward(x);
+  ASSERT_EQ(nchw.sizes(), nhwc.sizes());
+  EXPECT_TRUE(torch::allclose(nchw, nhwc, 1e-4, 1e-4)) << (nchw - nhwc).abs().max().item<float>();
+}

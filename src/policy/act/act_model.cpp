@@ -1,5 +1,7 @@
 #include "policy/act/act_model.h"
 
+#include <algorithm>
+
 namespace robotrain::policy::act {
 
 namespace nn = torch::nn;
@@ -18,7 +20,12 @@ ActModelImpl::ActModelImpl(const ActConfig& c) : cfg(c) {
     int64_t n_tokens = 1 + c.chunk_size + (state ? 1 : 0);
     vae_encoder_pos_enc = register_buffer("vae_encoder_pos_enc", sinusoidal_position_table(n_tokens, D).unsqueeze(0));
   }
-  if (!c.image_features().empty()) backbone = register_module("backbone", ResNet18Backbone(c.replace_final_stride_with_dilation));
+  if (!c.image_features().empty()) {
+    backbone = register_module("backbone", ResNet18Backbone(c.replace_final_stride_with_dilation));
+    int64_t largest_area = 0;
+    for (const auto& f : c.image_features()) largest_area = std::max(largest_area, f.shape.at(1) * f.shape.at(2));
+    backbone->channels_last = largest_area >= ResNet18BackboneImpl::kChannelsLastMinArea;
+  }
   encoder = register_module("encoder", Encoder(c, c.n_encoder_layers));
   decoder = register_module("decoder", Decoder(c));
   if (state) encoder_robot_state_input_proj = register_module("encoder_robot_state_input_proj", nn::Linear(state->shape.at(0), D));
