@@ -13,6 +13,7 @@ function(rt_area name)
   endif()
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
   list(FILTER srcs EXCLUDE REGEX "/src/cli/main\\.cpp$")
+  list(FILTER srcs EXCLUDE REGEX "/src/util/native_runtime_preinit\\.cpp$")
   add_library(rt_${name} OBJECT ${srcs})
   target_include_directories(rt_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_include_directories(rt_${name} SYSTEM PUBLIC ${CLI11_INCLUDE_DIR})
@@ -39,8 +40,14 @@ function(rt_area name)
   set(RT_ALL_AREAS ${all} CACHE INTERNAL "")
 endfunction()
 
-# Links the objects of AREA and of every area it depends on into TARGET.
+# The native-runtime preinit hook (util/native_runtime.h): in every executable built here, not
+# in librobotrain.
+add_library(rt_native_runtime_preinit OBJECT ${PROJECT_SOURCE_DIR}/src/util/native_runtime_preinit.cpp)
+target_include_directories(rt_native_runtime_preinit PRIVATE ${PROJECT_SOURCE_DIR}/src)
+
+# Links the objects of AREA and of every area it depends on into TARGET, and the preinit hook.
 function(rt_link_area_closure target area)
+  target_sources(${target} PRIVATE $<TARGET_OBJECTS:rt_native_runtime_preinit>)
   get_property(closure GLOBAL PROPERTY RT_CLOSURE_${area})
   foreach(a IN LISTS closure)
     target_sources(${target} PRIVATE $<TARGET_OBJECTS:rt_${a}>)

@@ -1,10 +1,10 @@
 #pragma once
 // Settings for the native libraries under LibTorch (OpenBLAS, GNU OpenMP) that they read from
-// the environment once, when they are loaded, before main() can run. Every executable linking
-// util gets them through an ELF preinit hook that re-executes the process with the missing
-// variables set (so librobotrain must not go into a shared library). A variable the user has
-// set always wins; ROBOTRAIN_NATIVE_DEFAULTS=0 turns them all off
-// (bench_train_step --compare-native-defaults measures both).
+// the environment once, when they are loaded, before main() can run. The executables this
+// project builds get them from an ELF preinit hook (native_runtime_preinit.cpp) that
+// re-executes the process with the missing variables set. A variable the user has set always
+// wins; ROBOTRAIN_NATIVE_DEFAULTS=0 turns them all off (bench_train_step
+// --compare-native-defaults measures both).
 //
 // - OPENBLAS_CORETYPE: OpenBLAS 0.3.21 does not know recent Xeons (e.g. family 6 model 207)
 //   and falls back to its SSE3 "Prescott" kernels; naming the kernels the CPU supports
@@ -17,6 +17,9 @@
 #include <vector>
 
 namespace robotrain::util {
+
+// Names the variables the preinit hook added ("OPENBLAS_CORETYPE,GOMP_SPINCOUNT,"); "0" opts out.
+inline constexpr const char* kNativeDefaultsVariable = "ROBOTRAIN_NATIVE_DEFAULTS";
 
 // One line for logs and benchmark output, e.g.
 // "OpenBLAS 0.3.21 (SkylakeX kernels, 2 threads), GOMP_SPINCOUNT=10000".
