@@ -22,7 +22,8 @@ std::vector<std::string> native_runtime_defaults_added() {
   for (size_t start = 0, end; start < list.size(); start = end + 1) {
     end = list.find(',', start);
     if (end == std::string::npos) end = list.size();
-    if (end > start) names.push_back(list.substr(start, end - start));
+    std::string name = list.substr(start, end - start);
+    if (name == "OPENBLAS_CORETYPE" || name == "GOMP_SPINCOUNT") names.push_back(name);
   }
   return names;
 }
