@@ -500,8 +500,9 @@ TrainOutcome run_training(TrainOptions options) {
       double grad_norm = clip_grad_norm(params, grad_clip);
       optimizer.step();
       optimizer.zero_grad();
-      double lr = optimizer.lr(0);
       if (scheduler) scheduler->step();
+      // LeRobot logs the rate the scheduler has just set (for the next update), not the one used.
+      double lr = optimizer.lr(0);
 #ifdef ROBOTRAIN_HAVE_DIFFUSION
       // The original Diffusion Policy's EMA of the weights (robotrain option use_ema).
       if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(policy.get()); d && d->has_ema())
