@@ -5,18 +5,22 @@
 // baseline is the sum of the parts: a step much slower than its parts means overhead in the
 // policy glue (normalisation, copies, dtype conversions).
 // Step and parts are timed interleaved, after one untimed round; medians are reported.
-//   bench_act_step [small|default|all] [iterations]   (default: all; 5 timed iterations for
-//   small, 3 for default, whose step takes seconds on CPU)
+//   bench_act_step [--config small|default|all] [--iters N]   (default: all; 5 timed iterations
+//   for small, 3 for default, whose step takes seconds on CPU)
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
+#include <cmath>
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "policy/act/act_policy.h"
+#include "util/json.h"
 #include "util/memory.h"
 #include "util/native_runtime.h"
 
@@ -155,22 +159,56 @@ void run(const Setup& s, int iters) {
   int64_t n_params = 0;
   for (auto& p : params) n_params += p.numel();
   double parts = backbone + transformer + optim;
-  std::printf(
-      "{\"bench\":\"act_step\",\"config\":\"%s\",\"image\":[3,%lld,%lld],\"batch\":%lld,\"dim_model\":%lld,\"chunk\":%lld,"
-      "\"params\":%lld,\"threads\":%d,\"blas\":\"%s\",\"iterations\":%d,\"statistic\":\"median\",\"step_ms\":%.1f,\"backbone_fwd_bwd_ms\":%.1f,"
-      "\"backbone_layout\":\"%s\",\"backbone_fwd_bwd_other_layout_ms\":%.1f,\"transformer_fwd_bwd_ms\":%.1f,\"optimizer_ms\":%.1f,\"sum_of_parts_ms\":%.1f,"
-      "\"step_over_parts\":%.3f}\n",
-      s.name.c_str(), (long long)s.height, (long long)s.width, (long long)s.batch, (long long)s.dim_model, (long long)s.chunk,
-      (long long)n_params, torch::get_num_threads(), robotrain::util::native_runtime_summary().c_str(), iters, step, backbone, chosen_channels_last ? "channels_last" : "nchw", backbone_other, transformer, optim, parts, step / parts);
-  std::fflush(stdout);
+  robotrain::util::Json j;
+  j["bench"] = "act_step";
+  j["config"] = s.name;
+  j["image"] = {3, s.height, s.width};
+  j["batch"] = s.batch;
+  j["dim_model"] = s.dim_model;
+  j["chunk"] = s.chunk;
+  j["params"] = n_params;
+  j["threads"] = torch::get_num_threads();
+  j["cpu"] = robotrain::util::cpu_model();
+  j["blas"] = robotrain::util::native_runtime_summary();
+  j["iterations"] = iters;
+  j["statistic"] = "median";
+  j["step_ms"] = step;
+  j["backbone_fwd_bwd_ms"] = backbone;
+  j["backbone_layout"] = chosen_channels_last ? "channels_last" : "nchw";
+  j["backbone_fwd_bwd_other_layout_ms"] = backbone_other;
+  j["transformer_fwd_bwd_ms"] = transformer;
+  j["optimizer_ms"] = optim;
+  j["sum_of_parts_ms"] = parts;
+  j["step_over_parts"] = step / parts;
+  j["within_10pct"] = std::abs(step / parts - 1.0) <= 0.10;
+  std::cout << j.dump() << std::endl;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   robotrain::util::keep_freed_memory();  // as the robotrain binary does: benchmarks measure what it runs
-  std::string which = argc > 1 ? argv[1] : "all";
-  const int iters = argc > 2 ? std::max(1, std::atoi(argv[2])) : 0;
+  std::string which = "all";
+  int iters = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "--config" || a == "--iters") && i + 1 < argc) {
+      std::string v = argv[++i];
+      if (a == "--config") which = v;
+      else iters = std::max(1, std::atoi(v.c_str()));
+    } else if (a == "small" || a == "default" || a == "all") {
+      which = a;  // positional form kept: bench_act_step small 5
+    } else if (std::isdigit(static_cast<unsigned char>(a[0]))) {
+      iters = std::max(1, std::atoi(a.c_str()));
+    } else {
+      std::cerr << "usage: bench_act_step [--config small|default|all] [--iters N]\n";
+      return 2;
+    }
+  }
+  if (which != "small" && which != "default" && which != "all") {
+    std::cerr << "bench_act_step: --config must be small, default or all, got '" << which << "'\n";
+    return 2;
+  }
   unsigned cores = std::thread::hardware_concurrency();
   torch::set_num_threads(cores > 0 ? static_cast<int>(cores) : 1);
   if (which == "small" || which == "all") run({"small", 96, 96, 256, 20, 8}, iters ? iters : 5);

@@ -148,6 +148,7 @@ util::Json run(const std::string& name, bool small, int64_t B, int warmup, int i
   j["image"] = "3x96x96 crop 84x84";
   j["params"] = params;
   j["threads"] = at::get_num_threads();
+  j["cpu"] = util::cpu_model();
   j["blas"] = util::native_runtime_summary();
   j["warmup"] = warmup;
   j["iters"] = iters;
@@ -166,15 +167,25 @@ int main(int argc, char** argv) {
   robotrain::util::keep_freed_memory();  // as the robotrain binary does: benchmarks measure what it runs
   std::string which = "all";
   int iters = -1, warmup = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--config") which = v;
-    else if (k == "--iters") iters = std::stoi(v);
-    else if (k == "--warmup") warmup = std::stoi(v);
-    else {
-      std::cerr << "usage: bench_diffusion_step [--config default|small|all] [--iters N] [--warmup N]\n";
+  const char* usage = "usage: bench_diffusion_step [--config default|small|all] [--iters N] [--warmup N]\n";
+  for (int i = 1; i < argc; i += 2) {
+    std::string k = argv[i];
+    if (i + 1 >= argc) {
+      std::cerr << usage;
       return 2;
     }
+    std::string v = argv[i + 1];
+    if (k == "--config") which = v;
+    else if (k == "--iters") iters = std::atoi(v.c_str());
+    else if (k == "--warmup") warmup = std::max(0, std::atoi(v.c_str()));
+    else {
+      std::cerr << usage;
+      return 2;
+    }
+  }
+  if (which != "small" && which != "default" && which != "all") {
+    std::cerr << "bench_diffusion_step: --config must be small, default or all, got '" << which << "'\n";
+    return 2;
   }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   at::set_num_threads(static_cast<int>(cores));

@@ -135,6 +135,7 @@ Json run_bench(const Cfg& cfg, int steps, int threads) {
               {"batch_size", cfg.batch},
               {"threads", threads},
               {"allocator", allocator_name()},
+              {"cpu", util::cpu_model()},
               {"blas", util::native_runtime_summary()},
               {"steps", steps},
               {"step_s", whole},

@@ -20,6 +20,7 @@ util::Json environment_report() {
   j["compiler"] = __VERSION__;
   j["cplusplus"] = static_cast<long>(__cplusplus);
   j["hardware_threads"] = std::thread::hardware_concurrency();
+  j["cpu"] = util::cpu_model();
   j["blas"] = util::native_runtime_summary();
   j["native_defaults_added"] = util::native_runtime_defaults_added();
   return j;

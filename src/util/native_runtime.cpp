@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <fstream>
 
 namespace robotrain::util {
 namespace {
@@ -26,6 +27,18 @@ std::vector<std::string> native_runtime_defaults_added() {
     if (name == "OPENBLAS_CORETYPE" || name == "GOMP_SPINCOUNT") names.push_back(name);
   }
   return names;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) != 0) continue;
+    auto colon = line.find(':');
+    if (colon == std::string::npos) break;
+    auto begin = line.find_first_not_of(" \t", colon + 1);
+    if (begin != std::string::npos) return line.substr(begin);
+  }
+  return "unknown";
 }
 
 std::string native_runtime_summary() {

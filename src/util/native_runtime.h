@@ -25,6 +25,10 @@ inline constexpr const char* kNativeDefaultsVariable = "ROBOTRAIN_NATIVE_DEFAULT
 // "OpenBLAS 0.3.21 (SkylakeX kernels, 2 threads), GOMP_SPINCOUNT=10000".
 std::string native_runtime_summary();
 
+// The processor's model name from /proc/cpuinfo ("AMD EPYC", "Intel(R) Xeon(R) ..."), or
+// "unknown": benchmark results differ by machine and say which one they came from.
+std::string cpu_model();
+
 // The variables this process got from the defaults (empty when the user set them all, or
 // opted out with ROBOTRAIN_NATIVE_DEFAULTS=0).
 std::vector<std::string> native_runtime_defaults_added();
