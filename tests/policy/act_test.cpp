@@ -112,6 +112,9 @@ TEST(ActConfig, JsonRoundTripInLeRobotOrder) {
   auto bad = j;
   bad["no_such_field"] = 1;
   EXPECT_THROW(ActConfig::from_json(bad), robotrain::util::InputError);
+  auto v06 = j;  // LeRobot 0.6 writes the Hub revision of pretrained_path too
+  v06["pretrained_revision"] = nullptr;
+  EXPECT_EQ(ActConfig::from_json(v06).to_json(), j);
   c.n_action_steps = 5;
   EXPECT_THROW(c.validate(), robotrain::util::InputError) << "ensembling needs n_action_steps 1";
 }

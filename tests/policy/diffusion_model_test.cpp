@@ -235,6 +235,10 @@ TEST(DiffusionConfigTest, JsonRoundTripInLeRobotOrder) {
   auto bad = j;
   bad["not_a_field"] = 1;
   EXPECT_THROW(DiffusionConfig::from_json(bad), util::InputError);
+  auto v06 = j;  // LeRobot 0.6's additions load (and change nothing)
+  v06["pretrained_revision"] = "main";
+  v06["gradient_checkpointing"] = true;
+  EXPECT_EQ(DiffusionConfig::from_json(v06).to_json().dump(), j.dump());
   auto ema = c;
   ema.use_ema = true;
   EXPECT_TRUE(DiffusionConfig::from_json(ema.to_json()).use_ema);

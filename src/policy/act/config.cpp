@@ -105,7 +105,9 @@ ActConfig ActConfig::from_json(const Json& j) {
       "private", "tags", "license", "pretrained_path", "chunk_size", "n_action_steps", "normalization_mapping", "vision_backbone",
       "pretrained_backbone_weights", "replace_final_stride_with_dilation", "pre_norm", "dim_model", "n_heads", "dim_feedforward",
       "feedforward_activation", "n_encoder_layers", "n_decoder_layers", "use_vae", "latent_dim", "n_vae_encoder_layers",
-      "temporal_ensemble_coeff", "dropout", "kl_weight", "optimizer_lr", "optimizer_weight_decay", "optimizer_lr_backbone"};
+      "temporal_ensemble_coeff", "dropout", "kl_weight", "optimizer_lr", "optimizer_weight_decay", "optimizer_lr_backbone",
+      // LeRobot 0.6 adds the Hub revision of pretrained_path; it does not change the model.
+      "pretrained_revision"};
   for (auto& [k, v] : j.items())
     if (!known.count(k)) throw InputError("act: unknown config field '" + k + "' (see LeRobot's ACTConfig for the field names)");
   ActConfig c;

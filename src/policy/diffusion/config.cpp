@@ -204,8 +204,7 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
   DiffusionConfig c;
   static const std::set<std::string> known = {
       "type", "n_obs_steps", "input_features", "output_features", "device", "use_amp", "use_peft", "push_to_hub",
-      "repo_id", "private", "tags", "license", "pretrained_path", "horizon", "n_action_steps",
-      "normalization_mapping", "drop_n_last_frames", "vision_backbone", "resize_shape", "crop_ratio", "crop_shape",
+      "repo_id", "private", "tags", "license", "pretrained_path", "horizon", "n_action_steps", "normalization_mapping", "drop_n_last_frames", "vision_backbone", "resize_shape", "crop_ratio", "crop_shape",
       "crop_is_random", "pretrained_backbone_weights", "use_group_norm", "spatial_softmax_num_keypoints",
       "use_separate_rgb_encoder_per_camera", "down_dims", "kernel_size", "n_groups", "diffusion_step_embed_dim",
       "use_film_scale_modulation", "noise_scheduler_type", "num_train_timesteps", "beta_schedule", "beta_start",
@@ -213,9 +212,13 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
       "compile_mode", "do_mask_loss_for_padding", "optimizer_lr", "optimizer_betas", "optimizer_eps",
       "optimizer_weight_decay", "scheduler_name", "scheduler_warmup_steps", "robotrain_ema",
       // robotrain's EMA as flags (--policy.use_ema true); written back as "robotrain_ema".
-      "use_ema", "ema_power", "ema_max_decay"};
+      "use_ema", "ema_power", "ema_max_decay",
+      // LeRobot 0.6 adds these; neither changes the weights or sampling (a Hub revision for
+      // pretrained_path, activation checkpointing to save memory), so 0.6 checkpoints load.
+      "pretrained_revision", "gradient_checkpointing"};
   for (const auto& [k, v] : j.items())
-    if (!known.count(k)) throw InputError(cat("diffusion config: unknown field '", k, "'"));
+    if (!known.count(k)) throw InputError(cat("diffusion config: unknown field '", k,
+                                                 "' (see LeRobot's DiffusionConfig for the field names)"));
   if (j.contains("type") && j["type"] != "diffusion")
     throw InputError(cat("diffusion config: type is ", j["type"].dump(), ", expected \"diffusion\""));
   try {
