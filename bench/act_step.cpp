@@ -70,9 +70,13 @@ StatsTensors unit_stats(const ActConfig& c) {
 
 torch::optim::AdamW make_optimizer(ActPolicy& p) {
   std::vector<torch::optim::OptimizerParamGroup> groups;
+  const auto preset = p.optimizer_preset();
   for (auto& g : p.param_groups())
     groups.emplace_back(g.params, std::make_unique<torch::optim::AdamWOptions>(
-                                      torch::optim::AdamWOptions(g.lr).weight_decay(g.weight_decay).betas({0.9, 0.999}).eps(1e-8)));
+                                      torch::optim::AdamWOptions(g.lr.value_or(preset.lr))
+                                          .weight_decay(g.weight_decay.value_or(preset.weight_decay))
+                                          .betas({preset.beta1, preset.beta2})
+                                          .eps(preset.eps)));
   return torch::optim::AdamW(groups);
 }
 

@@ -11,13 +11,13 @@
 namespace robotrain::cli {
 
 struct RegistrationRequest {
-  std::string name;            // validated register name
-  std::string pretrained_dir;  // a checkpoint's pretrained_model directory
-  std::string tracking_uri;    // "" = $MLFLOW_TRACKING_URI or ./mlruns
+  std::string name{};          // validated register name
+  std::string pretrained_dir{};  // a checkpoint's pretrained_model directory
+  std::string tracking_uri{};  // "" = $MLFLOW_TRACKING_URI or ./mlruns
   // The run the version is linked to (its artifact store receives the weights on an MLflow
   // server); empty when there is none.
-  std::string run_id, experiment_id, artifact_uri;
-  std::vector<std::string> blob_urls, dataset_assets;  // dataset lineage beyond train_config.json
+  std::string run_id{}, experiment_id{}, artifact_uri{};
+  std::vector<std::string> blob_urls{}, dataset_assets{};  // dataset lineage beyond train_config.json
 };
 
 // Returns {"registry", "name", "version", "uri"} of the new version. Throws RuntimeError when

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,13 @@ struct LossOutput {
   std::map<std::string, double> parts;   // e.g. {"l1_loss": .., "kld_loss": ..}
 };
 
+// LeRobot's get_optim_params(): a group without its own lr / weight_decay takes the
+// optimizer's (which the policy preset sets, or --optimizer.* when the preset is off).
 struct ParamGroup {
   std::string name;                      // "default", "backbone"
   std::vector<torch::Tensor> params;
-  double lr = 0;
-  double weight_decay = 0;
+  std::optional<double> lr{};
+  std::optional<double> weight_decay{};
 };
 
 // LeRobot's optimizer/scheduler preset for a policy.
@@ -77,6 +80,11 @@ class Policy : public torch::nn::Module {
   // names as lerobot_state_dict(), saved next to model.safetensors. When the file is missing
   // on load they start at the model's weights.
   virtual std::map<std::string, std::vector<std::pair<std::string, torch::Tensor>>> extra_weight_files() { return {}; }
+  // Starts the vision backbone from the pretrained weights its config names
+  // (pretrained_backbone_weights, see policy/backbone_weights.h), for training from scratch
+  // only: a pretrained or resumed policy gets every weight from its checkpoint. Afterwards
+  // config_json() records what LeRobot can load.
+  virtual void load_pretrained_backbone() {}
 };
 
 }  // namespace robotrain::policy

@@ -68,7 +68,7 @@ std::map<std::string, torch::Tensor> load_tensors(const std::filesystem::path& p
 }
 
 void assign_state(const NamedTensors& target, const std::map<std::string, torch::Tensor>& source, const std::string& origin,
-                  bool allow_unexpected) {
+                  bool allow_unexpected, const std::string& hint) {
   std::vector<std::string> missing, mismatched, unexpected;
   std::set<std::string> known;
   for (auto& [name, t] : target) {
@@ -91,7 +91,7 @@ void assign_state(const NamedTensors& target, const std::map<std::string, torch:
     if (!missing.empty()) msg += " missing keys: " + list(missing) + ";";
     if (!mismatched.empty()) msg += " shape mismatch: " + list(mismatched) + ";";
     if (!allow_unexpected && !unexpected.empty()) msg += " unexpected keys: " + list(unexpected) + ";";
-    msg += " check that config.json belongs to these weights";
+    msg += " " + hint;
     throw util::RuntimeError(msg);
   }
   torch::NoGradGuard ng;

@@ -16,8 +16,9 @@ void save_tensors(const std::filesystem::path& path, const NamedTensors& tensors
 std::map<std::string, torch::Tensor> load_tensors(const std::filesystem::path& path);
 
 // Copies `source` into the named tensors (same names and shapes, dtype converted); a
-// RuntimeError lists missing, unexpected and mis-shaped keys.
+// RuntimeError lists missing, unexpected and mis-shaped keys, then `hint` (how to fix).
 void assign_state(const NamedTensors& target, const std::map<std::string, torch::Tensor>& source, const std::string& origin,
-                  bool allow_unexpected = true);
+                  bool allow_unexpected = true,
+                  const std::string& hint = "check that config.json belongs to these weights");
 
 }  // namespace robotrain::policy

@@ -48,8 +48,7 @@ Optimizer::Optimizer(const OptimizerConfig& config, const std::vector<policy::Pa
   std::vector<torch::optim::OptimizerParamGroup> torch_groups;
   for (const auto& g : groups) {
     if (g.params.empty()) continue;  // torch would reject an empty group; LeRobot has none either
-    double lr = g.lr > 0 ? g.lr : config.lr;
-    double wd = g.weight_decay > 0 ? g.weight_decay : config.weight_decay;
+    const double lr = g.lr.value_or(config.lr), wd = g.weight_decay.value_or(config.weight_decay);
     std::unique_ptr<torch::optim::OptimizerOptions> opts;
     if (is_adamw(config)) {
       opts = std::make_unique<torch::optim::AdamWOptions>(

@@ -289,10 +289,11 @@ TrainOutcome run_training(TrainOptions options) {
   torch::manual_seed(static_cast<uint64_t>(cfg.seed));
   if (torch::cuda::is_available()) torch::cuda::manual_seed_all(static_cast<uint64_t>(cfg.seed));
   auto policy = build_policy(cfg.policy, meta, cfg.dataset.use_imagenet_stats);
+  const std::string warm_start = !options.init_from_policy_model.empty() ? options.init_from_policy_model : cfg.policy_path;
+  if (!resume_from && warm_start.empty()) policy->load_pretrained_backbone();  // else the checkpoint has every weight
   cfg.policy = policy->config_json();
   policy->to(device);
 
-  const std::string warm_start = !options.init_from_policy_model.empty() ? options.init_from_policy_model : cfg.policy_path;
   if (!resume_from && !warm_start.empty()) {
     fs::path dir = pretrained_dir_of(warm_start);
     util::log_info("fine-tuning: weights from ", dir.string());

@@ -139,6 +139,45 @@ TEST(TrainRun, FineTuneFromPolicyPathStartsFromTheWeights) {
             1e-7);
 }
 
+TEST(TrainRun, PretrainedBackboneWeightsComeFromALocalFile) {
+  util::TempDir tmp("rt-train");
+  auto r = run_robotrain(tt::train_args((tmp.path() / "a").string(), 2, {"--save_freq", "2"}));
+  RT_SKIP_IF_POLICY_MISSING(r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // LeRobot's default names torchvision's ImageNet weights: no local copy, no download.
+  EXPECT_NE(r.err.find("has no local copy"), std::string::npos) << r.err;
+  // Another run (another seed) starts its backbone from the first run's weights (an ACT
+  // model.safetensors: the model.backbone. prefix is stripped); lr 0 keeps them for the check.
+  const fs::path a = tmp.path() / "a" / "checkpoints" / "000002" / "pretrained_model";
+  auto b_args = [&](const std::string& weights, const fs::path& out) {
+    std::vector<std::string> args{"train", "--dataset.root", tt::synth_dataset(), "--output_dir", out.string(), "--steps", "1",
+                                  "--batch_size", "2", "--seed", "8", "--no-tracking", "--policy.pretrained_backbone_weights",
+                                  weights, "--policy.optimizer_lr_backbone", "0"};
+    auto t = tt::tiny_policy_args();
+    args.insert(args.end(), t.begin(), t.end());
+    return args;
+  };
+  r = run_robotrain(b_args((a / "model.safetensors").string(), tmp.path() / "b"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("backbone weights from " + (a / "model.safetensors").string()), std::string::npos) << r.err;
+  const fs::path b = tmp.path() / "b" / "checkpoints" / "000001" / "pretrained_model";
+  auto wa = tt::read_safetensors(a / "model.safetensors"), wb = tt::read_safetensors(b / "model.safetensors");
+  size_t compared = 0;
+  for (auto& [k, t] : wa)
+    if (k.rfind("model.backbone.", 0) == 0) {
+      EXPECT_TRUE(t.bytes == wb[k].bytes) << k;
+      ++compared;
+    }
+  EXPECT_EQ(compared, 100u);
+  EXPECT_FALSE(wa["model.action_head.weight"].bytes == wb["model.action_head.weight"].bytes) << "the rest is B's own init";
+  EXPECT_EQ(util::read_json_file(b / "config.json")["pretrained_backbone_weights"], "ResNet18_Weights.IMAGENET1K_V1");
+
+  r = run_robotrain(b_args("/weights/resnet18-f37072fd.pth", tmp.path() / "c"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("safetensors"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "c"));
+}
+
 TEST(TrainRun, FlagErrorsAreInvalidInput) {
   util::TempDir tmp("rt-train");
   fs::create_directories(tmp.path() / "exists");

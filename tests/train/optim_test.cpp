@@ -61,6 +61,23 @@ TEST(Optimizer, AdamWMatchesTheTextbookPerGroup) {
   EXPECT_NEAR(b[0].item<double>(), adamw_reference(-2.0, gb, 1e-3, 1e-4), 1e-6);
 }
 
+TEST(Optimizer, GroupsWithoutTheirOwnRateTakeTheOptimizersAndZeroFreezes) {
+  // LeRobot's ACT groups: the rest at the optimizer's lr, the backbone at its own (0 here).
+  auto a = torch::full({3}, 1.0, torch::requires_grad());
+  auto b = torch::full({2}, -2.0, torch::requires_grad());
+  rt::OptimizerConfig cfg;
+  cfg.lr = 5e-3;
+  cfg.weight_decay = 0.1;
+  rt::Optimizer opt(cfg, {{"default", {a}}, {"backbone", {b}, 0.0}});
+  EXPECT_DOUBLE_EQ(opt.lr(0), 5e-3);
+  EXPECT_DOUBLE_EQ(opt.lr(1), 0.0);
+  EXPECT_DOUBLE_EQ(opt.param_groups_json(false)[1]["weight_decay"].get<double>(), 0.1);
+  ((a * a).sum() + (b * b).sum()).backward();
+  opt.step();
+  EXPECT_TRUE(torch::equal(b, torch::full({2}, -2.0))) << "lr 0 moved the frozen group";
+  EXPECT_LT(a[0].item<double>(), 1.0);
+}
+
 TEST(Optimizer, StateRoundTripContinuesIdentically) {
   torch::manual_seed(0);
   auto make = [] {

@@ -1,7 +1,9 @@
 #include "policy/act/act_policy.h"
 
+#include "policy/backbone_weights.h"
 #include "policy/tensor_io.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/strings.h"
 
 namespace robotrain::policy::act {
@@ -45,8 +47,6 @@ ActPolicy::ActPolicy(ActConfig config, StatsTensors stats) : cfg_(std::move(conf
   normalizer_ = Normalizer(all, cfg_.normalization_mapping, std::move(stats));
   normalizer_.check();
   model_ = register_module("model", ActModel(cfg_));
-  if (cfg_.pretrained_backbone_weights && util::ends_with(*cfg_.pretrained_backbone_weights, ".safetensors"))
-    load_backbone_weights(*cfg_.pretrained_backbone_weights);
   reset();
 }
 
@@ -128,8 +128,8 @@ void ActPolicy::reset() {
 }
 
 std::vector<ParamGroup> ActPolicy::param_groups() {
-  ParamGroup main{"default", {}, cfg_.optimizer_lr, cfg_.optimizer_weight_decay};
-  ParamGroup backbone{"backbone", {}, cfg_.optimizer_lr_backbone, cfg_.optimizer_weight_decay};
+  ParamGroup main{"default", {}};
+  ParamGroup backbone{"backbone", {}, cfg_.optimizer_lr_backbone};  // 0 freezes it
   for (auto& p : named_parameters()) {
     if (!p.value().requires_grad()) continue;
     (util::starts_with(p.key(), "model.backbone.") ? backbone : main).params.push_back(p.value());
@@ -155,13 +155,24 @@ std::vector<std::pair<std::string, torch::Tensor>> ActPolicy::lerobot_state_dict
   return out;
 }
 
-void ActPolicy::load_backbone_weights(const std::filesystem::path& path) {
-  if (!model_->backbone) return;
-  auto src = load_tensors(path);
+void ActPolicy::load_pretrained_backbone() {
+  if (!cfg_.pretrained_backbone_weights || !model_->backbone) return;  // none asked for, or no camera
+  auto weights = resolve_backbone_weights(*cfg_.pretrained_backbone_weights, cfg_.vision_backbone);
+  if (weights.file.empty()) {
+    util::log_warn("act: pretrained_backbone_weights ", weights.lerobot_name, " has no local copy at ",
+                   (backbone_weights_dir() / (weights.lerobot_name + ".safetensors")).string(),
+                   " (robotrain downloads nothing): the backbone starts from random weights; put torchvision's ",
+                   cfg_.vision_backbone, " weights there as safetensors, or pass --policy.pretrained_backbone_weights FILE",
+                   " (null for no pretrained weights)");
+    cfg_.pretrained_backbone_weights.reset();  // config.json says what the model was built from
+    return;
+  }
   NamedTensors target;
   for (auto& p : model_->backbone->named_parameters()) target.emplace_back(p.key(), p.value());
   for (auto& b : model_->backbone->named_buffers()) target.emplace_back(b.key(), b.value());
-  assign_state(target, src, "backbone weights " + path.string());
+  load_backbone_weights(target, weights.file, [](const std::string& name) { return name; });
+  util::log_info("act: backbone weights from ", weights.file.string(), " (config.json: ", weights.lerobot_name, ")");
+  cfg_.pretrained_backbone_weights = weights.lerobot_name;
 }
 
 }  // namespace robotrain::policy::act

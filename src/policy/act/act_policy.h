@@ -37,13 +37,11 @@ class ActPolicy : public Policy {
   OptimizerPreset optimizer_preset() const override;
   std::vector<std::pair<std::string, torch::Tensor>> lerobot_state_dict() override;
   StatsTensors normalization_stats() const override { return normalizer_.stats(); }
+  void load_pretrained_backbone() override;
 
   const ActConfig& config() const { return cfg_; }
   const Normalizer& normalizer() const { return normalizer_; }
   ActModel& model() { return model_; }
-  // torchvision ResNet-18 weights (conv1.weight, bn1.*, layer1.0.conv1.weight, ...) from a
-  // local safetensors file; InputError when the file or keys do not fit.
-  void load_backbone_weights(const std::filesystem::path& path);
 
  private:
   ActInputs normalized_inputs(const TensorMap& batch, bool with_actions) const;

@@ -83,9 +83,8 @@ void DiffusionConfig::validate() {
   if (down_dims[0] % 8 != 0)
     throw InputError(cat("diffusion: down_dims[0] must be divisible by 8 (final block's GroupNorm), got ", down_dims[0]));
   if (use_group_norm && pretrained_backbone_weights)
-    throw InputError("diffusion: use_group_norm cannot be combined with pretrained_backbone_weights");
-  if (pretrained_backbone_weights)
-    throw InputError("diffusion: pretrained_backbone_weights are not supported (LeRobot's default is null)");
+    throw InputError("diffusion: use_group_norm would replace the pretrained backbone's batch norms; "
+                     "set --policy.use_group_norm false with pretrained_backbone_weights");
 
   if (output_features.empty()) return;  // features not attached yet (config-only use)
   if (!state_feature())

@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "policy/backbone_weights.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/strings.h"
 
 namespace robotrain::policy::diffusion {
@@ -18,6 +20,16 @@ const torch::Tensor& stat(const FeatureStats& stats, const std::string& key, con
     throw util::InputError(cat("diffusion: dataset stats lack '", key, ".", name,
                                "' (needed for normalisation; recompute meta/stats.json)"));
   return f->second.at(name);
+}
+
+// torchvision ResNet names -> the encoder's Sequential of resnet children without avgpool/fc
+// (conv1 0, bn1 1, relu 2, maxpool 3, layer1..4 at 4..7).
+std::string torchvision_to_sequential(const std::string& name) {
+  if (util::starts_with(name, "conv1.")) return "0." + name.substr(6);
+  if (util::starts_with(name, "bn1.")) return "1." + name.substr(4);
+  if (util::starts_with(name, "layer") && name.size() > 6 && name[6] == '.' && name[5] >= '1' && name[5] <= '4')
+    return std::to_string(3 + (name[5] - '0')) + name.substr(6);
+  return name;  // fc.* and the like: not part of the trunk, ignored
 }
 
 }  // namespace
@@ -205,9 +217,7 @@ torch::Tensor DiffusionPolicy::select_action(const TensorMap& observation) {
 std::vector<ParamGroup> DiffusionPolicy::param_groups() {
   ParamGroup g;
   g.name = "default";
-  g.params = diffusion_->parameters();
-  g.lr = cfg_.optimizer_lr;
-  g.weight_decay = cfg_.optimizer_weight_decay;
+  g.params = diffusion_->parameters();  // the optimizer's lr and weight decay, as LeRobot's single group
   return {g};
 }
 
@@ -236,6 +246,31 @@ std::vector<std::pair<std::string, torch::Tensor>> prefixed_state(DiffusionModel
 
 std::vector<std::pair<std::string, torch::Tensor>> DiffusionPolicy::lerobot_state_dict() {
   return prefixed_state(diffusion_);
+}
+
+void DiffusionPolicy::load_pretrained_backbone() {
+  if (!cfg_.pretrained_backbone_weights || diffusion_->encoders().empty()) return;
+  auto weights = resolve_backbone_weights(*cfg_.pretrained_backbone_weights, cfg_.vision_backbone);
+  if (weights.file.empty()) {
+    util::log_warn("diffusion: pretrained_backbone_weights ", weights.lerobot_name, " has no local copy at ",
+                   (backbone_weights_dir() / (weights.lerobot_name + ".safetensors")).string(),
+                   " (robotrain downloads nothing): the encoders start from random weights; put torchvision's ",
+                   cfg_.vision_backbone, " weights there as safetensors, or pass --policy.pretrained_backbone_weights FILE",
+                   " (null for no pretrained weights)");
+    cfg_.pretrained_backbone_weights.reset();  // config.json says what the model was built from
+    return;
+  }
+  std::vector<RgbEncoder> encoders = diffusion_->encoders();
+  if (ema_)
+    for (auto& e : ema_->encoders()) encoders.push_back(e);
+  for (auto& encoder : encoders) {
+    NamedTensors target;
+    for (auto& p : encoder->trunk()->named_parameters()) target.emplace_back(p.key(), p.value());
+    for (auto& b : encoder->trunk()->named_buffers()) target.emplace_back(b.key(), b.value());
+    load_backbone_weights(target, weights.file, torchvision_to_sequential);
+  }
+  util::log_info("diffusion: backbone weights from ", weights.file.string(), " (config.json: ", weights.lerobot_name, ")");
+  cfg_.pretrained_backbone_weights = weights.lerobot_name;
 }
 
 std::vector<std::pair<std::string, torch::Tensor>> DiffusionPolicy::ema_state_dict() {

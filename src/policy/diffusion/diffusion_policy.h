@@ -36,6 +36,7 @@ class DiffusionPolicy : public Policy {
   OptimizerPreset optimizer_preset() const override;
   std::vector<std::pair<std::string, torch::Tensor>> lerobot_state_dict() override;
   std::map<std::string, std::map<std::string, torch::Tensor>> normalization_stats() const override { return stats_; }
+  void load_pretrained_backbone() override;
 
   const DiffusionConfig& config() const { return cfg_; }
   DiffusionModel& model() { return diffusion_; }

@@ -65,6 +65,7 @@ class RgbEncoderImpl : public torch::nn::Module {
   int64_t feature_dim() const { return feature_dim_; }
   torch::Tensor preprocess(torch::Tensor x);  // resize + (random|center) crop
   torch::Tensor encode(const torch::Tensor& x);  // backbone + pool + out + relu
+  torch::nn::Sequential& trunk() { return backbone; }  // the ResNet without avgpool/fc
 
  private:
   std::optional<std::array<int64_t, 2>> resize_, crop_;
