@@ -23,6 +23,7 @@
 #include "cli/registration.h"
 #include "cli/remote_model.h"
 #include "cli/submit_flags.h"
+#include "policy/robotrain_json.h"
 #include "track/model_uri.h"
 #include "train/checkpoint_dir.h"
 #include "train/dist_env.h"
@@ -216,7 +217,7 @@ TrainConfig build_config(TrainFlags& f) {
     if (!last)
       throw util::InputError(util::cat(probe.output_dir, " has no checkpoints/last to resume from; start a new run ",
                                        "without --resume"));
-    c = train::train_config_from_json(util::read_json_file(*last / "pretrained_model" / "train_config.json"));
+    c = train::read_checkpoint_train_config(*last / "pretrained_model");
     c.tracking_uri = probe.tracking_uri;
     c.experiment_name = probe.experiment_name;
     c.num_threads = probe.num_threads;
@@ -225,7 +226,7 @@ TrainConfig build_config(TrainFlags& f) {
     // --policy.path: the config comes from the pretrained model; overrides apply on top.
     fs::path dir(f.policy_path);
     if (fs::is_regular_file(dir / "pretrained_model" / "config.json")) dir /= "pretrained_model";
-    c.policy = util::read_json_file(dir / "config.json");
+    c.policy = policy::read_policy_config(dir);
     c.policy_path = dir.string();
   }
   apply_flags(f, c);

@@ -5,6 +5,7 @@
 
 #include "dataset/lerobot_dataset.h"
 #include "eval/report/replay_report.h"
+#include "policy/robotrain_json.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -27,18 +28,22 @@ torch::Tensor to_tensor(const dataset::Array& a) {
 }  // namespace
 
 std::vector<int64_t> held_out_episodes(const fs::path& pretrained_dir, int64_t total, int n) {
-  for (auto candidate : {pretrained_dir / "train_config.json", pretrained_dir.parent_path() / "pretrained_model" / "train_config.json"}) {
-    if (!fs::exists(candidate)) continue;
-    auto j = util::read_json_file(candidate);
+  auto first_n = [n](const util::Json& v) {
+    auto eps = v.get<std::vector<int64_t>>();
+    if (static_cast<int>(eps.size()) > n) eps.resize(n);
+    return eps;
+  };
+  for (const fs::path& dir : {pretrained_dir, pretrained_dir.parent_path() / "pretrained_model"}) {
+    auto train = policy::read_robotrain_section(dir, "train");
+    if (auto v = train.find("val_episodes"); v != train.end() && v->is_array() && !v->empty()) return first_n(*v);
+    // Checkpoints written before robotrain.json, or by other tools: train_config.json.
+    if (!fs::exists(dir / "train_config.json")) continue;
+    auto j = util::read_json_file(dir / "train_config.json");
     for (const char* key : {"val_episodes", "eval_episodes", "held_out_episodes"}) {
       const util::Json* v = nullptr;
       if (j.contains(key)) v = &j[key];
       else if (j.contains("dataset") && j["dataset"].is_object() && j["dataset"].contains(key)) v = &j["dataset"][key];
-      if (v && v->is_array() && !v->empty()) {
-        auto eps = v->get<std::vector<int64_t>>();
-        if (static_cast<int>(eps.size()) > n) eps.resize(n);
-        return eps;
-      }
+      if (v && v->is_array() && !v->empty()) return first_n(*v);
     }
   }
   std::vector<int64_t> out;

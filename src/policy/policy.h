@@ -69,6 +69,9 @@ class Policy : public torch::nn::Module {
   virtual void reset() = 0;
   // LeRobot config.json contents (type first, then the documented field order).
   virtual util::Json config_json() const = 0;
+  // Config fields LeRobot has no place for (its draccus parser rejects unknown fields):
+  // saved in robotrain.json beside config.json and merged back on load. Empty by default.
+  virtual util::Json robotrain_config() const { return util::Json::object(); }
   virtual std::vector<ParamGroup> param_groups() = 0;
   virtual OptimizerPreset optimizer_preset() const = 0;
   // State dict with LeRobot key names (parameters + persistent buffers).

@@ -15,10 +15,13 @@ namespace robotrain::policy {
 
 namespace fs = std::filesystem;
 
-void save_pretrained(Policy& policy, const fs::path& dir) {
+void save_pretrained(Policy& policy, const fs::path& dir, const util::Json& train_extras) {
   fs::create_directories(dir);
   auto config = policy.config_json();
   util::write_json_file(dir / "config.json", config);
+  util::write_json_file(dir / kRobotrainFile, util::Json{{"format", "robotrain-pretrained/1"},
+                                                         {"policy", policy.robotrain_config()},
+                                                         {"train", train_extras}});
   save_tensors(dir / "model.safetensors", policy.lerobot_state_dict());
   for (auto& [file, tensors] : policy.extra_weight_files()) save_tensors(dir / file, tensors);
   std::vector<PolicyFeature> features = features_from_json(config["input_features"], "input_features");
@@ -49,7 +52,7 @@ fs::path resolve_pretrained_dir(const fs::path& p) {
 
 std::shared_ptr<Policy> load_pretrained(const fs::path& path, const torch::Device& device) {
   fs::path dir = resolve_pretrained_dir(path);
-  auto config = util::read_json_file(dir / "config.json");
+  auto config = read_policy_config(dir);
   auto policy = make_policy_with_stats(config, Normalizer::load_stats(dir));
   load_pretrained_weights(*policy, dir);
   policy->to(device);

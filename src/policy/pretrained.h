@@ -6,11 +6,15 @@
 #include <memory>
 
 #include "policy/policy.h"
+#include "policy/robotrain_json.h"
+#include "util/json.h"
 
 namespace robotrain::policy {
 
-// Writes into `dir` (created); each file atomically.
-void save_pretrained(Policy& policy, const std::filesystem::path& dir);
+// Writes into `dir` (created); each file atomically. robotrain.json gets the policy's
+// robotrain_config() and `train_extras` (see policy/robotrain_json.h).
+void save_pretrained(Policy& policy, const std::filesystem::path& dir, const util::Json& train_extras = util::Json::object());
+
 // Builds the policy from config.json + normalizer stats, loads the weights and moves it to
 // `device`. Missing or mis-shaped keys are a RuntimeError listing them; unexpected keys are
 // tolerated (LeRobot loads with strict=False) but logged as a warning.

@@ -19,7 +19,7 @@ void check_known_fields(const Json& given, const Json& complete, const std::stri
   for (auto& [k, v] : given.items()) {
     if (prefix.empty() && complete.value("type", std::string()) == "diffusion" &&
         (k == "use_ema" || k == "ema_power" || k == "ema_max_decay"))
-      continue;  // robotrain-only flags, stored as "robotrain_ema" (LeRobot's config has no such fields)
+      continue;  // robotrain-only flags (robotrain.json; LeRobot's config has no such fields)
     auto it = complete.find(k);
     if (it == complete.end())
       throw util::InputError(util::cat("--policy.", prefix, k, ": the ", complete.value("type", std::string("policy")),
@@ -31,13 +31,6 @@ void check_known_fields(const Json& given, const Json& complete, const std::stri
 
 }  // namespace
 
-util::Json read_policy_config(const fs::path& pretrained_dir) {
-  fs::path f = pretrained_dir / "config.json";
-  if (!fs::is_regular_file(f))
-    throw util::InputError(util::cat(pretrained_dir.string(), ": no config.json; give a pretrained_model directory"));
-  return util::read_json_file(f);
-}
-
 std::shared_ptr<policy::Policy> build_policy(const Json& config, const dataset::DatasetMeta& meta,
                                              bool use_imagenet_stats) {
   auto p = policy::make_policy(config, meta, use_imagenet_stats);
@@ -45,10 +38,9 @@ std::shared_ptr<policy::Policy> build_policy(const Json& config, const dataset::
   return p;
 }
 
-void save_policy(policy::Policy& policy, const fs::path& dir, const dataset::DatasetMeta& meta, bool use_imagenet_stats) {
-  // config.json, model.safetensors and the processor files with the normaliser stats.
-  policy::save_pretrained(policy, dir);
-  (void)meta, (void)use_imagenet_stats;
+void save_policy(policy::Policy& policy, const fs::path& dir, const Json& train_extras) {
+  // config.json, model.safetensors, the processor files with the normaliser stats, robotrain.json.
+  policy::save_pretrained(policy, dir, train_extras);
 }
 
 void load_policy_weights(policy::Policy& policy, const fs::path& dir) {

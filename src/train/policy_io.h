@@ -14,11 +14,9 @@ namespace robotrain::train {
 // InputError on an unknown type or field. The returned policy's config_json() is complete.
 std::shared_ptr<policy::Policy> build_policy(const util::Json& config, const dataset::DatasetMeta& meta,
                                              bool use_imagenet_stats);
-// config.json of a pretrained_model directory (for --policy.path and resume).
-util::Json read_policy_config(const std::filesystem::path& pretrained_dir);
-// config.json, model.safetensors, policy_{pre,post}processor*.json/.safetensors.
-void save_policy(policy::Policy& policy, const std::filesystem::path& pretrained_dir,
-                 const dataset::DatasetMeta& meta, bool use_imagenet_stats);
+// config.json, model.safetensors, policy_{pre,post}processor*.json/.safetensors and
+// robotrain.json (with `train_extras` as its "train" section).
+void save_policy(policy::Policy& policy, const std::filesystem::path& pretrained_dir, const util::Json& train_extras);
 // Weights only (LeRobot key names; RuntimeError naming the key on a missing key or shape mismatch).
 void load_policy_weights(policy::Policy& policy, const std::filesystem::path& pretrained_dir);
 

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "policy/robotrain_json.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -135,9 +136,22 @@ Json to_json(const TrainConfig& c) {
   j["rabc_epsilon"] = 1e-6;
   j["rabc_head_mode"] = "sparse";
   j["rename_map"] = Json::object();
-  j["val_split"] = c.val_split;
-  j["val_episodes"] = c.val_episodes;
   return j;
+}
+
+Json robotrain_train_json(const TrainConfig& c) { return Json{{"val_split", c.val_split}, {"val_episodes", c.val_episodes}}; }
+
+void apply_robotrain_train_json(TrainConfig& c, const Json& section) {
+  c.val_split = get_or(section, "val_split", c.val_split);
+  if (auto v = section.find("val_episodes"); v != section.end() && v->is_array()) c.val_episodes = v->get<std::vector<int64_t>>();
+}
+
+TrainConfig read_checkpoint_train_config(const std::filesystem::path& dir) {
+  TrainConfig c = train_config_from_json(util::read_json_file(dir / "train_config.json"));
+  const Json extras = policy::read_robotrain_section(dir, "policy");  // named: items() must not outlive it
+  for (auto& [k, v] : extras.items()) c.policy[k] = v;
+  apply_robotrain_train_json(c, policy::read_robotrain_section(dir, "train"));
+  return c;
 }
 
 TrainConfig train_config_from_json(const Json& j) {
@@ -168,8 +182,7 @@ TrainConfig train_config_from_json(const Json& j) {
   c.save_checkpoint = get_or(j, "save_checkpoint", c.save_checkpoint);
   c.save_freq = get_or<int64_t>(j, "save_freq", c.save_freq);
   c.use_policy_training_preset = get_or(j, "use_policy_training_preset", c.use_policy_training_preset);
-  c.val_split = get_or(j, "val_split", c.val_split);
-  if (auto v = j.find("val_episodes"); v != j.end() && v->is_array()) c.val_episodes = v->get<std::vector<int64_t>>();
+  apply_robotrain_train_json(c, j);  // where checkpoints before robotrain.json kept them
   if (auto it = j.find("optimizer"); it != j.end() && it->is_object()) c.optimizer = optimizer_from_json(*it);
   if (auto it = j.find("scheduler"); it != j.end() && it->is_object()) {
     SchedulerConfig s;

@@ -5,6 +5,7 @@
 // field can be overridden generically with --policy.<field> without this file knowing it.
 #include <cstdint>
 #include <map>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,7 +81,8 @@ struct TrainConfig {
   std::string policy_path;  // --policy.path: fine-tune from a pretrained_model directory
   int num_threads = 0;      // 0 = hardware threads
   // --val-split: episodes held out for val/loss, chosen once when the run starts and kept
-  // through resumes; `robotrain eval` replays val_episodes by default.
+  // through resumes (robotrain.json's "train" section: LeRobot's train_config.json has no
+  // such fields); `robotrain eval` replays val_episodes by default.
   double val_split = 0;
   std::vector<int64_t> val_episodes;
 
@@ -92,6 +94,12 @@ struct TrainConfig {
 util::Json to_json(const TrainConfig& config);
 // Reads what to_json (or lerobot-train) wrote; unknown keys are ignored, missing keys default.
 TrainConfig train_config_from_json(const util::Json& json);
+// robotrain.json's "train" section: {"val_split", "val_episodes"}, and back.
+util::Json robotrain_train_json(const TrainConfig& config);
+void apply_robotrain_train_json(TrainConfig& config, const util::Json& section);
+// A checkpoint's pretrained_model/: train_config.json with robotrain.json's policy fields and
+// held-out episodes merged in (what --resume continues from).
+TrainConfig read_checkpoint_train_config(const std::filesystem::path& pretrained_dir);
 
 util::Json to_json(const OptimizerConfig& config);
 util::Json to_json(const SchedulerConfig& config);

@@ -438,7 +438,7 @@ TrainOutcome run_training(TrainOptions options) {
     write_checkpoint(final_dir, [&](const fs::path& staging) {
       fs::path pm = staging / "pretrained_model";
       fs::create_directories(pm);
-      save_policy(*policy, pm, meta, cfg.dataset.use_imagenet_stats);
+      save_policy(*policy, pm, robotrain_train_json(cfg));
       util::write_json_file(pm / "train_config.json", to_json(cfg));
       TrainingState ts;
       ts.step = at_step;

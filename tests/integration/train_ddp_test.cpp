@@ -198,7 +198,8 @@ TEST(TrainValidation, ValLossOnHeldOutEpisodesIsTracked) {
 
   // The split is recorded; the held-out episode is not among those trained on.
   auto cfg = util::read_json_file(out / "checkpoints" / "000004" / "pretrained_model" / "train_config.json");
-  auto val = cfg["val_episodes"].get<std::vector<int64_t>>();
+  auto sidecar = util::read_json_file(out / "checkpoints" / "000004" / "pretrained_model" / "robotrain.json");
+  auto val = sidecar["train"]["val_episodes"].get<std::vector<int64_t>>();
   auto trained = cfg["dataset"]["episodes"].get<std::vector<int64_t>>();
   ASSERT_EQ(val.size(), 1u);
   ASSERT_EQ(trained.size(), 1u);

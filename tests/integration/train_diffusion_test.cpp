@@ -98,12 +98,13 @@ TEST(DiffusionRun, CheckpointPresetAndLoggedLearningRateFollowLeRobot) {
 TEST(DiffusionRun, ResumeContinuesTheScheduleAndTheWeights) {
   util::TempDir tmp("rt-diff");
   const fs::path straight = tmp.path() / "straight", split = tmp.path() / "split";
-  auto r = run_robotrain(diffusion_args(straight, 6, {"--save_freq", "6"}));
+  // With robotrain's EMA, which lives in robotrain.json: the resumed run must find it there.
+  auto r = run_robotrain(diffusion_args(straight, 6, {"--save_freq", "6", "--policy.use_ema", "true"}));
   RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Stopped after 3 steps, then resumed with a raised total: still inside the warm-up, so the
   // schedule (and every draw of noise and timesteps) is the straight run's.
-  r = run_robotrain(diffusion_args(split, 3, {"--save_freq", "3"}));
+  r = run_robotrain(diffusion_args(split, 3, {"--save_freq", "3", "--policy.use_ema", "true"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_robotrain({"train", "--resume", "--output_dir", split.string(), "--steps", "6", "--num-threads", "2",
                      "--system-metrics", "false", "--tracking-uri", (tmp.path() / "mlruns").string()});
@@ -119,4 +120,13 @@ TEST(DiffusionRun, ResumeContinuesTheScheduleAndTheWeights) {
   EXPECT_LT(tt::max_abs_diff(a / "training_state" / "optimizer_state.safetensors",
                              b / "training_state" / "optimizer_state.safetensors"),
             1e-5);
+  ASSERT_TRUE(fs::exists(b / "pretrained_model" / "ema.safetensors")) << "the resumed run lost its EMA";
+  EXPECT_LT(tt::max_abs_diff(a / "pretrained_model" / "ema.safetensors", b / "pretrained_model" / "ema.safetensors"), 1e-5);
+  auto config = util::read_json_file(b / "pretrained_model" / "config.json");
+  auto train_config = util::read_json_file(b / "pretrained_model" / "train_config.json");
+  for (const char* k : {"use_ema", "ema_power", "robotrain_ema"}) {
+    EXPECT_FALSE(config.contains(k)) << k << " would stop LeRobot from loading config.json";
+    EXPECT_FALSE(train_config["policy"].contains(k)) << k;
+  }
+  EXPECT_EQ(util::read_json_file(b / "pretrained_model" / "robotrain.json")["policy"]["use_ema"], true);
 }

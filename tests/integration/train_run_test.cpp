@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "train_support.h"
 
@@ -62,8 +63,21 @@ TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
   EXPECT_EQ(train_config["steps"], 4);
   EXPECT_EQ(train_config["batch_size"], 4);
   EXPECT_EQ(train_config["job_name"], "layout");
-  EXPECT_DOUBLE_EQ(train_config["val_split"].get<double>(), 0.1);
-  EXPECT_EQ(train_config["val_episodes"].size(), 1u);  // what replay evaluation uses
+  // Only LeRobot 0.5's TrainPipelineConfig fields: its parser rejects any other, and then
+  // `lerobot-train --config_path ... --resume=true` could not continue the run.
+  const std::set<std::string> lerobot_train_fields = {
+      "dataset", "env", "policy", "output_dir", "job_name", "resume", "seed", "cudnn_deterministic", "num_workers",
+      "batch_size", "steps", "eval_freq", "log_freq", "tolerance_s", "save_checkpoint", "save_freq",
+      "use_policy_training_preset", "optimizer", "scheduler", "eval", "wandb", "peft", "use_rabc", "rabc_progress_path",
+      "rabc_kappa", "rabc_epsilon", "rabc_head_mode", "rename_map"};
+  for (auto& [k, v] : train_config.items()) EXPECT_TRUE(lerobot_train_fields.count(k)) << "not LeRobot's: " << k;
+  const std::set<std::string> lerobot_dataset_fields = {"repo_id", "root", "episodes", "image_transforms", "revision",
+                                                        "use_imagenet_stats", "video_backend", "streaming"};
+  for (auto& [k, v] : train_config["dataset"].items()) EXPECT_TRUE(lerobot_dataset_fields.count(k)) << "dataset." << k;
+  // robotrain's own: the held-out episodes replay evaluation uses.
+  auto sidecar = util::read_json_file(pm / "robotrain.json");
+  EXPECT_DOUBLE_EQ(sidecar["train"]["val_split"].get<double>(), 0.1);
+  EXPECT_EQ(sidecar["train"]["val_episodes"].size(), 1u);
   EXPECT_EQ(train_config["optimizer"]["type"], "adamw");
   EXPECT_TRUE(train_config["scheduler"].is_null());
   EXPECT_EQ(train_config["dataset"]["root"], tt::synth_dataset());

@@ -241,7 +241,12 @@ TEST(DiffusionConfigTest, JsonRoundTripInLeRobotOrder) {
   EXPECT_EQ(DiffusionConfig::from_json(v06).to_json().dump(), j.dump());
   auto ema = c;
   ema.use_ema = true;
-  EXPECT_TRUE(DiffusionConfig::from_json(ema.to_json()).use_ema);
+  EXPECT_EQ(ema.to_json().dump(), j.dump()) << "config.json holds LeRobot's fields only";
+  auto merged = ema.to_json();
+  const auto extras = ema.robotrain_json();
+  for (auto& [k, v] : extras.items()) merged[k] = v;
+  EXPECT_TRUE(DiffusionConfig::from_json(merged).use_ema);
+  EXPECT_TRUE(c.robotrain_json().empty());
 }
 
 TEST(DiffusionConfigTest, DeltaIndicesAndResizeDerivedCrop) {

@@ -194,8 +194,13 @@ TEST(DiffusionTrain, EmaWeightsRoundTripThroughThePretrainedDirectory) {
   util::TempDir tmp{"rt-ema"};
   save_pretrained(p, tmp.path());
   ASSERT_TRUE(std::filesystem::exists(tmp.path() / "ema.safetensors"));
-  auto json = p.config_json();
-  ASSERT_TRUE(json.contains("robotrain_ema"));
+  // config.json stays LeRobot's (its parser rejects unknown fields); the EMA settings are
+  // robotrain's, in robotrain.json.
+  auto json = util::read_json_file(tmp.path() / "config.json");
+  for (const char* k : {"robotrain_ema", "use_ema", "ema_power"}) EXPECT_FALSE(json.contains(k)) << k;
+  auto sidecar = util::read_json_file(tmp.path() / "robotrain.json");
+  EXPECT_EQ(sidecar["policy"]["use_ema"], true);
+  EXPECT_DOUBLE_EQ(sidecar["policy"]["ema_power"].get<double>(), c.ema_power);
   auto loaded = load_pretrained(tmp.path());
   auto* d = dynamic_cast<DiffusionPolicy*>(loaded.get());
   ASSERT_NE(d, nullptr);
@@ -215,6 +220,12 @@ TEST(DiffusionTrain, EmaWeightsRoundTripThroughThePretrainedDirectory) {
   EXPECT_TRUE(parsed.use_ema);
   EXPECT_DOUBLE_EQ(parsed.ema_power, 0.5);
   EXPECT_THROW(DiffusionConfig::from_json(util::Json{{"use_ema", true}, {"ema_max_decay", 1.0}}), util::InputError);
+  // Checkpoints from before robotrain.json kept them in config.json as "robotrain_ema".
+  auto legacy = c.to_json();
+  legacy["robotrain_ema"] = util::Json{{"power", 0.6}, {"max_decay", 0.999}};
+  auto old = DiffusionConfig::from_json(legacy);
+  EXPECT_TRUE(old.use_ema);
+  EXPECT_DOUBLE_EQ(old.ema_power, 0.6);
 }
 
 }  // namespace

@@ -194,8 +194,12 @@ Json DiffusionConfig::to_json() const {
   j["optimizer_weight_decay"] = optimizer_weight_decay;
   j["scheduler_name"] = scheduler_name;
   j["scheduler_warmup_steps"] = scheduler_warmup_steps;
-  if (use_ema) j["robotrain_ema"] = Json{{"power", ema_power}, {"max_decay", ema_max_decay}};
   return j;
+}
+
+Json DiffusionConfig::robotrain_json() const {
+  if (!use_ema) return Json::object();
+  return Json{{"use_ema", true}, {"ema_power", ema_power}, {"ema_max_decay", ema_max_decay}};
 }
 
 DiffusionConfig DiffusionConfig::from_json(const Json& j) {
@@ -209,9 +213,10 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
       "use_film_scale_modulation", "noise_scheduler_type", "num_train_timesteps", "beta_schedule", "beta_start",
       "beta_end", "prediction_type", "clip_sample", "clip_sample_range", "num_inference_steps", "compile_model",
       "compile_mode", "do_mask_loss_for_padding", "optimizer_lr", "optimizer_betas", "optimizer_eps",
-      "optimizer_weight_decay", "scheduler_name", "scheduler_warmup_steps", "robotrain_ema",
-      // robotrain's EMA as flags (--policy.use_ema true); written back as "robotrain_ema".
-      "use_ema", "ema_power", "ema_max_decay",
+      "optimizer_weight_decay", "scheduler_name", "scheduler_warmup_steps",
+      // robotrain's EMA (--policy.use_ema true; kept in robotrain.json beside config.json, see
+      // policy/pretrained.h); "robotrain_ema" is how checkpoints before that stored it.
+      "use_ema", "ema_power", "ema_max_decay", "robotrain_ema",
       // LeRobot 0.6 adds these; neither changes the weights or sampling (a Hub revision for
       // pretrained_path, activation checkpointing to save memory), so 0.6 checkpoints load.
       "pretrained_revision", "gradient_checkpointing"};

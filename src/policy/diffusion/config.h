@@ -68,8 +68,8 @@ struct DiffusionConfig {
   int scheduler_warmup_steps = 500;
 
   // robotrain-only (not in LeRobot's config.json, which rejects unknown fields): an EMA of
-  // the weights as in the original Diffusion Policy. Written under "robotrain_ema" only when
-  // enabled, so default configs stay loadable by LeRobot.
+  // the weights as in the original Diffusion Policy. robotrain_json() holds them for the
+  // robotrain.json beside config.json; from_json() takes them back merged in.
   bool use_ema = false;
   double ema_power = 0.75;      // decay = 1 - (1 + step)^-power, capped at ema_max_decay
   double ema_max_decay = 0.9999;
@@ -89,7 +89,8 @@ struct DiffusionConfig {
   std::vector<int> observation_delta_indices() const;  // 1 - n_obs_steps .. 0
   std::vector<int> action_delta_indices() const;       // 1 - n_obs_steps .. horizon - n_obs_steps
 
-  util::Json to_json() const;
+  util::Json to_json() const;         // LeRobot's fields only
+  util::Json robotrain_json() const;  // {"use_ema", "ema_power", "ema_max_decay"} when use_ema, else {}
   // Reads a config.json (unknown fields are an InputError, as with draccus); validates.
   static DiffusionConfig from_json(const util::Json& j);
 };

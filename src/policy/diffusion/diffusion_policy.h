@@ -32,6 +32,7 @@ class DiffusionPolicy : public Policy {
   torch::Tensor predict_action_chunk(const TensorMap& observation) override;
   void reset() override;
   util::Json config_json() const override { return cfg_.to_json(); }
+  util::Json robotrain_config() const override { return cfg_.robotrain_json(); }
   std::vector<ParamGroup> param_groups() override;
   OptimizerPreset optimizer_preset() const override;
   std::vector<std::pair<std::string, torch::Tensor>> lerobot_state_dict() override;
