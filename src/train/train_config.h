@@ -38,7 +38,9 @@ struct DatasetConfig {
   ImageTransformsConfig image_transforms;
   std::string revision;
   bool use_imagenet_stats = true;
-  std::string video_backend = "robotrain";
+  // Which decoder LeRobot uses if it resumes this run (robotrain always decodes with FFmpeg
+  // itself); "pyav" works on every LeRobot install, "torchcodec" where it is installed.
+  std::string video_backend = "pyav";
   bool streaming = false;
 };
 

@@ -74,6 +74,7 @@ TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
   const std::set<std::string> lerobot_dataset_fields = {"repo_id", "root", "episodes", "image_transforms", "revision",
                                                         "use_imagenet_stats", "video_backend", "streaming"};
   for (auto& [k, v] : train_config["dataset"].items()) EXPECT_TRUE(lerobot_dataset_fields.count(k)) << "dataset." << k;
+  EXPECT_EQ(train_config["dataset"]["video_backend"], "pyav") << "a backend LeRobot's decode_video_frames accepts";
   // robotrain's own: the held-out episodes replay evaluation uses.
   auto sidecar = util::read_json_file(pm / "robotrain.json");
   EXPECT_DOUBLE_EQ(sidecar["train"]["val_split"].get<double>(), 0.1);
