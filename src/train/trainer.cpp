@@ -24,6 +24,7 @@
 #include "train/policy_io.h"
 #include "train/stop_signal.h"
 #include "train/training_state.h"
+#include "train/loss_scaler.h"
 #include "train/val_split.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -274,6 +275,7 @@ TrainOutcome run_training(TrainOptions options) {
   const bool use_amp = options.mixed_precision != "no" || cfg.policy.value("use_amp", false);
   if (use_amp && !device.is_cuda()) util::log_warn("mixed precision needs CUDA; training in float32 on ", device.str());
   const c10::ScalarType amp_dtype = options.mixed_precision == "fp16" ? torch::kFloat16 : torch::kBFloat16;
+  LossScaler scaler(use_amp && device.is_cuda() && amp_dtype == torch::kFloat16);  // fp16 only
 
   // Resume: everything but the explicit overrides comes from the checkpoint's train_config.json.
   std::optional<fs::path> resume_from;
@@ -320,6 +322,7 @@ TrainOutcome run_training(TrainOptions options) {
     auto st = load_training_state(*resume_from / "training_state", optimizer, scheduler.get());
     step = st.step;
     robotrain_state = st.robotrain;
+    scaler.load(robotrain_state.value("loss_scaler", Json()));
     if (step >= cfg.steps)
       util::log_warn("checkpoint is at step ", step, " and --steps is ", cfg.steps, ": nothing to do; raise --steps to continue");
   }
@@ -443,6 +446,7 @@ TrainOutcome run_training(TrainOptions options) {
       TrainingState ts;
       ts.step = at_step;
       ts.robotrain = Json{{"samples_consumed", loader.samples_seen() * world_size}, {"world_size", world_size},
+                          {"loss_scaler", scaler.enabled() ? scaler.state() : Json(nullptr)},
                           {"tracking", tracking_state}, {"format", "robotrain-training-state/1"}};
       save_training_state(staging / "training_state", ts, optimizer, scheduler.get(), static_cast<uint64_t>(cfg.seed));
     });
@@ -491,22 +495,28 @@ TrainOutcome run_training(TrainOptions options) {
         // Gradients are averaged in buckets while backward runs; the loss and any stop
         // request ride along, so every rank logs the mean loss and stops at the same step.
         reducer->prepare();
-        out.loss.backward();
+        scaler.scale_loss(out.loss).backward();
         auto sums = reducer->finish({loss, StopSignals::requested() ? 1.0 : 0.0});
         loss = sums[0] / world_size;
         stop_all = sums[1] > 0;
       } else {
-        out.loss.backward();
+        scaler.scale_loss(out.loss).backward();
       }
-      double grad_norm = clip_grad_norm(params, grad_clip);
-      optimizer.step();
+      // Under fp16 a step whose gradients overflowed is skipped (as accelerate does, the LR
+      // schedule waits too); every rank sees the same reduced gradients, so all skip alike.
+      const bool stepped = scaler.unscale_gradients(params);
+      double grad_norm = stepped ? clip_grad_norm(params, grad_clip) : INFINITY;
+      if (stepped) optimizer.step();
       optimizer.zero_grad();
-      if (scheduler) scheduler->step();
+      scaler.update(stepped);
+      if (!stepped)
+        util::log_info("fp16: gradients overflowed at step ", step + 1, "; update skipped, loss scale now ", scaler.scale());
+      if (scheduler && stepped) scheduler->step();
       // LeRobot logs the rate the scheduler has just set (for the next update), not the one used.
       double lr = optimizer.lr(0);
 #ifdef ROBOTRAIN_HAVE_DIFFUSION
       // The original Diffusion Policy's EMA of the weights (robotrain option use_ema).
-      if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(policy.get()); d && d->has_ema())
+      if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(policy.get()); d && d->has_ema() && stepped)
         d->ema_update(step);
 #endif
       double update_s = seconds_since(t_update);

@@ -4,9 +4,11 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 #include "train/batch.h"
 #include "train/image_transforms.h"
+#include "train/loss_scaler.h"
 #include "train/optim.h"
 #include "train/tensor_file.h"
 #include "train/training_state.h"
@@ -76,6 +78,35 @@ TEST(Optimizer, GroupsWithoutTheirOwnRateTakeTheOptimizersAndZeroFreezes) {
   opt.step();
   EXPECT_TRUE(torch::equal(b, torch::full({2}, -2.0))) << "lr 0 moved the frozen group";
   EXPECT_LT(a[0].item<double>(), 1.0);
+}
+
+TEST(LossScaler, ScalesUnscalesSkipsOverflowAndGrows) {
+  rt::LossScaler off(false);
+  auto loss = torch::tensor(2.0);
+  EXPECT_TRUE(torch::equal(off.scale_loss(loss), loss));
+
+  rt::LossScaler scaler(true, /*init_scale=*/8.0, 2.0, 0.5, /*growth_interval=*/2);
+  auto w = torch::tensor({1.0f, -3.0f}, torch::requires_grad());
+  scaler.scale_loss((w * w).sum() * 0.5).backward();
+  EXPECT_TRUE(torch::allclose(w.grad(), torch::tensor({8.0f, -24.0f})));
+  EXPECT_TRUE(scaler.unscale_gradients({w}));
+  EXPECT_TRUE(torch::allclose(w.grad(), torch::tensor({1.0f, -3.0f}))) << "gradients back at their true size";
+  scaler.update(true);
+  EXPECT_DOUBLE_EQ(scaler.scale(), 8.0);
+  scaler.update(true);
+  EXPECT_DOUBLE_EQ(scaler.scale(), 16.0) << "grows after growth_interval clean steps";
+
+  w.mutable_grad().fill_(std::numeric_limits<float>::infinity());
+  EXPECT_FALSE(scaler.unscale_gradients({w})) << "an overflow must skip the step";
+  scaler.update(false);
+  EXPECT_DOUBLE_EQ(scaler.scale(), 8.0);
+  w.mutable_grad().fill_(NAN);
+  EXPECT_FALSE(scaler.unscale_gradients({w}));
+
+  rt::LossScaler resumed(true);
+  resumed.load(scaler.state());
+  EXPECT_DOUBLE_EQ(resumed.scale(), 8.0);
+  EXPECT_THROW(resumed.load(Json{{"scale", -1.0}}), robotrain::util::RuntimeError);
 }
 
 TEST(Optimizer, StateRoundTripContinuesIdentically) {
