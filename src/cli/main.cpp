@@ -33,7 +33,9 @@ int main(int argc, char** argv) {
     std::cerr << "robotrain: error: " << e.what() << "\n";
     return e.exit_code();
   } catch (const std::exception& e) {
-    std::cerr << "robotrain: error: " << e.what() << "\n";
+    // Not one of ours (LibTorch, the standard library): its message, without a backtrace.
+    std::cerr << "robotrain: error: " << robotrain::util::one_line_message(e)
+              << " (an unexpected internal error; please report it with the output of `robotrain env`)\n";
     return 1;
   }
   return robotrain::cli::exit_code();

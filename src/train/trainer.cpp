@@ -197,6 +197,9 @@ double validation_loss(policy::Policy& policy, const dataset::LeRobotDataset& va
   return count > 0 ? sum / static_cast<double>(count) : 0.0;
 }
 
+// CUDA autocast for the forward pass (torch.autocast), fp16 or bf16. LibTorch 1.13's CPU
+// autocast lacks bf16 kernels these policies need (mish, group_norm's casts), so CPU trains
+// in float32.
 struct AmpGuard {
   bool on = false;
   AmpGuard(bool enable, c10::ScalarType dtype) : on(enable) {
@@ -275,6 +278,8 @@ TrainOutcome run_training(TrainOptions options) {
   const bool use_amp = options.mixed_precision != "no" || cfg.policy.value("use_amp", false);
   if (use_amp && !device.is_cuda()) util::log_warn("mixed precision needs CUDA; training in float32 on ", device.str());
   const c10::ScalarType amp_dtype = options.mixed_precision == "fp16" ? torch::kFloat16 : torch::kBFloat16;
+  if (use_amp && device.is_cuda())
+    util::log_info("mixed precision: ", amp_dtype == torch::kFloat16 ? "fp16" : "bf16", " autocast on ", device.str());
   LossScaler scaler(use_amp && device.is_cuda() && amp_dtype == torch::kFloat16);  // fp16 only
 
   // Resume: everything but the explicit overrides comes from the checkpoint's train_config.json.

@@ -27,4 +27,9 @@ class RuntimeError : public Error {
   explicit RuntimeError(const std::string& message) : Error(message, 1) {}
 };
 
+// One line for an exception robotrain did not raise itself (LibTorch's c10::Error carries a
+// C++ backtrace and "Exception raised from ..." after its message): the message alone, its
+// lines joined with "; ".
+std::string one_line_message(const std::exception& e);
+
 }  // namespace robotrain::util

@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <ATen/autocast_mode.h>
+
+#include <cmath>
 #include <set>
 
+#include "policy/act/act_model.h"
 #include "policy/act/act_policy.h"
 #include "policy/factory.h"
 #include "policy/pretrained.h"
@@ -189,6 +193,35 @@ TEST(ActInference, ActionQueueAndTemporalEnsembling) {
   auto w0 = std::exp(0.0), w1 = std::exp(-0.01);
   auto expected = (a1.select(1, 1) * w0 + a2.select(1, 0) * w1) / (w0 + w1);
   EXPECT_TRUE(torch::allclose(ens.update(a2), expected));
+}
+
+TEST(ActTraining, VaeEncoderRunsInFloat32UnderAutocast) {
+  // Under mixed precision (bf16 autocast here, as CPU has it; CUDA's fp16/bf16 alike) the VAE
+  // encoder's masked attention must not see reduced-precision weights: LibTorch's
+  // MultiheadAttention cannot apply a key padding mask to them.
+  auto c = tiny_config();
+  ActModel model(c);
+  model->train();
+  ActInputs in;
+  in.state = torch::randn({2, 2});
+  in.actions = torch::randn({2, c.chunk_size, 2});
+  in.action_is_pad = torch::zeros({2, c.chunk_size}, torch::kBool);
+  in.action_is_pad.index_put_({0, c.chunk_size - 1}, true);
+  at::autocast::set_autocast_cpu_dtype(torch::kBFloat16);
+  at::autocast::set_cpu_enabled(true);
+  ActOutputs out;
+  torch::Tensor z;
+  EXPECT_NO_THROW(z = model->encode_latent(in, 2, out));
+  const bool still_on = at::autocast::is_cpu_enabled();
+  at::autocast::set_cpu_enabled(false);
+  at::autocast::clear_cache();
+  EXPECT_TRUE(still_on) << "the float32 scope must restore autocast";
+  ASSERT_TRUE(z.defined());
+  EXPECT_EQ(out.mu.scalar_type(), torch::kFloat32);
+  EXPECT_EQ(out.log_sigma_x2.sizes(), (std::vector<int64_t>{2, c.latent_dim}));
+  EXPECT_TRUE(torch::isfinite(z).all().item<bool>());
+  z.sum().backward();
+  EXPECT_TRUE(model->vae_encoder_latent_output_proj->weight.grad().defined());
 }
 
 TEST(ActFactory, BuildsFromPartialConfigAndRejectsUnknownTypes) {

@@ -1,4 +1,5 @@
 #include "util/strings.h"
+#include "util/error.h"
 
 #include <gtest/gtest.h>
 
@@ -28,4 +29,15 @@ TEST(Strings, ParseIntRejectsPartialInput) {
 TEST(Strings, UrlEncodeKeepsUnreserved) {
   EXPECT_EQ(url_encode("a b/c~"), "a%20b%2Fc~");
   EXPECT_EQ(url_encode("a b/c", true), "a%20b/c");
+}
+
+TEST(Errors, ForeignExceptionsBecomeOneLineWithoutBacktrace) {
+  // What LibTorch's c10::Error::what() looks like: message, location, frames.
+  std::runtime_error c10_like(
+      "\"attn_output_weights.masked_fill\" not implemented for 'BFloat16'\n"
+      "Exception raised from operator() at torch/nn/functional/activation.h:891 (most recent call first):\n"
+      "frame #0: c10::Error::Error(c10::SourceLocation, std::string) + 0x9e (0x7f in libc10.so)\n");
+  EXPECT_EQ(robotrain::util::one_line_message(c10_like), "\"attn_output_weights.masked_fill\" not implemented for 'BFloat16'");
+  EXPECT_EQ(robotrain::util::one_line_message(std::runtime_error("first\nsecond\n")), "first; second");
+  EXPECT_EQ(robotrain::util::one_line_message(std::runtime_error("")), "unknown error");
 }

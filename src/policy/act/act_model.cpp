@@ -1,5 +1,7 @@
 #include "policy/act/act_model.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <algorithm>
 
 namespace robotrain::policy::act {
@@ -43,6 +45,26 @@ ActModelImpl::ActModelImpl(const ActConfig& c) : cfg(c) {
       if (p.dim() > 1) nn::init::xavier_uniform_(p);
 }
 
+namespace {
+
+// A scope without autocast (CUDA's and CPU's), restoring what was on when it ends.
+class AutocastOff {
+ public:
+  AutocastOff() : cuda_(at::autocast::is_enabled()), cpu_(at::autocast::is_cpu_enabled()) {
+    at::autocast::set_enabled(false);
+    at::autocast::set_cpu_enabled(false);
+  }
+  ~AutocastOff() {
+    at::autocast::set_enabled(cuda_);
+    at::autocast::set_cpu_enabled(cpu_);
+  }
+
+ private:
+  bool cuda_, cpu_;
+};
+
+}  // namespace
+
 ActOutputs ActModelImpl::forward(const ActInputs& in) { return forward_from_features(in, image_feature_maps(in.images)); }
 
 std::vector<torch::Tensor> ActModelImpl::image_feature_maps(const std::vector<torch::Tensor>& images) {
@@ -56,24 +78,8 @@ ActOutputs ActModelImpl::forward_from_features(const ActInputs& in, const std::v
   const bool has_state = static_cast<bool>(encoder_robot_state_input_proj);
   auto opts = encoder_latent_input_proj->weight.options();
   ActOutputs out;
-  torch::Tensor latent;
-  if (cfg.use_vae && in.actions.defined() && is_training()) {
-    std::vector<torch::Tensor> tokens = {vae_encoder_cls_embed->weight.unsqueeze(0).expand({B, 1, -1})};
-    if (has_state) tokens.push_back(vae_encoder_robot_state_input_proj(in.state).unsqueeze(1));
-    tokens.push_back(vae_encoder_action_input_proj(in.actions));
-    auto x = torch::cat(tokens, 1).permute({1, 0, 2});
-    auto pos = vae_encoder_pos_enc.permute({1, 0, 2});
-    auto prefix_pad = torch::zeros({B, has_state ? 2 : 1}, torch::TensorOptions().dtype(torch::kBool).device(x.device()));
-    auto pad = in.action_is_pad.defined() ? in.action_is_pad.to(torch::kBool)
-                                          : torch::zeros({B, cfg.chunk_size}, torch::TensorOptions().dtype(torch::kBool).device(x.device()));
-    auto cls_out = vae_encoder(x, pos, torch::cat({prefix_pad, pad}, 1)).select(0, 0);
-    auto params = vae_encoder_latent_output_proj(cls_out);
-    out.mu = params.narrow(1, 0, cfg.latent_dim);
-    out.log_sigma_x2 = params.narrow(1, cfg.latent_dim, cfg.latent_dim);
-    latent = out.mu + (out.log_sigma_x2 / 2).exp() * torch::randn_like(out.mu);
-  } else {
-    latent = torch::zeros({B, cfg.latent_dim}, opts);
-  }
+  torch::Tensor latent = cfg.use_vae && in.actions.defined() && is_training() ? encode_latent(in, B, out)
+                                                                              : torch::zeros({B, cfg.latent_dim}, opts);
 
   std::vector<torch::Tensor> tokens = {encoder_latent_input_proj(latent).unsqueeze(0)};
   auto pos_1d = encoder_1d_feature_pos_embed->weight.unsqueeze(1);  // (n_1d, 1, D)
@@ -93,6 +99,27 @@ ActOutputs ActModelImpl::forward_from_features(const ActInputs& in, const std::v
   auto dec_out = decoder(dec_in, memory, decoder_pos_embed->weight.unsqueeze(1), enc_pos);
   out.actions = action_head(dec_out.transpose(0, 1));
   return out;
+}
+
+torch::Tensor ActModelImpl::encode_latent(const ActInputs& in, int64_t B, ActOutputs& out) {
+  // Float32 even under mixed precision: LibTorch's MultiheadAttention applies a key padding
+  // mask to float/double attention weights only (bf16/fp16 ones throw).
+  AutocastOff float32;
+  const auto dtype = vae_encoder_cls_embed->weight.scalar_type();
+  const bool has_state = static_cast<bool>(vae_encoder_robot_state_input_proj);
+  std::vector<torch::Tensor> tokens = {vae_encoder_cls_embed->weight.unsqueeze(0).expand({B, 1, -1})};
+  if (has_state) tokens.push_back(vae_encoder_robot_state_input_proj(in.state.to(dtype)).unsqueeze(1));
+  tokens.push_back(vae_encoder_action_input_proj(in.actions.to(dtype)));
+  auto x = torch::cat(tokens, 1).permute({1, 0, 2});
+  auto pos = vae_encoder_pos_enc.permute({1, 0, 2});
+  auto mask_options = torch::TensorOptions().dtype(torch::kBool).device(x.device());
+  auto prefix_pad = torch::zeros({B, has_state ? 2 : 1}, mask_options);
+  auto pad = in.action_is_pad.defined() ? in.action_is_pad.to(torch::kBool) : torch::zeros({B, cfg.chunk_size}, mask_options);
+  auto cls_out = vae_encoder(x, pos, torch::cat({prefix_pad, pad}, 1)).select(0, 0);
+  auto params = vae_encoder_latent_output_proj(cls_out);
+  out.mu = params.narrow(1, 0, cfg.latent_dim);
+  out.log_sigma_x2 = params.narrow(1, cfg.latent_dim, cfg.latent_dim);
+  return out.mu + (out.log_sigma_x2 / 2).exp() * torch::randn_like(out.mu);
 }
 
 }  // namespace robotrain::policy::act
