@@ -1,6 +1,7 @@
 #include "policy/backbone_weights.h"
 
 #include "util/error.h"
+#include "util/log.h"
 #include "util/process.h"
 #include "util/strings.h"
 
@@ -44,7 +45,12 @@ BackboneWeights resolve_backbone_weights(const std::string& value, const std::st
   const std::string flag = "--policy.pretrained_backbone_weights";
   if (is_torchvision_name(value)) {
     fs::path local = backbone_weights_dir() / (value + ".safetensors");
-    return {fs::is_regular_file(local) ? local : fs::path(), value};
+    if (fs::is_regular_file(local)) return {local, value};
+    util::log_warn("pretrained_backbone_weights ", value, " has no local copy at ", local.string(),
+                   " (robotrain downloads nothing): the ", vision_backbone,
+                   " starts from random weights; put torchvision's weights there as safetensors, or pass "
+                   "--policy.pretrained_backbone_weights FILE (null for no pretrained weights)");
+    return {fs::path(), value};
   }
   fs::path file = value;
   if (util::ends_with(value, ".pth") || util::ends_with(value, ".pt"))

@@ -28,7 +28,8 @@ struct BackboneWeights {
   std::string lerobot_name;    // what config.json records: a torchvision name LeRobot can load
 };
 
-// Where the weights `value` names come from. InputError for a path that does not exist or
+// Where the weights `value` names come from; a torchvision name without a local copy is
+// warned about (the model then starts random). InputError for a path that does not exist or
 // is not safetensors (a .pth says how to convert it).
 BackboneWeights resolve_backbone_weights(const std::string& value, const std::string& vision_backbone);
 

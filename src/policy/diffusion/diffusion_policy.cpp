@@ -252,11 +252,6 @@ void DiffusionPolicy::load_pretrained_backbone() {
   if (!cfg_.pretrained_backbone_weights || diffusion_->encoders().empty()) return;
   auto weights = resolve_backbone_weights(*cfg_.pretrained_backbone_weights, cfg_.vision_backbone);
   if (weights.file.empty()) {
-    util::log_warn("diffusion: pretrained_backbone_weights ", weights.lerobot_name, " has no local copy at ",
-                   (backbone_weights_dir() / (weights.lerobot_name + ".safetensors")).string(),
-                   " (robotrain downloads nothing): the encoders start from random weights; put torchvision's ",
-                   cfg_.vision_backbone, " weights there as safetensors, or pass --policy.pretrained_backbone_weights FILE",
-                   " (null for no pretrained weights)");
     cfg_.pretrained_backbone_weights.reset();  // config.json says what the model was built from
     return;
   }
