@@ -3,6 +3,8 @@
 //
 //   robotrain train --dataset.root data/pusht --policy.type act --steps 2000 --batch_size 8
 //   robotrain train --resume --output_dir outputs/train/run --steps 4000
+//   robotrain train --config_path outputs/train/run/checkpoints/002000/pretrained_model/train_config.json --resume=true
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <functional>
@@ -64,6 +66,7 @@ struct TrainFlags {
   train::TrainOptions options;
   std::string resume;
   CLI::Option* resume_opt = nullptr;
+  std::string config_path;  // LeRobot's --config_path: a train_config.json to start from or resume
   std::string policy_path;
   std::vector<std::string> blob_urls, dataset_assets;
   std::string download_dir, revision, blob_endpoint;
@@ -205,22 +208,70 @@ void register_final_checkpoint(const TrainFlags& f, const train::TrainOutcome& o
   }
 }
 
+// --config_path PATH (LeRobot's): a train_config.json, or the pretrained_model/ directory
+// holding it. Returns that pretrained_model/ directory.
+fs::path config_path_dir(const std::string& value) {
+  fs::path p(value);
+  if (fs::is_directory(p) && fs::is_regular_file(p / "train_config.json")) return p;
+  if (fs::is_regular_file(p) && p.filename() == "train_config.json") return p.parent_path();
+  throw util::InputError(util::cat("--config_path ", value, ": no train_config.json there; give a checkpoint's ",
+                                   "checkpoints/<step>/pretrained_model/train_config.json"));
+}
+
+// The run a checkpoint's pretrained_model/ belongs to: <run>/checkpoints/<step>/pretrained_model.
+fs::path run_dir_of(const fs::path& pretrained_dir) {
+  fs::path step = fs::weakly_canonical(pretrained_dir).parent_path();
+  if (step.parent_path().filename() != "checkpoints")
+    throw util::InputError(util::cat("--config_path ", pretrained_dir.string(), " with --resume: not inside a run's ",
+                                     "checkpoints/<step>/pretrained_model/; give that path, or --output_dir RUN"));
+  return step.parent_path().parent_path();
+}
+
 TrainConfig build_config(TrainFlags& f) {
   TrainConfig c;
   const bool resume = f.resume_opt->count() > 0 && parse_bool("--resume", f.resume);
   if (resume) {
-    // The output dir is needed first to find the checkpoint.
+    // The checkpoint first: --config_path names one (LeRobot's way), else the run's `last`.
     TrainConfig probe;
     apply_flags(f, probe);
-    if (probe.output_dir.empty()) throw util::InputError("--resume needs --output_dir DIR of the run to continue");
-    auto last = train::last_checkpoint(probe.output_dir);
-    if (!last)
-      throw util::InputError(util::cat(probe.output_dir, " has no checkpoints/last to resume from; start a new run ",
-                                       "without --resume"));
-    c = train::read_checkpoint_train_config(*last / "pretrained_model");
+    fs::path checkpoint;
+    if (!f.config_path.empty()) {
+      fs::path pm = config_path_dir(f.config_path);
+      fs::path run = run_dir_of(pm);
+      if (!probe.output_dir.empty() && fs::weakly_canonical(probe.output_dir) != run)
+        throw util::InputError(util::cat("--output_dir ", probe.output_dir, " is not the run of --config_path ",
+                                         f.config_path, " (", run.string(), "); give one of them"));
+      checkpoint = pm.parent_path();
+      probe.output_dir = run.string();
+    } else {
+      if (probe.output_dir.empty())
+        throw util::InputError("--resume needs --output_dir DIR of the run to continue (or --config_path "
+                               "DIR/checkpoints/<step>/pretrained_model/train_config.json)");
+      auto last = train::last_checkpoint(probe.output_dir);
+      if (!last)
+        throw util::InputError(util::cat(probe.output_dir, " has no checkpoints/last to resume from; start a new run ",
+                                         "without --resume"));
+      checkpoint = *last;
+    }
+    c = train::read_checkpoint_train_config(checkpoint / "pretrained_model");
+    c.output_dir = probe.output_dir;  // where the run is now, whatever train_config.json says
+    c.resume_checkpoint = checkpoint.string();
     c.tracking_uri = probe.tracking_uri;
     c.experiment_name = probe.experiment_name;
     c.num_threads = probe.num_threads;
+  } else if (!f.config_path.empty()) {
+    // A new run that starts from another run's configuration (flags still override it).
+    c = train::read_checkpoint_train_config(config_path_dir(f.config_path));
+    c.output_dir.clear();
+    // The episodes that run was given (it trained on dataset.episodes minus its held-out
+    // ones): with the same seed and --val-split the new run holds out the same episodes.
+    if (c.dataset.episodes && !c.val_episodes.empty()) {
+      auto& eps = *c.dataset.episodes;
+      eps.insert(eps.end(), c.val_episodes.begin(), c.val_episodes.end());
+      std::sort(eps.begin(), eps.end());
+      eps.erase(std::unique(eps.begin(), eps.end()), eps.end());
+    }
+    c.val_episodes.clear();  // chosen afresh for this run
   }
   if (!f.policy_path.empty()) {
     // --policy.path: the config comes from the pretrained model; overrides apply on top.
@@ -411,6 +462,9 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            [](C& c, S v) { c.output_dir = v; });
   add_flag(cmd, f, "--job_name,--job-name", "Job name (default: the policy type)", [](C& c, S v) { c.job_name = v; });
   f.resume_opt = cmd->add_option("--resume", f.resume, "Continue the run in --output_dir from checkpoints/last")->expected(0, 1);
+  cmd->add_option("--config_path,--config-path", f.config_path,
+                  "A checkpoint's pretrained_model/train_config.json: with --resume, continue from that checkpoint "
+                  "(LeRobot's way); without, start a new run from its configuration");
   add_bool(cmd, f, "--use_policy_training_preset,--use-policy-training-preset",
            "Optimizer/scheduler from the policy (default true)", [](C& c, bool b) { c.use_policy_training_preset = b; });
   add_flag(cmd, f, "--tracking-uri,--tracking_uri", "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlruns)",

@@ -81,6 +81,9 @@ struct TrainConfig {
   std::string tracking_uri;
   std::string experiment_name;
   std::string policy_path;  // --policy.path: fine-tune from a pretrained_model directory
+  // --config_path with --resume: the checkpoint step directory to continue from (LeRobot's
+  // checkpoint_path); empty: the run's checkpoints/last.
+  std::string resume_checkpoint;
   int num_threads = 0;      // 0 = hardware threads
   // --val-split: episodes held out for val/loss, chosen once when the run starts and kept
   // through resumes (robotrain.json's "train" section: LeRobot's train_config.json has no

@@ -81,6 +81,45 @@ TEST(TrainResume, StoppedRunPlusResumeEqualsStraightRun) {
   EXPECT_LT(opt_diff, 1e-5);
 }
 
+TEST(TrainResume, ConfigPathResumesFromThatCheckpointAsLeRobotDoes) {
+  util::TempDir tmp("rt-train");
+  const fs::path run = tmp.path() / "run";
+  auto r = run_robotrain(tt::train_args(run.string(), 8, {"--save_freq", "4"}));
+  RT_SKIP_IF_POLICY_MISSING(r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string final_weights = util::read_file(run / "checkpoints" / "000008" / "pretrained_model" / "model.safetensors");
+  // lerobot-train --config_path=.../checkpoints/000004/pretrained_model/train_config.json --resume=true:
+  // from step 4, not from `last`; the run directory follows from the path.
+  const fs::path config = run / "checkpoints" / "000004" / "pretrained_model" / "train_config.json";
+  r = run_robotrain({"train", "--config_path", config.string(), "--resume=true", "--num-threads", "2",
+                     "--system-metrics", "false", "--tracking-uri", (tmp.path() / "mlruns").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming from " + (run / "checkpoints" / "000004").string()), std::string::npos) << r.err;
+  util::atomic_write_file(tmp.path() / "straight.safetensors", final_weights);
+  EXPECT_LT(tt::max_abs_diff(tmp.path() / "straight.safetensors",
+                             run / "checkpoints" / "000008" / "pretrained_model" / "model.safetensors"),
+            1e-5)
+      << "steps 5..8 again from step 4 land where the first pass did";
+
+  r = run_robotrain({"train", "--config_path", config.string(), "--resume", "--output_dir", (tmp.path() / "other").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("is not the run of --config_path"), std::string::npos) << r.err;
+  r = run_robotrain({"train", "--config_path", (tmp.path() / "nowhere.json").string(), "--resume"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+
+  // Without --resume: a new run from that configuration, flags on top.
+  r = run_robotrain({"train", "--config_path", config.string(), "--output_dir", (tmp.path() / "again").string(), "--steps",
+                     "2", "--num-threads", "2", "--system-metrics", "false", "--no-tracking"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path again = tmp.path() / "again" / "checkpoints" / "000002" / "pretrained_model";
+  auto cfg = util::read_json_file(again / "train_config.json");
+  EXPECT_EQ(cfg["policy"]["dim_model"], 32);
+  EXPECT_EQ(cfg["steps"], 2);
+  EXPECT_EQ(util::read_json_file(again / "robotrain.json")["train"]["val_episodes"],
+            util::read_json_file(config.parent_path() / "robotrain.json")["train"]["val_episodes"])
+      << "same seed, same held-out episodes";
+}
+
 TEST(TrainResume, SigtermStopsWithACompleteCheckpointAndResumes) {
   util::TempDir tmp("rt-train");
   const fs::path out = tmp.path() / "run";
