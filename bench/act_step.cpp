@@ -5,7 +5,7 @@
 // baseline is the sum of the parts: a step much slower than its parts means overhead in the
 // policy glue (normalisation, copies, dtype conversions).
 // Step and parts are timed interleaved, after one untimed round; medians are reported.
-//   bench_act_step [--config small|default|all] [--iters N]   (default: all; 5 timed iterations
+//   bench_act_step [--config small|default|all] [--iters N]   (default: all; 15 timed iterations
 //   for small, 3 for default, whose step takes seconds on CPU)
 #include <torch/torch.h>
 
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
   }
   unsigned cores = std::thread::hardware_concurrency();
   torch::set_num_threads(cores > 0 ? static_cast<int>(cores) : 1);
-  if (which == "small" || which == "all") run({"small", 96, 96, 256, 20, 8}, iters ? iters : 5);
+  if (which == "small" || which == "all") run({"small", 96, 96, 256, 20, 8}, iters ? iters : 15);
   if (which == "default" || which == "all") run({"default", 480, 640, 512, 100, 8}, iters ? iters : 3);
   return 0;
 }

@@ -5,6 +5,7 @@
 // Configs: "default" = LeRobot's defaults on PushT shapes (1 camera 96x96 cropped to 84,
 // state/action 2, down_dims 512/1024/2048, batch 64); "small" = down_dims 64/128/256,
 // batch 16. Usage: bench_diffusion_step [--config default|small|all] [--iters N] [--warmup N]
+// (15 timed iterations for small, 2 for default: medians, as the machine may be shared).
 // Prints one JSON object per config.
 #include <torch/torch.h>
 
@@ -190,7 +191,7 @@ int main(int argc, char** argv) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   at::set_num_threads(static_cast<int>(cores));
   if (which == "small" || which == "all")
-    std::cout << run("small", true, 16, warmup, iters > 0 ? iters : 5).dump() << std::endl;
+    std::cout << run("small", true, 16, warmup, iters > 0 ? iters : 15).dump() << std::endl;
   if (which == "default" || which == "all")
     std::cout << run("default", false, 64, warmup, iters > 0 ? iters : 2).dump() << std::endl;
   return 0;
