@@ -112,11 +112,18 @@ bool Normalizer::is_visual(const std::string& key) const {
 }
 
 void Normalizer::save(const std::filesystem::path& dir, const std::string& device) const {
-  util::Json feats = util::Json::object();
-  for (auto& f : features_) feats[f.key] = {{"type", feature_type_name(f.type)}, {"shape", f.shape}};
+  // As LeRobot's make_*_pre_post_processors: the normalizer knows every feature, the
+  // unnormalizer the outputs only (both files hold every feature's stats).
+  util::Json feats = util::Json::object(), output_feats = util::Json::object();
+  for (auto& f : features_) {
+    util::Json entry = {{"type", feature_type_name(f.type)}, {"shape", f.shape}};
+    if (f.type == FeatureType::Action) output_feats[f.key] = entry;
+    feats[f.key] = std::move(entry);
+  }
   util::Json norm_map = util::Json::object();
   for (auto& [k, v] : mapping_) norm_map[k] = v;
   util::Json norm_cfg = {{"eps", kEps}, {"features", feats}, {"norm_map", norm_map}};
+  util::Json unnorm_cfg = {{"eps", kEps}, {"features", output_feats}, {"norm_map", norm_map}};
   util::Json pre = {{"name", "policy_preprocessor"},
                     {"steps",
                      {{{"registry_name", "rename_observations_processor"}, {"config", {{"rename_map", util::Json::object()}}}},
@@ -125,7 +132,7 @@ void Normalizer::save(const std::filesystem::path& dir, const std::string& devic
                       {{"registry_name", "normalizer_processor"}, {"config", norm_cfg}, {"state_file", kPreStats}}}}};
   util::Json post = {{"name", "policy_postprocessor"},
                      {"steps",
-                      {{{"registry_name", "unnormalizer_processor"}, {"config", norm_cfg}, {"state_file", kPostStats}},
+                      {{{"registry_name", "unnormalizer_processor"}, {"config", unnorm_cfg}, {"state_file", kPostStats}},
                        {{"registry_name", "device_processor"}, {"config", {{"device", "cpu"}, {"float_dtype", nullptr}}}}}}};
   NamedTensors flat;
   for (auto& [key, stats] : stats_)

@@ -52,6 +52,11 @@ TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
   auto pre = util::read_json_file(pm / "policy_preprocessor.json");
   EXPECT_EQ(pre["steps"][3]["registry_name"], "normalizer_processor");
   EXPECT_EQ(pre["steps"][3]["state_file"], "policy_preprocessor_step_3_normalizer_processor.safetensors");
+  EXPECT_EQ(pre["steps"][3]["config"]["features"].size(), 3u);  // state, camera, action
+  auto post = util::read_json_file(pm / "policy_postprocessor.json");
+  EXPECT_EQ(post["steps"][0]["registry_name"], "unnormalizer_processor");
+  EXPECT_EQ(post["steps"][0]["config"]["features"], Json({{"action", {{"type", "ACTION"}, {"shape", {2}}}}}))
+      << "LeRobot's unnormalizer knows the output features only";
 
   auto config = util::read_json_file(pm / "config.json");
   auto train_config = util::read_json_file(pm / "train_config.json");
