@@ -241,17 +241,13 @@ TrainConfig build_config(TrainFlags& f) {
       if (!probe.output_dir.empty() && fs::weakly_canonical(probe.output_dir) != run)
         throw util::InputError(util::cat("--output_dir ", probe.output_dir, " is not the run of --config_path ",
                                          f.config_path, " (", run.string(), "); give one of them"));
-      checkpoint = pm.parent_path();
+      checkpoint = train::checkpoint_to_resume(run, pm.parent_path());
       probe.output_dir = run.string();
     } else {
       if (probe.output_dir.empty())
         throw util::InputError("--resume needs --output_dir DIR of the run to continue (or --config_path "
                                "DIR/checkpoints/<step>/pretrained_model/train_config.json)");
-      auto last = train::last_checkpoint(probe.output_dir);
-      if (!last)
-        throw util::InputError(util::cat(probe.output_dir, " has no checkpoints/last to resume from; start a new run ",
-                                         "without --resume"));
-      checkpoint = *last;
+      checkpoint = train::checkpoint_to_resume(probe.output_dir);
     }
     c = train::read_checkpoint_train_config(checkpoint / "pretrained_model");
     c.output_dir = probe.output_dir;  // where the run is now, whatever train_config.json says

@@ -74,4 +74,18 @@ std::optional<fs::path> last_checkpoint(const fs::path& output_dir) {
   return resolved;
 }
 
+fs::path checkpoint_to_resume(const fs::path& output_dir, const fs::path& step_dir) {
+  if (!step_dir.empty()) {
+    if (!is_complete_checkpoint(step_dir))
+      throw util::InputError(util::cat(step_dir.string(), ": not a complete checkpoint (pretrained_model/ and ",
+                                       "training_state/); give a checkpoints/<step>/pretrained_model/train_config.json"));
+    return step_dir;
+  }
+  auto last = last_checkpoint(output_dir);
+  if (!last)
+    throw util::InputError(util::cat(output_dir.string(), " has no checkpoints/last to resume from; ",
+                                     "start a new run without --resume"));
+  return *last;
+}
+
 }  // namespace robotrain::train

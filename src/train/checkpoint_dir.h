@@ -31,6 +31,11 @@ void write_checkpoint(const fs::path& final_dir, const std::function<void(const 
 // it dangles or points at an incomplete checkpoint.
 std::optional<fs::path> last_checkpoint(const fs::path& output_dir);
 
+// The checkpoint a resume continues from: `step_dir` (a checkpoints/<step> directory, as
+// LeRobot's --config_path names one) when given, else the run's checkpoints/last. InputError
+// when that is not a complete checkpoint or the run has none.
+fs::path checkpoint_to_resume(const fs::path& output_dir, const fs::path& step_dir = {});
+
 // Removes hidden staging directories (".<step>.tmp-*") a killed run left behind.
 void remove_stale_staging(const fs::path& checkpoints_dir);
 

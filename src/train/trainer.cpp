@@ -284,17 +284,7 @@ TrainOutcome run_training(TrainOptions options) {
 
   // Resume: everything but the explicit overrides comes from the checkpoint's train_config.json.
   std::optional<fs::path> resume_from;
-  if (cfg.resume && !cfg.resume_checkpoint.empty()) {
-    resume_from = fs::path(cfg.resume_checkpoint);
-    if (!is_complete_checkpoint(*resume_from))
-      throw util::InputError(util::cat(resume_from->string(), ": not a complete checkpoint (pretrained_model/ and ",
-                                       "training_state/); give a checkpoints/<step>/pretrained_model/train_config.json"));
-  } else if (cfg.resume) {
-    resume_from = last_checkpoint(out_dir);
-    if (!resume_from)
-      throw util::InputError(util::cat(out_dir.string(), " has no checkpoints/last to resume from; ",
-                                       "start a new run without --resume"));
-  }
+  if (cfg.resume) resume_from = checkpoint_to_resume(out_dir, cfg.resume_checkpoint);
 
   // Dataset metadata first: the policy's shapes and normalisation come from it.
   dataset::DatasetMeta meta = dataset::load_metadata(cfg.dataset.root);

@@ -78,7 +78,7 @@ ActOutputs ActModelImpl::forward_from_features(const ActInputs& in, const std::v
   const bool has_state = static_cast<bool>(encoder_robot_state_input_proj);
   auto opts = encoder_latent_input_proj->weight.options();
   ActOutputs out;
-  torch::Tensor latent = cfg.use_vae && in.actions.defined() && is_training() ? encode_latent(in, B, out)
+  torch::Tensor latent = cfg.use_vae && in.actions.defined() && is_training() ? encode_latent(in, out)
                                                                               : torch::zeros({B, cfg.latent_dim}, opts);
 
   std::vector<torch::Tensor> tokens = {encoder_latent_input_proj(latent).unsqueeze(0)};
@@ -101,11 +101,12 @@ ActOutputs ActModelImpl::forward_from_features(const ActInputs& in, const std::v
   return out;
 }
 
-torch::Tensor ActModelImpl::encode_latent(const ActInputs& in, int64_t B, ActOutputs& out) {
+torch::Tensor ActModelImpl::encode_latent(const ActInputs& in, ActOutputs& out) {
   // Float32 even under mixed precision: LibTorch's MultiheadAttention applies a key padding
   // mask to float/double attention weights only (bf16/fp16 ones throw).
   AutocastOff float32;
   const auto dtype = vae_encoder_cls_embed->weight.scalar_type();
+  const int64_t B = in.actions.size(0);
   const bool has_state = static_cast<bool>(vae_encoder_robot_state_input_proj);
   std::vector<torch::Tensor> tokens = {vae_encoder_cls_embed->weight.unsqueeze(0).expand({B, 1, -1})};
   if (has_state) tokens.push_back(vae_encoder_robot_state_input_proj(in.state.to(dtype)).unsqueeze(1));

@@ -32,7 +32,7 @@ struct ActModelImpl : torch::nn::Module {
   ActOutputs forward_from_features(const ActInputs& in, const std::vector<torch::Tensor>& feature_maps);
   // The VAE encoder over [cls, state?, action chunk] with the chunk's padding masked: fills
   // out.mu and out.log_sigma_x2 (float32, also under autocast) and returns the sampled z.
-  torch::Tensor encode_latent(const ActInputs& in, int64_t batch, ActOutputs& out);
+  torch::Tensor encode_latent(const ActInputs& in, ActOutputs& out);
 
   ActConfig cfg;
   Encoder vae_encoder{nullptr};
