@@ -1,4 +1,5 @@
-# Every dependency comes from Debian 12 packages (see scripts/install-deps.sh).
+# Every dependency but LibTorch comes from Debian 12 packages; LibTorch is PyTorch's own wheel
+# from PyPI (cmake/Torch.cmake). scripts/install-deps.sh installs both.
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
@@ -11,14 +12,8 @@ find_package(Snappy REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(PNG REQUIRED)
 find_package(box2d REQUIRED)
-find_package(Torch REQUIRED)
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
-
-# LibTorch's exported flags add -D_GLIBCXX_USE_CXX11_ABI and include dirs; we take the
-# imported target but not its global CMAKE_CXX_FLAGS changes.
-add_library(rt_torch INTERFACE)
-target_link_libraries(rt_torch INTERFACE ${TORCH_LIBRARIES})
-target_include_directories(rt_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+include(${CMAKE_CURRENT_LIST_DIR}/Torch.cmake)
 
 # glibc returns big freed blocks to the OS after every step unless told not to (main.cpp's
 # mallopt); jemalloc keeps them too. ROBOTRAIN_USE_JEMALLOC links it into every executable.

@@ -1,9 +1,11 @@
 // `robotrain env`: what this binary was built with and what it sees at run time, so a bug
-// report carries the facts (compiler, version, threads, BLAS kernels) without a second round trip.
+// report carries the facts (compiler, version, threads, BLAS kernels, torch, CUDA, cuDNN, NCCL,
+// GPUs) without a second round trip.
 #include <iostream>
 #include <thread>
 
 #include "cli/command.h"
+#include "train/device_info.h"
 #include "util/json.h"
 #include "util/native_runtime.h"
 
@@ -21,8 +23,18 @@ util::Json environment_report() {
   j["cplusplus"] = static_cast<long>(__cplusplus);
   j["hardware_threads"] = std::thread::hardware_concurrency();
   j["cpu"] = util::cpu_model();
-  j["blas"] = util::native_runtime_summary();
+  j["native_runtime"] = util::native_runtime_summary();
   j["native_defaults_added"] = util::native_runtime_defaults_added();
+  const train::DeviceInfo d = train::device_info();
+  j["torch"] = d.torch_version;
+  j["blas"] = d.blas;
+  j["torch_threads"] = d.threads;
+  j["cuda_compiled"] = d.cuda_compiled;
+  j["cuda"] = d.cuda_version.empty() ? util::Json(nullptr) : util::Json(d.cuda_version);
+  j["cudnn"] = d.cudnn_version.empty() ? util::Json(nullptr) : util::Json(d.cudnn_version);
+  j["nccl"] = d.nccl_version.empty() ? util::Json(nullptr) : util::Json(d.nccl_version);
+  j["gpu_count"] = d.gpu_count;
+  j["gpus"] = d.gpus;
   return j;
 }
 

@@ -42,7 +42,11 @@ policy::TensorMap to_device_batch(dataset::Batch&& batch, const BatchAdapterOpti
   const bool on_cpu = options.device.is_cpu();
   for (auto& [key, array] : batch.arrays) {
     auto t = to_tensor(std::move(array));
-    if (!on_cpu) t = t.to(options.device, /*non_blocking=*/false);
+    // To CUDA through page-locked memory, asynchronously on the current stream (as torch's
+    // DataLoader(pin_memory=True) with .to(non_blocking=True)); the caching host allocator keeps
+    // the pinned block until the copy has completed.
+    if (options.device.is_cuda()) t = t.pin_memory().to(options.device, /*non_blocking=*/true);
+    else if (!on_cpu) t = t.to(options.device);
     bool camera = std::find(options.camera_keys.begin(), options.camera_keys.end(), key) != options.camera_keys.end();
     if (camera) {
       if (t.scalar_type() == torch::kUInt8) t = t.to(torch::kFloat32).div_(255.0);

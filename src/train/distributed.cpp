@@ -1,6 +1,6 @@
-// The only translation unit that sees c10d and Gloo headers (they are heavy).
+// The only translation unit that sees c10d, Gloo and NCCL headers (they are heavy).
 #ifndef USE_C10D_GLOO
-#define USE_C10D_GLOO 1  // Debian's libtorch_cpu is built with Gloo; the header is guarded by this
+#define USE_C10D_GLOO 1  // the wheel's libtorch_cpu is built with Gloo; the header is guarded by this
 #endif
 #include "train/distributed.h"
 
@@ -45,7 +45,9 @@ bool is_loopback(const std::string& host) { return util::starts_with(host, "127.
 struct DistContext::Impl {
   DistEnv env;
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  // torch 2.x: Gloo and NCCL are c10d::Backend implementations; robotrain drives the backend
+  // directly (one device type per job), without a ProcessGroup dispatcher around it.
+  c10::intrusive_ptr<c10d::Backend> pg;
   std::string backend;
 };
 
@@ -148,7 +150,7 @@ struct GradReducer::Impl {
     c10::intrusive_ptr<c10d::Work> work;
   };
   DistContext& ctx;
-  c10d::ProcessGroup* pg;
+  c10d::Backend* pg;
   std::vector<Slot> slots;
   std::vector<Bucket> buckets;
   size_t next_launch = 0;

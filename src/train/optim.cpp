@@ -1,7 +1,5 @@
 #include "train/optim.h"
 
-#include <c10/util/string_utils.h>
-
 #include <cmath>
 #include <limits>
 
@@ -36,7 +34,8 @@ std::optional<SchedulerConfig> scheduler_config_from_preset(const policy::Optimi
 
 namespace {
 
-std::string state_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+// torch 2.x keys an optimizer's per-parameter state by the parameter's TensorImpl.
+void* state_key(const torch::Tensor& p) { return p.unsafeGetTensorImpl(); }
 
 bool is_adamw(const OptimizerConfig& c) { return c.type == "adamw"; }
 

@@ -197,19 +197,19 @@ double validation_loss(policy::Policy& policy, const dataset::LeRobotDataset& va
   return count > 0 ? sum / static_cast<double>(count) : 0.0;
 }
 
-// CUDA autocast for the forward pass (torch.autocast), fp16 or bf16. LibTorch 1.13's CPU
-// autocast lacks bf16 kernels these policies need (mish, group_norm's casts), so CPU trains
-// in float32.
+// Autocast for the forward pass (torch.autocast / accelerate's mixed precision): fp16 or bf16
+// on CUDA, bf16 on CPU (torch 2.x has CPU bf16 kernels for everything these policies run).
 struct AmpGuard {
   bool on = false;
-  AmpGuard(bool enable, c10::ScalarType dtype) : on(enable) {
+  at::DeviceType type = at::kCPU;
+  AmpGuard(bool enable, at::DeviceType device_type, c10::ScalarType dtype) : on(enable), type(device_type) {
     if (!on) return;
-    at::autocast::set_autocast_gpu_dtype(dtype);
-    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_dtype(type, dtype);
+    at::autocast::set_autocast_enabled(type, true);
   }
   ~AmpGuard() {
     if (!on) return;
-    at::autocast::set_enabled(false);
+    at::autocast::set_autocast_enabled(type, false);
     at::autocast::clear_cache();
   }
 };
@@ -276,11 +276,14 @@ TrainOutcome run_training(TrainOptions options) {
                    denv->master_port, "; effective batch size ", cfg.batch_size * world_size);
   }
   const bool use_amp = options.mixed_precision != "no" || cfg.policy.value("use_amp", false);
-  if (use_amp && !device.is_cuda()) util::log_warn("mixed precision needs CUDA; training in float32 on ", device.str());
-  const c10::ScalarType amp_dtype = options.mixed_precision == "fp16" ? torch::kFloat16 : torch::kBFloat16;
-  if (use_amp && device.is_cuda())
+  c10::ScalarType amp_dtype = options.mixed_precision == "fp16" ? torch::kFloat16 : torch::kBFloat16;
+  if (use_amp && !device.is_cuda() && amp_dtype == torch::kFloat16) {
+    util::log_warn("fp16 mixed precision needs CUDA; using bf16 autocast on ", device.str());
+    amp_dtype = torch::kBFloat16;
+  }
+  if (use_amp)
     util::log_info("mixed precision: ", amp_dtype == torch::kFloat16 ? "fp16" : "bf16", " autocast on ", device.str());
-  LossScaler scaler(use_amp && device.is_cuda() && amp_dtype == torch::kFloat16);  // fp16 only
+  LossScaler scaler(use_amp && amp_dtype == torch::kFloat16);  // fp16 only (CUDA)
 
   // Resume: everything but the explicit overrides comes from the checkpoint's train_config.json.
   std::optional<fs::path> resume_from;
@@ -486,7 +489,7 @@ TrainOutcome run_training(TrainOptions options) {
       auto t_update = Clock::now();
       policy::LossOutput out;
       {
-        AmpGuard amp(use_amp && device.is_cuda(), amp_dtype);
+        AmpGuard amp(use_amp, device.type(), amp_dtype);
         out = policy->forward_loss(batch);
       }
       double loss = out.loss.item<double>();

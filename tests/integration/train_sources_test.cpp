@@ -29,7 +29,7 @@ class BlobSources : public ::testing::Test {
   }
   static void TearDownTestSuite() { server.reset(); }
   void SetUp() override {
-    if (!server) GTEST_SKIP() << "node or azurite missing (run scripts/install-deps.sh)";
+    if (!server) FAIL() << "node or azurite missing (run scripts/install-deps.sh)";
     ASSERT_TRUE(server->error.empty()) << server->error;
   }
   // What a user sets to point robotrain at the emulator (the account key defaults to

@@ -207,13 +207,13 @@ TEST(ActTraining, VaeEncoderRunsInFloat32UnderAutocast) {
   in.actions = torch::randn({2, c.chunk_size, 2});
   in.action_is_pad = torch::zeros({2, c.chunk_size}, torch::kBool);
   in.action_is_pad.index_put_({0, c.chunk_size - 1}, true);
-  at::autocast::set_autocast_cpu_dtype(torch::kBFloat16);
-  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_dtype(at::kCPU, torch::kBFloat16);
+  at::autocast::set_autocast_enabled(at::kCPU, true);
   ActOutputs out;
   torch::Tensor z;
   EXPECT_NO_THROW(z = model->encode_latent(in, out));
-  const bool still_on = at::autocast::is_cpu_enabled();
-  at::autocast::set_cpu_enabled(false);
+  const bool still_on = at::autocast::is_autocast_enabled(at::kCPU);
+  at::autocast::set_autocast_enabled(at::kCPU, false);
   at::autocast::clear_cache();
   EXPECT_TRUE(still_on) << "the float32 scope must restore autocast";
   ASSERT_TRUE(z.defined());

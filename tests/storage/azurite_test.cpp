@@ -47,7 +47,7 @@ class Azurite : public ::testing::Test {
   }
   static void TearDownTestSuite() { server.reset(); }
   void SetUp() override {
-    if (!server) GTEST_SKIP() << "node or azurite missing (run scripts/install-deps.sh)";
+    if (!server) FAIL() << "node or azurite missing (run scripts/install-deps.sh)";
     ASSERT_TRUE(server->error.empty()) << server->error;
     access.endpoint = server->endpoint;
     access.account_key = storage::testing::kDevKey;
@@ -167,7 +167,7 @@ std::string base64url(const std::string& s) {
 // OAuth over HTTPS: Azurite checks the token's issuer, audience and lifetime (not its signature);
 // the token reaches the client through the credential chain (a stand-in MSI endpoint).
 TEST(AzuriteOAuth, BearerTokenFromTheCredentialChain) {
-  if (!azurite_available()) GTEST_SKIP() << "node or azurite missing (run scripts/install-deps.sh)";
+  if (!azurite_available()) FAIL() << "node or azurite missing (run scripts/install-deps.sh)";
   if (!util::find_in_path("openssl")) GTEST_SKIP() << "openssl CLI missing (needed for a self-signed certificate)";
   util::TempDir tmp("rt-azurite-oauth");
   auto cert = tmp.path() / "cert.pem", key = tmp.path() / "key.pem";

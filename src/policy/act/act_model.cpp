@@ -50,13 +50,14 @@ namespace {
 // A scope without autocast (CUDA's and CPU's), restoring what was on when it ends.
 class AutocastOff {
  public:
-  AutocastOff() : cuda_(at::autocast::is_enabled()), cpu_(at::autocast::is_cpu_enabled()) {
-    at::autocast::set_enabled(false);
-    at::autocast::set_cpu_enabled(false);
+  AutocastOff()
+      : cuda_(at::autocast::is_autocast_enabled(at::kCUDA)), cpu_(at::autocast::is_autocast_enabled(at::kCPU)) {
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+    at::autocast::set_autocast_enabled(at::kCPU, false);
   }
   ~AutocastOff() {
-    at::autocast::set_enabled(cuda_);
-    at::autocast::set_cpu_enabled(cpu_);
+    at::autocast::set_autocast_enabled(at::kCUDA, cuda_);
+    at::autocast::set_autocast_enabled(at::kCPU, cpu_);
   }
 
  private:

@@ -26,7 +26,7 @@ torch::Tensor FrozenBatchNorm2dImpl::forward(const torch::Tensor& x) {
 torch::Tensor conv_frozen_bn(const torch::Tensor& x, torch::nn::Conv2d& conv, FrozenBatchNorm2d& bn) {
   auto [scale, shift] = bn->scale_shift();
   const auto& o = conv->options;
-  auto padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+  auto padding = std::get<torch::ExpandingArray<2>>(o.padding());
   return torch::conv2d(x, conv->weight * scale.view({-1, 1, 1, 1}), shift, *o.stride(), *padding, *o.dilation());
 }
 
