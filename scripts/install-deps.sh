@@ -76,7 +76,11 @@ if [ ! -x tests/node/node_modules/.bin/azurite-blob ]; then
     (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
   elif [ -n "$tarball" ]; then
     echo "npm registry unreachable: Azurite from $tarball"
-    tar -xzf "$tarball" -C tests/node
+    unpack=$(mktemp -d)
+    tar -xzf "$tarball" -C "$unpack"
+    rm -rf tests/node/node_modules
+    mv "$unpack/node_modules" tests/node/node_modules
+    rm -rf "$unpack"
   else
     echo "install-deps: Azurite needs the npm registry or ../shared/peers/azurite-*-node_modules.tgz" >&2
     exit 1
