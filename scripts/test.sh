@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 cd "${BUILD_DIR:-build}"
-ctest --output-on-failure -j "$(nproc)" --timeout 1200 "$@"
+# CUDA-labelled tests need a GPU: scripts/gpu-check.sh runs them.
+ctest --output-on-failure -j "$(nproc)" --timeout 1200 -LE cuda "$@"
