@@ -1,5 +1,6 @@
 #include "util/crypto.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -14,10 +15,16 @@
 namespace robotrain::util {
 
 namespace {
+// OpenSSL reports failures (no memory, a disabled algorithm, an exhausted entropy source)
+// through return codes; none may be ignored, or a hash or an id would silently be garbage.
+void check(int ok, const char* what) {
+  if (ok != 1) throw RuntimeError(cat("OpenSSL ", what, " failed (error ", ERR_get_error(), ")"));
+}
+
 std::string digest(const EVP_MD* md, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+  check(EVP_Digest(data.data(), data.size(), out, &len, md, nullptr), "EVP_Digest");
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
@@ -26,15 +33,17 @@ std::string file_digest(const EVP_MD* md, const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw RuntimeError(cat(path.string(), ": cannot open for hashing"));
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), md, nullptr);
+  if (!ctx) throw RuntimeError("OpenSSL EVP_MD_CTX_new failed (out of memory?)");
+  check(EVP_DigestInit_ex(ctx.get(), md, nullptr), "EVP_DigestInit_ex");
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+    if (in.gcount() > 0) check(EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount())), "EVP_DigestUpdate");
   }
+  if (in.bad()) throw RuntimeError(cat(path.string(), ": read error while hashing"));
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out, &len);
+  check(EVP_DigestFinal_ex(ctx.get(), out, &len), "EVP_DigestFinal_ex");
   return std::string(reinterpret_cast<char*>(out), len);
 }
 }  // namespace
@@ -61,8 +70,9 @@ std::string md5_file_raw(const std::filesystem::path& path) { return file_digest
 std::string hmac_sha256_raw(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+            data.size(), out, &len))
+    throw RuntimeError(cat("OpenSSL HMAC failed (error ", ERR_get_error(), ")"));
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
@@ -92,7 +102,10 @@ std::string base64_decode(std::string_view text) {
 
 std::string random_uuid_hex() {
   unsigned char b[16];
-  RAND_bytes(b, sizeof b);
+  // A failed RAND_bytes leaves the buffer predictable: never turn that into an id.
+  if (RAND_bytes(b, sizeof b) != 1)
+    throw RuntimeError(cat("cannot generate a random id: OpenSSL RAND_bytes failed (error ", ERR_get_error(),
+                           "); is the system's entropy source available?"));
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   return hex_encode(std::string_view(reinterpret_cast<char*>(b), 16));

@@ -111,4 +111,30 @@ std::string url_encode(std::string_view text, bool keep_slash) {
   return out;
 }
 
+std::string one_line(std::string_view text, size_t max_bytes) {
+  bool cut = text.size() > max_bytes;
+  if (cut) {
+    size_t end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // not inside a UTF-8 sequence
+    text = text.substr(0, end);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (cut) out += "...";
+  return out;
+}
+
 }  // namespace robotrain::util

@@ -30,5 +30,10 @@ bool parse_int64(std::string_view text, int64_t& out);
 bool parse_double(std::string_view text, double& out);
 // Percent-encodes for URL paths/queries (keeps unreserved characters; '/' kept when asked).
 std::string url_encode(std::string_view text, bool keep_slash = false);
+// Text from outside (a server's answer, a file or blob name) made safe for a one-line
+// message: CR, LF, tab and other control characters are shown escaped (\n, \x1b), so the
+// text can never start a forged log line; cut to at most max_bytes (on a UTF-8 boundary,
+// marked with "...").
+std::string one_line(std::string_view text, size_t max_bytes = std::string_view::npos);
 
 }  // namespace robotrain::util

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -80,13 +81,28 @@ bool read_more(int fd, std::string& buf) {
   return true;
 }
 
-void send_all(int fd, const std::string& data) {
+bool send_all(int fd, const std::string& data) {
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) return;
+    if (n <= 0) return false;
     done += static_cast<size_t>(n);
   }
+  return true;
+}
+
+// Sleeps up to `seconds` in small steps; false when the server stops or the client hung up.
+bool wait_while_connected(int fd, double seconds, const std::atomic<bool>& stop) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (stop) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) > 0) {
+      char c;
+      if (::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0 || (p.revents & (POLLHUP | POLLERR))) return false;
+    }
+  }
+  return !stop;
 }
 }  // namespace
 
@@ -148,9 +164,16 @@ void TestHttpServer::handle(int fd) {
     bool truncate = resp.truncate_after >= 0;
     if (truncate) head += "Connection: close\r\n";
     head += "\r\n";
+    if (resp.delay_s > 0 && !wait_while_connected(fd, resp.delay_s, stop_)) break;
     send_all(fd, head);
-    if (req.method != "HEAD") {
-      send_all(fd, truncate ? resp.body.substr(0, static_cast<size_t>(resp.truncate_after)) : resp.body);
+    std::string body = truncate ? resp.body.substr(0, static_cast<size_t>(resp.truncate_after)) : resp.body;
+    if (req.method != "HEAD" && resp.dribble_interval_s > 0) {
+      bool connected = true;
+      for (size_t i = 0; connected && i < body.size(); ++i)
+        connected = send_all(fd, body.substr(i, 1)) && wait_while_connected(fd, resp.dribble_interval_s, stop_);
+      if (!connected) break;
+    } else if (req.method != "HEAD") {
+      send_all(fd, body);
     }
     if (truncate || util::to_lower(req.header("connection")) == "close") break;
   }

@@ -30,6 +30,11 @@ struct TestResponse {
   std::string body;
   // When > 0, only this many body bytes are sent (a truncated body) and the connection closes.
   long truncate_after = -1;
+  // Hostile servers: wait this long before sending anything (a server that never answers),
+  // then send the body one byte every dribble_interval_s (a slowloris). Both end early when
+  // the client hangs up or the server stops.
+  double delay_s = 0;
+  double dribble_interval_s = 0;
   static TestResponse json(int status, const std::string& body) {
     return {status, {{"Content-Type", "application/json"}}, body};
   }

@@ -41,3 +41,13 @@ TEST(Errors, ForeignExceptionsBecomeOneLineWithoutBacktrace) {
   EXPECT_EQ(robotrain::util::one_line_message(std::runtime_error("first\nsecond\n")), "first; second");
   EXPECT_EQ(robotrain::util::one_line_message(std::runtime_error("")), "unknown error");
 }
+
+TEST(Strings, OneLineEscapesControlCharactersAndCutsOnUtf8Boundaries) {
+  EXPECT_EQ(one_line("a\nERROR forged\r\tx\x1b[31m"), "a\\nERROR forged\\r\\tx\\x1b[31m");
+  EXPECT_EQ(one_line("plain ascii"), "plain ascii");
+  EXPECT_EQ(one_line("caf\xc3\xa9 ok"), "caf\xc3\xa9 ok");
+  // Cut inside the two-byte é: the whole character goes.
+  EXPECT_EQ(one_line("caf\xc3\xa9", 4), "caf...");
+  EXPECT_EQ(one_line("abcdef", 3), "abc...");
+  EXPECT_EQ(one_line(std::string("a\0b", 3)), "a\\x00b");
+}
