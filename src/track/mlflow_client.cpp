@@ -409,7 +409,7 @@ bool MlflowClient::upload_artifacts(const std::string& artifact_uri, const fs::p
     }
   }
   if (!mlflow_artifacts_path(artifact_uri)) {
-    util::log_warn("artifact store ", artifact_uri, " is not reachable through the MLflow server (start it with ",
+    util::log_warn("artifact store ", util::redact_url(artifact_uri), " is not reachable through the MLflow server (start it with ",
                    "--serve-artifacts); ", local.string(), " was not uploaded");
     return false;
   }
@@ -446,7 +446,7 @@ void MlflowClient::download_artifacts(const std::string& artifact_uri, const fs:
   }
   auto root = mlflow_artifacts_path(artifact_uri);
   if (!root)
-    throw util::RuntimeError(cat("cannot download ", artifact_uri,
+    throw util::RuntimeError(cat("cannot download ", util::redact_url(artifact_uri),
                                  ": only mlflow-artifacts:/ (proxied) and local file sources are supported"));
   std::function<void(const std::string&, const fs::path&)> walk = [&](const std::string& rel, const fs::path& out) {
     util::HttpRequest req;

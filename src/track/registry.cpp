@@ -17,7 +17,7 @@ using util::Json;
 
 AzureMlWorkspace workspace_from_tracking_uri(const std::string& uri) {
   auto target = parse_tracking_uri(uri);
-  if (target.kind != TrackingKind::AzureMl) throw util::InputError(cat(uri, ": not an azureml:// tracking URI"));
+  if (target.kind != TrackingKind::AzureMl) throw util::InputError(cat(util::redact_url(uri), ": not an azureml:// tracking URI"));
   auto parts = util::split(target.base_url.substr(target.base_url.find("/mlflow/")), '/');
   return {parts[4], parts[6], parts[10]};
 }
@@ -75,7 +75,7 @@ RegisteredModelVersion register_mlflow(const RegisterOptions& o, const std::map<
     throw util::RuntimeError("registering in the MLflow registry needs the run's artifact URI (the weights are uploaded there)");
   std::string rel = "registered_model/" + (o.lineage.checkpoint.empty() ? std::string("final") : o.lineage.checkpoint);
   if (!client.upload_artifacts(o.artifact_uri, o.pretrained_model_dir, rel))
-    throw util::RuntimeError(cat("cannot upload the checkpoint to ", o.artifact_uri,
+    throw util::RuntimeError(cat("cannot upload the checkpoint to ", util::redact_url(o.artifact_uri),
                                  "; start the MLflow server with --serve-artifacts"));
   std::string source = o.artifact_uri + "/" + rel;
   client.create_registered_model(o.name, {});

@@ -1,6 +1,7 @@
 #include "track/tracking_uri.h"
 
 #include "util/error.h"
+#include "util/http.h"
 #include "util/process.h"
 #include "util/strings.h"
 
@@ -17,10 +18,10 @@ std::filesystem::path file_uri_path(const std::string& uri) {
     auto slash = rest.find('/');
     std::string host = slash == std::string::npos ? rest : rest.substr(0, slash);
     if (!host.empty() && host != "localhost")
-      throw InputError(util::cat("tracking URI '", uri, "': remote file:// hosts are not supported; use file:///ABSOLUTE/PATH"));
+      throw InputError(util::cat("tracking URI '", util::redact_url(uri), "': remote file:// hosts are not supported; use file:///ABSOLUTE/PATH"));
     rest = slash == std::string::npos ? "" : rest.substr(slash);
   }
-  if (rest.empty()) throw InputError(util::cat("tracking URI '", uri, "': empty path; use file:///ABSOLUTE/PATH"));
+  if (rest.empty()) throw InputError(util::cat("tracking URI '", util::redact_url(uri), "': empty path; use file:///ABSOLUTE/PATH"));
   return std::filesystem::path(rest);
 }
 
@@ -33,7 +34,7 @@ TrackingTarget azureml_target(const std::string& uri) {
   std::string path = slash == std::string::npos ? "" : rest.substr(slash);
   while (util::ends_with(path, "/")) path.pop_back();
   auto fail = [&](const std::string& why) {
-    return InputError(util::cat("tracking URI '", uri, "': ", why,
+    return InputError(util::cat("tracking URI '", util::redact_url(uri), "': ", why,
                                 "; expected azureml://REGION.api.azureml.ms/mlflow/v1.0/subscriptions/SUB/resourceGroups/RG/"
                                 "providers/Microsoft.MachineLearningServices/workspaces/WS (az ml workspace show --query mlflow_tracking_uri)"));
   };
@@ -71,7 +72,7 @@ TrackingTarget parse_tracking_uri(const std::string& raw) {
     t.base_url = uri;
     auto host_start = t.base_url.find("://") + 3;
     if (host_start >= t.base_url.size() || t.base_url[host_start] == '/')
-      throw InputError(util::cat("tracking URI '", uri, "': missing host; expected http(s)://HOST[:PORT][/PATH]"));
+      throw InputError(util::cat("tracking URI '", util::redact_url(uri), "': missing host; expected http(s)://HOST[:PORT][/PATH]"));
     while (util::ends_with(t.base_url, "/")) t.base_url.pop_back();
     return t;
   }

@@ -28,6 +28,7 @@
 #include "train/val_split.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/http.h"
 #include "util/log.h"
 #include "util/native_runtime.h"
 #include "util/process.h"
@@ -437,7 +438,7 @@ TrainOutcome run_training(TrainOptions options) {
 
   // Checkpoints: pretrained_model/ (LeRobot's files + train_config.json) and training_state/.
   Json tracking_state{{"run_id", tracker->run_id()}, {"experiment_id", tracker->experiment_id()},
-                      {"tracking_uri", tracker->tracking_uri()}};
+                      {"tracking_uri", util::redact_url(tracker->tracking_uri())}};  // never user:password@ or a query
   auto save = [&](int64_t at_step) {
     fs::path final_dir = step_checkpoint_dir(out_dir, cfg.steps, at_step);
     util::log_info("checkpoint policy after step ", at_step, " -> ", final_dir.string());
