@@ -12,6 +12,7 @@ find_package(Snappy REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(PNG REQUIRED)
 find_package(box2d REQUIRED)
+find_package(pugixml REQUIRED)  # the Blob listing XML
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
 include(${CMAKE_CURRENT_LIST_DIR}/Torch.cmake)
 

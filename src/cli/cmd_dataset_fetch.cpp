@@ -30,7 +30,7 @@ void run(FetchFlags& f) {
     throw util::InputError("dataset fetch: no source; pass --dataset.repo_id OWNER/NAME, --blob-url URL or --dataset-asset URI");
   if (!f.revision.empty() && f.sources.repo_id.empty())
     throw util::InputError("--dataset.revision applies to --dataset.repo_id (Hugging Face Hub) only");
-  storage::validate_dataset_sources(f.sources);  // exit 2 before any network access
+  storage::check_fetch_sources(f.sources, f.options);  // exit 2 before any network access
   f.options.progress = !f.json;
   auto result = storage::fetch_dataset_sources(f.sources, f.options);
   if (f.json) {

@@ -6,7 +6,7 @@
 
 #include "platform/azureml_job.h"
 #include "platform/local_runner.h"
-#include "storage/azure_credential.h"
+#include "util/azure_credential.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -61,7 +61,7 @@ AzureMlJobRef azureml_ref(const JobRecord& r) {
   return {context_value(r, "subscription_id"), context_value(r, "resource_group"), context_value(r, "workspace_name"), r.id};
 }
 
-TokenProvider management_token() { return storage::azure_token_provider(storage::kManagementResource); }
+TokenProvider management_token() { return util::azure_token_provider(util::kManagementResource); }
 
 StatusReport azureml_status(JobRecord& r) {
   if (azureml_via_rest()) {

@@ -2,9 +2,12 @@
 
 #include "storage/blob_url.h"
 #include "storage/data_asset.h"
+#include "storage/hf_hub.h"
 #include "track/model_uri.h"
 
 namespace robotrain::platform {
+
+void check_hub_repo_id(const std::string& repo_id) { storage::validate_repo_id(repo_id); }
 
 void check_blob_urls(const std::vector<std::string>& urls) { storage::validate_blob_urls(urls); }
 

@@ -140,6 +140,7 @@ void check_platform_specific(const SubmitOptions& o) {
 
 void validate_submit_options(SubmitOptions& o) {
   check_dataset_sources(o);
+  if (o.uses_huggingface()) check_hub_repo_id(o.dataset_repo_id);
   check_choices(o);
   if (!o.init_from_policy_model.empty() && !o.policy_repo_id.empty())
     throw InputError("--init-from-policy-model and --policy-repo-id are mutually exclusive: pick one warm-start source");

@@ -24,7 +24,9 @@ util::Json arm_get(const AzureMLWorkspace& ws, const std::string& path, const st
   util::HttpRequest req;
   req.url = util::cat(workspace_url(ws), path, "?api-version=", kAzureMLApiVersion);
   req.headers = {{"Authorization", "Bearer " + ws.token()}, {"Accept", "application/json"}};
-  auto r = util::http_send(req);
+  util::RetryPolicy policy;
+  policy.max_total_s = 120;
+  auto r = util::http_send(req, policy);
   if (r.status == 404)
     throw util::InputError(util::cat(what, " not found in workspace ", ws.workspace, " (resource group ", ws.resource_group,
                                      "); check the name and version with `az ml data list` or `az ml model list`"));
@@ -37,6 +39,9 @@ util::Json arm_get(const AzureMLWorkspace& ws, const std::string& path, const st
     throw util::RuntimeError(util::cat("resolving ", what, ": the answer is not JSON"));
   }
 }
+
+// A URI from the service, as a message may show it.
+std::string shown(const std::string& uri) { return util::one_line(util::redact_url(uri), 300); }
 
 std::string json_str(const util::Json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
@@ -53,7 +58,7 @@ BlobLocation from_at_form(const std::string& rest, const std::string& uri) {
   size_t at = rest.find('@');
   size_t slash = rest.find('/');
   if (at == std::string::npos || (slash != std::string::npos && slash < at))
-    throw util::RuntimeError(util::cat("data asset URI '", uri, "' has no CONTAINER@ACCOUNT part"));
+    throw util::RuntimeError(util::cat("data asset URI '", shown(uri), "' has no CONTAINER@ACCOUNT part"));
   BlobLocation loc;
   loc.container = rest.substr(0, at);
   std::string host = rest.substr(at + 1, slash == std::string::npos ? std::string::npos : slash - at - 1);
@@ -69,18 +74,20 @@ AzureMLWorkspace azureml_workspace_from_env() {
   ws.subscription = util::get_env_or("AZURE_SUBSCRIPTION_ID", "");
   ws.resource_group = util::get_env_or("AZURE_RESOURCE_GROUP", "");
   ws.workspace = util::get_env_or("AZUREML_WORKSPACE_NAME", "");
-  ws.token = azure_token_provider(kManagementResource);
+  ws.token = util::azure_token_provider(util::kManagementResource);
   return ws;
 }
 
-BlobLocation resolve_data_uri(const std::string& data_uri, const AzureMLWorkspace& ws) {
+namespace {
+
+BlobLocation locate_data_uri(const std::string& data_uri, const AzureMLWorkspace& ws) {
   std::string lower = util::to_lower(data_uri);
   if (util::starts_with(lower, "https://")) {
     std::string rest = data_uri.substr(8);
     size_t slash = rest.find('/');
     std::string host = rest.substr(0, slash);
     if (host.find(".blob.") == std::string::npos && host.find(".dfs.") == std::string::npos)
-      throw util::RuntimeError(util::cat("data asset URI '", data_uri, "' is not an Azure Blob URL"));
+      throw util::RuntimeError(util::cat("data asset URI '", shown(data_uri), "' is not an Azure Blob URL"));
     BlobLocation loc;
     loc.account = host.substr(0, host.find('.'));
     std::string path = slash == std::string::npos ? "" : strip_slashes(rest.substr(slash));
@@ -95,11 +102,11 @@ BlobLocation resolve_data_uri(const std::string& data_uri, const AzureMLWorkspac
     size_t ds = lower.find("/datastores/");
     size_t paths = lower.find("/paths/");
     if (ds == std::string::npos || paths == std::string::npos || paths < ds)
-      throw util::RuntimeError(util::cat("data asset URI '", data_uri,
+      throw util::RuntimeError(util::cat("data asset URI '", shown(data_uri),
                                          "' is not a datastore path (azureml://datastores/NAME/paths/PATH)"));
     std::string datastore = data_uri.substr(ds + 12, paths - ds - 12);
     std::string path = strip_slashes(data_uri.substr(paths + 7));
-    util::Json j = arm_get(ws, "/datastores/" + datastore, util::cat("datastore '", datastore, "'"));
+    util::Json j = arm_get(ws, "/datastores/" + util::url_encode(datastore), util::cat("datastore '", util::one_line(datastore, 100), "'"));
     const util::Json& p = j.contains("properties") ? j["properties"] : j;
     std::string type = json_str(p, "datastoreType");
     BlobLocation loc;
@@ -107,23 +114,49 @@ BlobLocation resolve_data_uri(const std::string& data_uri, const AzureMLWorkspac
     loc.container = json_str(p, "containerName");
     if (loc.container.empty()) loc.container = json_str(p, "filesystem");  // ADLS Gen2 also serves the Blob API
     if (loc.account.empty() || loc.container.empty() || (type != "AzureBlob" && type != "AzureDataLakeGen2"))
-      throw util::RuntimeError(util::cat("datastore '", datastore, "' is of type '", type,
+      throw util::RuntimeError(util::cat("datastore '", util::one_line(datastore, 100), "' is of type '", util::one_line(type, 60),
                                          "'; only AzureBlob and AzureDataLakeGen2 datastores can be downloaded"));
     loc.prefix = path;
     return loc;
   }
-  throw util::RuntimeError(util::cat("data asset URI '", data_uri, "' has an unsupported scheme"));
+  throw util::RuntimeError(util::cat("data asset URI '", shown(data_uri), "' has an unsupported scheme"));
 }
 
-BlobLocation resolve_data_asset_location(const DataAssetRef& asset, const AzureMLWorkspace& workspace) {
+bool all_of_chars(const std::string& s, const char* extra) {
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || std::string_view(extra).find(c) != std::string_view::npos))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+BlobLocation resolve_data_uri(const std::string& data_uri, const AzureMLWorkspace& ws) {
+  BlobLocation loc = locate_data_uri(data_uri, ws);
+  // The account and container come from the service and become the Blob host and path: only
+  // the characters Azure Storage allows in them (so no host, port or userinfo can be smuggled in).
+  if (loc.account.empty() || loc.account.size() > 24 || !all_of_chars(loc.account, "") || loc.container.empty() ||
+      loc.container.size() > 63 || !all_of_chars(loc.container, "-"))
+    throw util::RuntimeError(util::cat("data asset URI '", shown(data_uri), "' names storage account '",
+                                       util::one_line(loc.account, 60), "' and container '", util::one_line(loc.container, 80),
+                                       "', which Azure Storage does not allow; check the asset's registration"));
+  return loc;
+}
+
+AzureMLWorkspace data_asset_workspace(const DataAssetRef& asset, const AzureMLWorkspace& workspace) {
   AzureMLWorkspace ws = workspace;
   if (!asset.subscription.empty()) ws.subscription = asset.subscription;
   if (!asset.resource_group.empty()) ws.resource_group = asset.resource_group;
   if (!asset.workspace.empty()) ws.workspace = asset.workspace;
   if (ws.subscription.empty() || ws.resource_group.empty() || ws.workspace.empty())
-    throw util::InputError(util::cat("--dataset-asset ", asset.uri,
+    throw util::InputError(util::cat("--dataset-asset ", util::one_line(asset.uri, 300),
                                      ": the Azure ML workspace is unknown; set AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP "
                                      "and AZUREML_WORKSPACE_NAME (or the matching flags)"));
+  return ws;
+}
+
+BlobLocation resolve_data_asset_location(const DataAssetRef& asset, const AzureMLWorkspace& workspace) {
+  AzureMLWorkspace ws = data_asset_workspace(asset, workspace);
   std::string what = util::cat("data asset ", asset.name, ":", asset.version);
   util::Json j = arm_get(ws, util::cat("/data/", asset.name, "/versions/", asset.version), what);
   const util::Json& p = j.contains("properties") ? j["properties"] : j;
@@ -133,7 +166,7 @@ BlobLocation resolve_data_asset_location(const DataAssetRef& asset, const AzureM
   if (!type.empty() && type != "uri_folder")
     throw util::InputError(util::cat(what, " is a ", type, " asset; a LeRobot dataset must be a uri_folder asset"));
   BlobLocation loc = resolve_data_uri(uri, ws);
-  util::log_info("Resolved ", what, " to ", loc.account, "/", loc.container, "/", loc.prefix);
+  util::log_info("Resolved ", what, " to ", util::one_line(util::cat(loc.account, "/", loc.container, "/", loc.prefix), 300));
   return loc;
 }
 
@@ -148,7 +181,7 @@ BlobLocation resolve_model_location(const std::string& name, const std::string& 
   std::string uri = json_str(p, "modelUri");
   if (uri.empty()) throw util::RuntimeError(util::cat(what, " has no modelUri"));
   BlobLocation loc = resolve_data_uri(uri, ws);
-  util::log_info("Resolved ", what, " to ", loc.account, "/", loc.container, "/", loc.prefix);
+  util::log_info("Resolved ", what, " to ", util::one_line(util::cat(loc.account, "/", loc.container, "/", loc.prefix), 300));
   return loc;
 }
 

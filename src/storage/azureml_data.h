@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include "storage/azure_credential.h"
+#include "util/azure_credential.h"
 #include "storage/blob_download.h"
 #include "storage/blob_url.h"
 #include "storage/data_asset.h"
@@ -17,11 +17,15 @@ inline constexpr const char* kAzureMLApiVersion = "2024-04-01";
 struct AzureMLWorkspace {
   std::string subscription, resource_group, workspace;
   std::string endpoint = "https://management.azure.com";  // tests point this at a local server
-  TokenProvider token;                                     // for https://management.azure.com/
+  util::TokenProvider token;                                     // for https://management.azure.com/
 };
 
 // AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP, AZUREML_WORKSPACE_NAME and the Azure AD chain.
 AzureMLWorkspace azureml_workspace_from_env();
+
+// The workspace an asset is looked up in: its own (long URI form) or `workspace`'s. InputError
+// (no network) when neither names one.
+AzureMLWorkspace data_asset_workspace(const DataAssetRef& asset, const AzureMLWorkspace& workspace);
 
 // Where the asset's files live. The asset's own subscription/resource group/workspace (long URI
 // form) win over `workspace`'s. Throws InputError for a workspace that is not named anywhere.

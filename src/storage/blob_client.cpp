@@ -36,11 +36,12 @@ BlobAccess blob_access_from_env(BlobAccess access) {
   if (access.account_key.empty() && !access.token && util::ends_with(access.endpoint, "/devstoreaccount1"))
     access.account_key = util::get_env_or("AZURE_STORAGE_KEY", kDevStoreKey);
   if (access.account_key.empty() && !access.token) access.account_key = util::get_env_or("AZURE_STORAGE_KEY", "");
-  if (access.account_key.empty() && !access.token) access.token = azure_token_provider(kStorageResource);
+  if (access.account_key.empty() && !access.token) access.token = util::azure_token_provider(util::kStorageResource);
   return access;
 }
 
 BlobClient::BlobClient(BlobAccess access, std::string account) : access_(std::move(access)), account_(std::move(account)) {
+  retry_.max_total_s = 300;  // per request: a dead or stalling service fails within minutes
   base_url_ = access_.endpoint.empty() ? util::cat("https://", account_, ".blob.core.windows.net") : access_.endpoint;
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
   size_t scheme = base_url_.find("://");
@@ -72,6 +73,7 @@ util::HttpResponse BlobClient::send(const Call& call, util::HttpRequest* sent) c
   }
   req.body = call.body;
   req.timeout_s = 600;
+  req.max_body_bytes = call.max_body_bytes;
   req.insecure_tls = access_.insecure_tls;
   if (!access_.account_key.empty()) {
     SignedRequestParts parts{call.method, account_, path, call.query, req.headers, call.body.size()};
@@ -109,16 +111,18 @@ BlobPage BlobClient::list_page(const std::string& container, const std::string& 
   call.query = {{"restype", "container"}, {"comp", "list"}, {"prefix", prefix}};
   if (!marker.empty()) call.query.push_back({"marker", marker});
   if (max_results > 0) call.query.push_back({"maxresults", std::to_string(max_results)});
+  call.max_body_bytes = kMaxListingPageBytes;
   util::HttpRequest sent;
   auto r = send(call, &sent);
   if (!r.ok()) fail(sent, r, util::cat("listing ", account_, "/", container, "/", prefix));
-  return parse_blob_list(r.body);
+  return parse_blob_listing(r.body);
 }
 
 std::string BlobClient::get_range(const std::string& container, const std::string& name, uint64_t offset,
                                   uint64_t length, const std::string& etag) const {
   Call call;
   call.path = "/" + container + "/" + name;
+  call.max_body_bytes = length;  // never more than the range asked for
   if (!etag.empty()) call.headers.push_back({"If-Match", etag});
   call.headers.push_back({"x-ms-range", util::cat("bytes=", offset, "-", offset + length - 1)});
   // The service computes a range MD5 only for ranges up to 4 MiB.
@@ -126,12 +130,13 @@ std::string BlobClient::get_range(const std::string& container, const std::strin
   if (want_md5) call.headers.push_back({"x-ms-range-get-content-md5", "true"});
   util::HttpRequest sent;
   auto r = send(call, &sent);
+  const std::string shown = util::one_line(name, 200);
   if (r.status == 412)
-    throw util::RuntimeError(util::cat("downloading ", name, ": the blob changed while it was being downloaded; ",
+    throw util::RuntimeError(util::cat("downloading ", shown, ": the blob changed while it was being downloaded; ",
                                        "retry once writers have finished"));
-  if (!r.ok()) fail(sent, r, util::cat("downloading ", name));
+  if (!r.ok()) fail(sent, r, util::cat("downloading ", shown));
   if (r.body.size() != length)
-    throw util::NetworkError(util::cat("downloading ", name, " bytes ", offset, "+", length, ": got ", r.body.size(),
+    throw BlobIntegrityError(util::cat("downloading ", shown, " bytes ", offset, "+", length, ": got ", r.body.size(),
                                        " bytes (connection cut?); retry"));
   std::string md5 = r.header("content-md5");
   // A range covering the whole blob may carry the blob's stored Content-MD5 instead of a computed
@@ -139,7 +144,7 @@ std::string BlobClient::get_range(const std::string& container, const std::strin
   std::string content_range = r.header("content-range");
   bool whole_blob = offset == 0 && util::ends_with(content_range, "/" + std::to_string(length));
   if (want_md5 && r.status == 206 && !whole_blob && !md5.empty() && util::base64_encode(util::md5_raw(r.body)) != md5)
-    throw util::NetworkError(util::cat("downloading ", name, " bytes ", offset, "+", length,
+    throw BlobIntegrityError(util::cat("downloading ", shown, " bytes ", offset, "+", length,
                                        ": Content-MD5 mismatch (corrupted in transit); retry"));
   return r.body;
 }
@@ -149,7 +154,7 @@ std::string BlobClient::get_blob(const std::string& container, const std::string
   call.path = "/" + container + "/" + name;
   util::HttpRequest sent;
   auto r = send(call, &sent);
-  if (!r.ok()) fail(sent, r, util::cat("downloading ", name));
+  if (!r.ok()) fail(sent, r, util::cat("downloading ", util::one_line(name, 200)));
   return r.body;
 }
 
@@ -163,7 +168,7 @@ void BlobClient::put_blob(const std::string& container, const std::string& name,
   call.body = data;
   util::HttpRequest sent;
   auto r = send(call, &sent);
-  if (!r.ok()) fail(sent, r, util::cat("uploading ", name));
+  if (!r.ok()) fail(sent, r, util::cat("uploading ", util::one_line(name, 200)));
 }
 
 void BlobClient::put_block(const std::string& container, const std::string& name, const std::string& block_id,
@@ -175,7 +180,7 @@ void BlobClient::put_block(const std::string& container, const std::string& name
   call.body = data;
   util::HttpRequest sent;
   auto r = send(call, &sent);
-  if (!r.ok()) fail(sent, r, util::cat("uploading a block of ", name));
+  if (!r.ok()) fail(sent, r, util::cat("uploading a block of ", util::one_line(name, 200)));
 }
 
 void BlobClient::put_block_list(const std::string& container, const std::string& name,
@@ -191,7 +196,7 @@ void BlobClient::put_block_list(const std::string& container, const std::string&
   call.body += "</BlockList>";
   util::HttpRequest sent;
   auto r = send(call, &sent);
-  if (!r.ok()) fail(sent, r, util::cat("committing the blocks of ", name));
+  if (!r.ok()) fail(sent, r, util::cat("committing the blocks of ", util::one_line(name, 200)));
 }
 
 void BlobClient::create_container(const std::string& container) const {

@@ -5,21 +5,30 @@
 #include <string>
 #include <vector>
 
-#include "storage/azure_credential.h"
+#include "util/azure_credential.h"
 #include "storage/blob_listing.h"
 #include "util/http.h"
 
 namespace robotrain::storage {
 
 inline constexpr const char* kBlobApiVersion = "2023-11-03";
+// A List Blobs page of 5000 long names is under 10 MiB.
+inline constexpr uint64_t kMaxListingPageBytes = 16ull << 20;
+
+// A complete answer with the wrong bytes (shorter than the range, Content-MD5 mismatch):
+// worth another GET, unlike a transport failure, which util::http_send has already retried.
+class BlobIntegrityError : public util::NetworkError {
+ public:
+  using util::NetworkError::NetworkError;
+};
 
 struct BlobAccess {
   // "" = https://ACCOUNT.blob.core.windows.net; e.g. http://127.0.0.1:PORT/devstoreaccount1 for Azurite.
   std::string endpoint;
   // Shared Key when set (e.g. from AZURE_STORAGE_KEY).
   std::string account_key;
-  // Otherwise a bearer token for https://storage.azure.com/ (azure_token_provider(kStorageResource)).
-  TokenProvider token;
+  // Otherwise a bearer token for https://storage.azure.com/ (util::azure_token_provider(util::kStorageResource)).
+  util::TokenProvider token;
   // Skip TLS verification: only for emulators on loopback with self-signed certificates.
   bool insecure_tls = false;
 };
@@ -40,6 +49,8 @@ class BlobClient {
                      int max_results) const;
   // Bytes [offset, offset + length); checks the range's Content-MD5 when the service sends one.
   // With an etag, a blob replaced since it was listed fails (412) instead of mixing versions.
+  // A body longer than the range is refused as it arrives (util::RuntimeError); a shorter
+  // one or a bad MD5 is a BlobIntegrityError.
   std::string get_range(const std::string& container, const std::string& name, uint64_t offset, uint64_t length,
                         const std::string& etag = "") const;
   std::string get_blob(const std::string& container, const std::string& name) const;
@@ -60,6 +71,7 @@ class BlobClient {
     std::vector<std::pair<std::string, std::string>> query;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    uint64_t max_body_bytes = util::kDefaultMaxBodyBytes;
   };
   util::HttpResponse send(const Call& call, util::HttpRequest* sent = nullptr) const;
   [[noreturn]] void fail(const util::HttpRequest& request, const util::HttpResponse& response,

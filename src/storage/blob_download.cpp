@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "storage/blob_paths.h"
 #include "storage/parallel.h"
@@ -65,12 +66,15 @@ void preallocate(const fs::path& path, uint64_t size) {
   if (rc != 0) throw util::RuntimeError(util::cat(path.string(), ": cannot size to ", size, " bytes (disk full?)"));
 }
 
+// Transport failures were already retried by the client (within its time budget); only a
+// complete answer with wrong bytes is worth asking again here.
 std::string fetch_chunk(const BlobClient& client, const std::string& container, const Chunk& c, int attempts) {
   for (int attempt = 1;; ++attempt) {
     try {
       return c.length == 0 ? std::string() : client.get_range(container, c.file->blob.name, c.offset, c.length, c.file->blob.etag);
-    } catch (const util::NetworkError& e) {
-      if (attempt >= attempts) throw;
+    } catch (const BlobIntegrityError& e) {
+      if (attempt >= attempts)
+        throw util::RuntimeError(util::cat(e.what(), " - retries exhausted after ", attempt, " attempts"));
       util::log_warn(e.what(), " (attempt ", attempt, " of ", attempts, ")");
       util::sleep_for_retry(0.5 * attempt);
     }
@@ -81,22 +85,33 @@ void verify_md5(const PlannedFile& f) {
   if (f.blob.content_md5.empty()) return;
   std::string got = util::base64_encode(util::md5_file_raw(f.path));
   if (got != f.blob.content_md5)
-    throw util::RuntimeError(util::cat("blob ", f.blob.name, ": Content-MD5 mismatch (listed ", f.blob.content_md5, ", got ",
-                                       got, "); the blob is corrupt or changed during download - retry, or re-upload it"));
+    throw util::RuntimeError(util::cat("blob ", util::one_line(f.blob.name, 200), ": Content-MD5 mismatch (listed ",
+                                       util::one_line(f.blob.content_md5, 40), ", got ", got,
+                                       "); the blob is corrupt or changed during download - retry, or re-upload it"));
 }
 
 }  // namespace
 
-std::vector<BlobItem> list_blob_prefix(const BlobClient& client, const BlobLocation& location, int page_size) {
+std::vector<BlobItem> list_blob_prefix(const BlobClient& client, const BlobLocation& location, int page_size,
+                                       const ListingLimits& limits) {
   std::vector<BlobItem> all;
+  std::set<std::string> markers_seen;
   std::string marker;
   std::string prefix = location.prefix.empty() ? "" : location.prefix + "/";
-  do {
+  const std::string where = util::cat(location.account, "/", location.container, "/", location.prefix);
+  for (int pages = 1;; ++pages) {
     BlobPage page = client.list_page(location.container, prefix, marker, page_size);
     for (auto& b : page.blobs) all.push_back(std::move(b));
     marker = page.next_marker;
-  } while (!marker.empty());
-  return all;
+    if (marker.empty()) return all;
+    // The service never hands out a marker twice: a repeat would loop for ever.
+    if (!markers_seen.insert(marker).second)
+      throw util::RuntimeError(util::cat("listing ", where, ": the service returned the continuation marker '",
+                                         util::one_line(marker, 80), "' twice (a listing loop); retry later"));
+    if (pages >= limits.max_pages || all.size() > limits.max_blobs)
+      throw util::RuntimeError(util::cat("listing ", where, ": more than ", all.size(), " blobs in ", pages,
+                                         " pages and no end in sight; point the URL at the dataset's own folder"));
+  }
 }
 
 std::string blob_listing_fingerprint(const std::vector<BlobItem>& listed) {
@@ -138,12 +153,12 @@ BlobDownloadReport download_blob_location(const BlobLocation& location, const fs
     BlobNameDecision d = classify_blob_name(blob.name, location.prefix);
     if (d.verdict == BlobNameVerdict::Skip) {
       ++report.skipped;
-      util::log_debug("Skipping blob ", blob.name, " (", d.reason, ")");
+      util::log_debug("Skipping blob ", util::one_line(blob.name, 200), " (", d.reason, ")");
       continue;
     }
     if (d.verdict == BlobNameVerdict::Unsafe) {
       ++report.unsafe;
-      util::log_warn("Skipping unsafe blob name '", blob.name, "' (", d.reason, ")");
+      util::log_warn("Skipping unsafe blob name '", util::one_line(blob.name, 200), "' (", d.reason, ")");
       continue;
     }
     auto f = std::make_unique<PlannedFile>();
@@ -162,7 +177,7 @@ BlobDownloadReport download_blob_location(const BlobLocation& location, const fs
     auto path = contained_path(staging.path(), f->path.string());
     if (!path) {
       ++report.unsafe;
-      util::log_warn("Skipping blob outside the destination '", f->blob.name, "'");
+      util::log_warn("Skipping blob outside the destination '", util::one_line(f->blob.name, 200), "'");
       continue;
     }
     f->path = *path;

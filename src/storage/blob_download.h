@@ -37,8 +37,16 @@ BlobDownloadReport download_blob_prefix(const std::string& blob_url, const std::
 // Same, for a location that is not a public-cloud URL (sovereign clouds, data asset datastores).
 BlobDownloadReport download_blob_location(const BlobLocation& location, const std::filesystem::path& dest,
                                           const BlobDownloadOptions& options);
-// All blobs under PREFIX/ (every page).
-std::vector<BlobItem> list_blob_prefix(const BlobClient& client, const BlobLocation& location, int page_size = 5000);
+// Bounds on one listing: a service whose continuation markers never end fails instead of
+// paging (and growing) for ever.
+struct ListingLimits {
+  int max_pages = 100000;
+  size_t max_blobs = 1000000;
+};
+// All blobs under PREFIX/ (every page). util::RuntimeError when a continuation marker repeats
+// or the limits are passed.
+std::vector<BlobItem> list_blob_prefix(const BlobClient& client, const BlobLocation& location, int page_size = 5000,
+                                       const ListingLimits& limits = {});
 // What a prefix holds, as a hash of its blobs' names, sizes and ETags (order-independent): a
 // local copy is stale when this changes. One listing, no downloads.
 std::string blob_listing_fingerprint(const std::vector<BlobItem>& listed);

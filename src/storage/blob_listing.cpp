@@ -1,5 +1,7 @@
 #include "storage/blob_listing.h"
 
+#include <pugixml.hpp>
+
 #include <cctype>
 
 #include "util/error.h"
@@ -9,56 +11,23 @@ namespace robotrain::storage {
 
 namespace {
 
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// The text of the first <tag ...>text</tag> in [from, to), or nullopt-like empty + found=false.
-bool element_text(const std::string& xml, size_t from, size_t to, const std::string& tag, std::string& text,
-                  std::string* attributes = nullptr) {
-  std::string open = "<" + tag;
-  size_t pos = from;
-  while (true) {
-    pos = xml.find(open, pos);
-    if (pos == std::string::npos || pos >= to) return false;
-    char after = pos + open.size() < xml.size() ? xml[pos + open.size()] : '\0';
-    if (after == '>' || after == ' ' || after == '/') break;
-    pos += open.size();  // a longer tag name sharing the prefix (<NameX>)
-  }
-  size_t gt = xml.find('>', pos);
-  if (gt == std::string::npos || gt >= to) return false;
-  if (attributes) *attributes = xml.substr(pos + open.size(), gt - pos - open.size());
-  if (xml[gt - 1] == '/') {  // <Tag/>
-    text.clear();
-    return true;
-  }
-  size_t close = xml.find("</" + tag + ">", gt);
-  if (close == std::string::npos || close > to) return false;
-  text = xml_unescape(xml.substr(gt + 1, close - gt - 1));
-  return true;
+// All character data directly inside `node` (text and CDATA sections, comments skipped), so
+// "a<!--x-->b" and "a<![CDATA[b]]>" read as the service meant them.
+std::string text_of(const pugi::xml_node& node) {
+  std::string out;
+  for (pugi::xml_node child : node.children())
+    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) out += child.value();
+  return out;
 }
 
 // Names with characters XML cannot carry are sent percent-encoded with Encoded="true".
 std::string percent_decode(const std::string& s) {
+  auto hex = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10); };
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
       i += 2;
     } else {
       out += s[i];
@@ -69,81 +38,40 @@ std::string percent_decode(const std::string& s) {
 
 }  // namespace
 
-std::string xml_unescape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '&') {
-      out += text[i];
-      continue;
-    }
-    size_t semi = text.find(';', i);
-    if (semi == std::string::npos) {
-      out += text[i];
-      continue;
-    }
-    std::string ent = text.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
-    else if (!ent.empty() && ent[0] == '#') {
-      bool hex = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X');
-      append_utf8(out, static_cast<uint32_t>(std::stoul(ent.substr(hex ? 2 : 1), nullptr, hex ? 16 : 10)));
-    } else {
-      out += text.substr(i, semi - i + 1);
-    }
-    i = semi;
-  }
-  return out;
-}
-
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-BlobPage parse_blob_list(const std::string& xml) {
-  if (xml.find("<EnumerationResults") == std::string::npos)
+BlobPage parse_blob_listing(std::string_view xml) {
+  pugi::xml_document doc;
+  // Default options: entities, character references and CDATA decoded; comments, processing
+  // instructions and any DOCTYPE skipped (no DTD is ever read, so no entity can expand).
+  pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!parsed)
+    throw util::RuntimeError(util::cat("List Blobs answer is not well-formed XML (", parsed.description(), " at byte ",
+                                       parsed.offset, ": ", util::one_line(xml.substr(0, 120)),
+                                       "); is the endpoint a Blob service?"));
+  pugi::xml_node root = doc.child("EnumerationResults");
+  if (!root)
     throw util::RuntimeError(util::cat("List Blobs answer is not an EnumerationResults document: ",
-                                       xml.substr(0, 120), " (is the endpoint a Blob service?)"));
+                                       util::one_line(xml.substr(0, 120)), " (is the endpoint a Blob service?)"));
   BlobPage page;
-  size_t pos = 0;
-  while ((pos = xml.find("<Blob>", pos)) != std::string::npos) {
-    size_t end = xml.find("</Blob>", pos);
-    if (end == std::string::npos) throw util::RuntimeError("List Blobs answer is truncated (no </Blob>); retry");
+  for (pugi::xml_node blob : root.child("Blobs").children("Blob")) {
     BlobItem item;
-    std::string attrs, len;
-    if (!element_text(xml, pos, end, "Name", item.name, &attrs))
-      throw util::RuntimeError("List Blobs answer has a <Blob> without <Name>");
-    if (attrs.find("Encoded=\"true\"") != std::string::npos) item.name = percent_decode(item.name);
-    if (element_text(xml, pos, end, "Content-Length", len)) {
+    pugi::xml_node name = blob.child("Name");
+    item.name = text_of(name);
+    if (!name || item.name.empty()) throw util::RuntimeError("List Blobs answer has a <Blob> without a <Name>");
+    if (std::string_view(name.attribute("Encoded").value()) == "true") item.name = percent_decode(item.name);
+    pugi::xml_node props = blob.child("Properties");
+    if (pugi::xml_node len = props.child("Content-Length")) {
       int64_t n = 0;
-      if (!util::parse_int64(util::trim(len), n) || n < 0)
-        throw util::RuntimeError(util::cat("List Blobs: bad Content-Length '", len, "' for ", item.name));
+      std::string text = util::trim(text_of(len));
+      if (!util::parse_int64(text, n) || n < 0)
+        throw util::RuntimeError(util::cat("List Blobs: bad Content-Length '", util::one_line(text, 40), "' for ",
+                                           util::one_line(item.name, 200)));
       item.size = static_cast<uint64_t>(n);
     }
-    element_text(xml, pos, end, "Content-MD5", item.content_md5);
-    element_text(xml, pos, end, "Etag", item.etag);
-    item.content_md5 = util::trim(item.content_md5);
+    item.content_md5 = util::trim(text_of(props.child("Content-MD5")));
+    item.etag = text_of(props.child("Etag"));
     page.blobs.push_back(std::move(item));
-    pos = end;
   }
-  size_t blobs_end = xml.rfind("</Blobs>");
-  size_t from = blobs_end == std::string::npos ? 0 : blobs_end;
-  element_text(xml, from, xml.size(), "NextMarker", page.next_marker);
-  page.next_marker = util::trim(page.next_marker);
+  page.next_marker = util::trim(text_of(root.child("NextMarker")));
   return page;
 }
 

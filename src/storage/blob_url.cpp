@@ -1,6 +1,9 @@
 #include "storage/blob_url.h"
 
+#include <algorithm>
+
 #include "util/error.h"
+#include "util/http.h"
 #include "util/strings.h"
 
 namespace robotrain::storage {
@@ -25,9 +28,23 @@ std::string printable(const std::string& url) {
   return out;
 }
 
+// The URL as a message may show it: user:password@, the query (SAS signatures) and the
+// fragment replaced by "***", so the warning about a secret never repeats the secret.
+std::string shown(const std::string& url) {
+  std::string out = util::redact_url(url);
+  size_t sep = url.find("://");
+  if (sep != std::string::npos) {
+    size_t end = std::min(url.find_first_of("/?#", sep + 3), url.size());
+    if (url.substr(sep + 3, end - sep - 3).find('@') != std::string::npos) out.insert(sep + 3, "***@");
+  }
+  size_t q = url.find_first_of("?#");
+  if (q != std::string::npos) out += url.substr(q, 1) + "***";
+  return printable(out);
+}
+
 [[noreturn]] void reject(const std::string& flag, const std::string& reason, const std::string& url,
                          const std::string& fix) {
-  throw util::InputError(util::cat(flag, " ", reason, ": ", printable(url), " (", fix, ")"));
+  throw util::InputError(util::cat(flag, " ", reason, ": ", shown(url), " (", fix, ")"));
 }
 
 BlobLocation parse_with_label(const std::string& url, const std::string& flag) {

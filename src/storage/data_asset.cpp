@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "util/error.h"
+#include "util/http.h"
 #include "util/process.h"
 #include "util/strings.h"
 
@@ -24,7 +25,7 @@ bool valid_name(const std::string& n) {
 }
 
 [[noreturn]] void reject(const std::string& flag, const std::string& uri, const std::string& why) {
-  throw util::InputError(util::cat(flag, " ", why, ": '", uri, "' (use ", kForms,
+  throw util::InputError(util::cat(flag, " ", why, ": '", util::one_line(util::redact_url(uri), 300), "' (use ", kForms,
                                    " with an integer version such as 3; 'latest' is not allowed)"));
 }
 

@@ -123,9 +123,18 @@ std::string dataset_source_tag(const DatasetSources& s) {
   return "huggingface";
 }
 
-FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o) {
+void check_fetch_sources(const DatasetSources& s, const FetchOptions& o) {
   validate_dataset_sources(s);
   if (s.empty()) throw util::InputError("no dataset source: pass --dataset.repo_id, --blob-url or --dataset-asset");
+  if (!s.repo_id.empty()) check_hub_options(o.hub);
+  if (!s.dataset_assets.empty() && !inside_azureml_job_with_assets()) {
+    const AzureMLWorkspace ws = azureml_workspace_from_env();  // the token is only fetched when used
+    for (const auto& uri : s.dataset_assets) data_asset_workspace(parse_data_asset(uri), ws);
+  }
+}
+
+FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o) {
+  check_fetch_sources(s, o);
   FetchResult result;
   result.parts = s.count();
   const bool hub_only = s.count() == 1 && !s.repo_id.empty();

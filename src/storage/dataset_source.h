@@ -48,8 +48,15 @@ struct FetchResult {
   bool reused = false;         // root was already complete from an earlier fetch
 };
 
+// Every static check of a fetch, before any network access (util::InputError, exit 2): the
+// sources' syntax, the Hub options (revision name, episodes) and, for data assets that are
+// not mounted, that an Azure ML workspace is named. A source that cannot work never waits
+// for another source's download (or retries) first.
+void check_fetch_sources(const DatasetSources& sources, const FetchOptions& options);
+
 // Downloads (or finds mounted) every source, merges when there are several, and checks that
 // the result is a dataset (meta/info.json with total_episodes, total_frames, features).
+// check_fetch_sources runs first.
 FetchResult fetch_dataset_sources(const DatasetSources& sources, const FetchOptions& options);
 
 }  // namespace robotrain::storage

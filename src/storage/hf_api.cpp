@@ -1,8 +1,12 @@
 #include "storage/hf_api.h"
 
+#include <set>
+
+#include "storage/hf_cache.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/process.h"
 #include "util/strings.h"
 
 namespace robotrain::storage {
@@ -18,12 +22,24 @@ std::string host_of(const std::string& url) {
   return url.substr(scheme + 3, end == std::string::npos ? std::string::npos : end - scheme - 3);
 }
 
+// Pagination guards: a listing that never ends or loops is an error, not a hang.
+constexpr int kMaxTreePages = 100000;
+constexpr size_t kMaxTreeFiles = 2000000;
+
 util::Json parse_json(const util::HttpRequest& req, const util::HttpResponse& resp) {
   try {
     return util::Json::parse(resp.body);
   } catch (const std::exception& e) {
-    throw util::RuntimeError(cat(req.method, " ", util::redact_url(req.url), " returned invalid JSON (", e.what(), ")"));
+    throw util::RuntimeError(cat(req.method, " ", util::redact_url(req.url), " returned invalid JSON (",
+                                 util::one_line(e.what(), 200), ")"));
   }
+}
+
+// huggingface_hub's timeouts: HF_HUB_ETAG_TIMEOUT for API and metadata calls,
+// HF_HUB_DOWNLOAD_TIMEOUT for file bodies; here both bound connecting and stalling.
+double env_timeout_s(const char* name) {
+  double v = 0;
+  return util::parse_double(util::trim(util::get_env_or(name, "")), v) && v > 0 ? v : 0;
 }
 
 }  // namespace
@@ -65,8 +81,17 @@ std::vector<std::pair<std::string, std::string>> HubClient::headers_for(const st
   return h;
 }
 
+void HubClient::apply_timeouts(util::HttpRequest& request, bool file_body) const {
+  double t = env_timeout_s(file_body ? "HF_HUB_DOWNLOAD_TIMEOUT" : "HF_HUB_ETAG_TIMEOUT");
+  if (t > 0) {
+    request.connect_timeout_s = t;
+    request.stall_timeout_s = t;
+  }
+}
+
 util::RetryPolicy HubClient::retry_policy() const {
   util::RetryPolicy p;
+  p.max_total_s = 300;  // per request; a file body is bounded by its stall timeout and size instead
   p.on_retry = [](int attempt, double delay, const std::string& reason) {
     util::log_warn("hub: ", reason, "; retry ", attempt, " in ", static_cast<int>(delay + 0.5), " s");
   };
@@ -75,12 +100,12 @@ util::RetryPolicy HubClient::retry_policy() const {
 
 void HubClient::fail(const util::HttpRequest& req, const util::HttpResponse& resp, const std::string& what) const {
   std::string code = resp.header("x-error-code");
-  std::string where = cat("dataset ", repo_id_, " on ", endpoint_);
+  std::string where = cat("dataset ", repo_id_, " on ", util::redact_url(endpoint_));
   std::string auth_hint = token_.empty() ? "set HF_TOKEN (or $HF_HOME/token) to a token that can read it"
                                          : "check that HF_TOKEN can read it";
   if (code == "GatedRepo" || (resp.status == 403 && code.empty()))
     throw util::RuntimeError(cat(where, " is gated or forbidden (", what, ": HTTP ", resp.status,
-                                 "): accept its conditions at ", endpoint_, "/datasets/", repo_id_, " and ", auth_hint));
+                                 "): accept its conditions at ", util::redact_url(endpoint_), "/datasets/", repo_id_, " and ", auth_hint));
   if (code == "RepoNotFound" || resp.status == 401)
     throw util::RuntimeError(cat(where, " was not found or is private (", what, ": HTTP ", resp.status,
                                  "): check the repo id, and ", auth_hint));
@@ -98,6 +123,7 @@ util::HttpResponse HubClient::get(const std::string& url, const std::string& wha
   util::HttpRequest req;
   req.url = url;
   req.headers = headers_for(url);
+  apply_timeouts(req, false);
   util::HttpResponse resp = util::http_send(req, retry_policy());
   if (!resp.ok()) fail(req, resp, what);
   return resp;
@@ -122,16 +148,23 @@ std::string HubClient::resolve_commit(const std::string& revision) const {
   req.url = api_base() + "/revision/" + util::url_encode(revision);
   auto resp = get(req.url, cat("resolving revision ", revision));
   util::Json j = parse_json(req, resp);
-  std::string sha = j.value("sha", "");
+  std::string sha = j.is_object() && j.contains("sha") && j["sha"].is_string() ? j["sha"].get<std::string>() : "";
   if (sha.empty()) throw util::RuntimeError(cat("dataset ", repo_id_, ": revision ", revision, " has no commit sha in the hub's answer"));
+  check_commit_id(sha, cat("dataset ", repo_id_, " revision ", revision));
   return sha;
 }
 
 std::vector<HubFile> HubClient::list_files(const std::string& revision) const {
   std::vector<HubFile> files;
+  std::set<std::string> seen_pages;
   std::string url = api_base() + "/tree/" + util::url_encode(revision) + "?recursive=true&expand=false";
   for (int page = 0; !url.empty(); ++page) {
-    if (page > 100000) throw util::RuntimeError(cat("dataset ", repo_id_, ": tree listing does not end"));
+    if (page >= kMaxTreePages || files.size() > kMaxTreeFiles)
+      throw util::RuntimeError(cat("dataset ", repo_id_, ": the tree listing does not end (", page, " pages, ",
+                                   files.size(), " files); is ", endpoint_, " a Hugging Face Hub?"));
+    if (!seen_pages.insert(url).second)
+      throw util::RuntimeError(cat("dataset ", repo_id_, ": the tree listing loops (page ", util::one_line(util::redact_url(url), 200),
+                                   " came back as its own next page); retry later"));
     util::HttpRequest req;
     req.url = url;
     auto resp = get(url, "listing files");
@@ -147,6 +180,11 @@ std::vector<HubFile> HubClient::list_files(const std::string& revision) const {
         f.sha256 = e["lfs"].value("oid", e["lfs"].value("sha256", ""));
         f.size = e["lfs"].value("size", f.size);
       }
+      check_repo_path(f.path);
+      std::string what = cat("the listing of ", util::one_line(f.path, 200));
+      if (!f.oid.empty()) check_object_id(f.oid, what);
+      if (!f.sha256.empty()) check_object_id(f.sha256, what);
+      if (f.size < 0) throw util::RuntimeError(cat("hub: ", what, " gives a negative size"));
       files.push_back(std::move(f));
     }
     std::string next = next_page_link(resp.header("link"));
@@ -165,18 +203,31 @@ HubFileMetadata HubClient::file_metadata(const std::string& commit, const std::s
     req.headers = headers_for(url);
     req.headers.emplace_back("Accept-Encoding", "identity");
     req.follow_redirects = false;
+    apply_timeouts(req, false);
     auto resp = util::http_send(req, retry_policy());
     std::string location = resp.header("location");
     bool redirect = resp.status >= 300 && resp.status < 400 && !location.empty();
     if (!resp.ok() && !redirect) fail(req, resp, cat("HEAD ", path));
-    if (redirect && location.find("://") == std::string::npos) {
-      // A relative redirect stays on the hub (renamed repository): ask again there.
-      url = endpoint_ + (location.front() == '/' ? "" : "/") + location;
-      continue;
+    if (redirect) {
+      // Where the bytes are (the LFS CDN) obeys the same redirect rules as any other hop.
+      std::string target = util::resolve_location(url, location);
+      util::RedirectRule rule = util::redirect_rule(url, target);
+      if (!rule.follow)
+        throw util::RuntimeError(cat("dataset ", repo_id_, ": ", util::one_line(path, 200), " redirects to ",
+                                     util::one_line(util::redact_url(target), 200), "; refused (", rule.refusal, ")"));
+      if (location.find("://") == std::string::npos) {
+        // A relative redirect stays on the hub (renamed repository): ask again there.
+        url = target;
+        continue;
+      }
+      location = target;
     }
     HubFileMetadata m;
     m.commit = resp.header("x-repo-commit");
     m.etag = normalize_etag(!resp.header("x-linked-etag").empty() ? resp.header("x-linked-etag") : resp.header("etag"));
+    std::string what = cat("the HEAD of ", util::one_line(path, 200));
+    if (!m.etag.empty()) check_object_id(m.etag, what);
+    if (!m.commit.empty()) check_commit_id(m.commit, what);
     std::string size = !resp.header("x-linked-size").empty() ? resp.header("x-linked-size") : resp.header("content-length");
     int64_t n = -1;
     if (util::parse_int64(size, n)) m.size = n;

@@ -40,8 +40,12 @@ class HubClient {
   std::vector<HubRef> list_refs() const;
   // The commit a branch, tag or commit resolves to.
   std::string resolve_commit(const std::string& revision) const;
-  // Every file at `revision` (recursive, following Link: rel="next" pages).
+  // Every file at `revision` (recursive, following Link: rel="next" pages). Paths are
+  // checked (check_repo_path), object ids must be 40/64 lowercase hex; a listing that loops
+  // or does not end is an error.
   std::vector<HubFile> list_files(const std::string& revision) const;
+  // The HEAD of the resolve URL; its ETag and X-Repo-Commit must be object / commit ids, and
+  // a redirect must be one util::redirect_rule follows.
   HubFileMetadata file_metadata(const std::string& commit, const std::string& path) const;
   std::string resolve_url(const std::string& revision, const std::string& path) const;
 
@@ -51,6 +55,9 @@ class HubClient {
   [[noreturn]] void fail(const util::HttpRequest& request, const util::HttpResponse& response,
                          const std::string& what) const;
   util::RetryPolicy retry_policy() const;
+  // $HF_HUB_ETAG_TIMEOUT (API, metadata) or $HF_HUB_DOWNLOAD_TIMEOUT (file bodies), when set,
+  // as the request's connect and stall timeouts.
+  void apply_timeouts(util::HttpRequest& request, bool file_body) const;
 
  private:
   util::HttpResponse get(const std::string& url, const std::string& what) const;

@@ -28,17 +28,48 @@ std::string hub_repo_folder(const std::string& repo_id) {
   return "datasets--" + util::replace_all(repo_id, "/", "--");
 }
 
-bool is_commit_hash(const std::string& revision) {
-  return revision.size() == 40 &&
-         std::all_of(revision.begin(), revision.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+namespace {
+bool is_lower_hex(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool has_control_char(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+}  // namespace
+
+bool is_commit_hash(const std::string& revision) { return revision.size() == 40 && is_lower_hex(revision); }
+
+bool is_object_id(const std::string& etag) { return (etag.size() == 40 || etag.size() == 64) && is_lower_hex(etag); }
+
+void check_object_id(const std::string& etag, const std::string& what) {
+  if (!is_object_id(etag))
+    throw util::RuntimeError(cat("hub: ", what, " has object id '", util::one_line(etag, 80),
+                                 "', not 40 or 64 lowercase hex digits; refusing to use it as a cache file name"));
+}
+
+void check_commit_id(const std::string& commit, const std::string& what) {
+  if (!is_commit_hash(commit))
+    throw util::RuntimeError(cat("hub: ", what, " gave commit '", util::one_line(commit, 80),
+                                 "', not 40 lowercase hex digits; refusing to use it as a cache folder name"));
 }
 
 void check_repo_path(const std::string& path) {
-  bool bad = path.empty() || path.front() == '/' || path.find('\\') != std::string::npos ||
-             path.find('\0') != std::string::npos;
+  bool bad = path.empty() || path.front() == '/' || path.find('\\') != std::string::npos || has_control_char(path);
   for (const auto& part : util::split(path, '/'))
     if (part.empty() || part == "." || part == "..") bad = true;
-  if (bad) throw util::RuntimeError(cat("hub listing holds an unsafe file path '", path, "'; refusing to write it"));
+  if (bad)
+    throw util::RuntimeError(cat("hub listing holds an unsafe file path '", util::one_line(path, 200), "'; refusing to write it"));
+}
+
+void check_ref_name(const std::string& revision) {
+  bool bad = revision.empty() || revision.front() == '/' || revision.find('\\') != std::string::npos ||
+             has_control_char(revision);
+  for (const auto& part : util::split(revision, '/'))
+    if (part.empty() || part == "." || part == "..") bad = true;
+  if (bad)
+    throw util::InputError(cat("revision '", util::one_line(revision, 100),
+                               "' is not a usable branch or tag name (empty, absolute or '..' parts, control characters)"));
 }
 
 HubCache::HubCache(fs::path cache_dir, const std::string& repo_id)
@@ -46,21 +77,38 @@ HubCache::HubCache(fs::path cache_dir, const std::string& repo_id)
   repo_dir_ = cache_dir_ / folder_;
 }
 
-fs::path HubCache::blob_path(const std::string& etag) const { return repo_dir_ / "blobs" / etag; }
-fs::path HubCache::incomplete_path(const std::string& etag) const { return repo_dir_ / "blobs" / (etag + ".incomplete"); }
-fs::path HubCache::lock_path(const std::string& etag) const { return cache_dir_ / ".locks" / folder_ / (etag + ".lock"); }
-fs::path HubCache::snapshot_dir(const std::string& commit) const { return repo_dir_ / "snapshots" / commit; }
+// Every path below is checked here as well as where the names arrive: whatever the caller,
+// a cache path never leaves repo_dir_ or .locks/.
+fs::path HubCache::blob_path(const std::string& etag) const {
+  check_object_id(etag, "a file");
+  return repo_dir_ / "blobs" / etag;
+}
+fs::path HubCache::incomplete_path(const std::string& etag) const {
+  check_object_id(etag, "a file");
+  return repo_dir_ / "blobs" / (etag + ".incomplete");
+}
+fs::path HubCache::lock_path(const std::string& etag) const {
+  check_object_id(etag, "a file");
+  return cache_dir_ / ".locks" / folder_ / (etag + ".lock");
+}
+fs::path HubCache::snapshot_dir(const std::string& commit) const {
+  check_commit_id(commit, "the revision");
+  return repo_dir_ / "snapshots" / commit;
+}
 
 std::optional<std::string> HubCache::read_ref(const std::string& revision) const {
+  check_ref_name(revision);
   fs::path p = repo_dir_ / "refs" / revision;
   std::error_code ec;
   if (!fs::is_regular_file(p, ec)) return std::nullopt;
   std::string commit = util::trim(util::read_file(p));
-  if (commit.empty()) return std::nullopt;
+  if (!is_commit_hash(commit)) return std::nullopt;  // empty or damaged: resolve it again
   return commit;
 }
 
 void HubCache::write_ref(const std::string& revision, const std::string& commit) const {
+  check_ref_name(revision);
+  check_commit_id(commit, cat("revision ", revision));
   if (read_ref(revision) == commit) return;
   fs::path p = repo_dir_ / "refs" / revision;
   fs::create_directories(p.parent_path());

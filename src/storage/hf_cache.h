@@ -19,10 +19,18 @@ std::filesystem::path hf_home();
 std::filesystem::path default_hub_cache();
 // "datasets--owner--name".
 std::string hub_repo_folder(const std::string& repo_id);
-// A 40-hex git commit id.
+// A 40-hex git commit id (lowercase).
 bool is_commit_hash(const std::string& revision);
+// A blob name the cache accepts: a git sha1 (40) or LFS sha256 (64), lowercase hex.
+bool is_object_id(const std::string& etag);
+// Names from the server become cache path components only when they are object ids / commit
+// ids; anything else (an ETag "../../x") is a util::RuntimeError naming `what`.
+void check_object_id(const std::string& etag, const std::string& what);
+void check_commit_id(const std::string& commit, const std::string& what);
 // Rejects repository paths that could escape the snapshot (absolute, "..", empty parts).
 void check_repo_path(const std::string& path);
+// Rejects ref names that could escape refs/ (absolute, "..", empty parts, control characters).
+void check_ref_name(const std::string& revision);
 
 class HubCache {
  public:

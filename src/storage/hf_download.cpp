@@ -42,6 +42,17 @@ class FileLock {
   int fd_ = -1;
 };
 
+// An attempt that brought at least this much, or half of what was missing, is progress (a
+// flaky link cut mid-file), not a failed try; anything less counts against the retries. So a
+// server that sends a few bytes per connection cannot keep a download going for ever: the
+// resumptions are bounded by log2(size) plus size / 1 MiB.
+constexpr int64_t kMinProgressBytes = 1 << 20;
+
+bool made_progress(int64_t before, int64_t after, int64_t size) {
+  int64_t wanted = size >= 0 ? std::min<int64_t>(kMinProgressBytes, (size - before) / 2) : kMinProgressBytes;
+  return after > before && after - before >= wanted;
+}
+
 int64_t file_size_or_zero(const fs::path& p) {
   std::error_code ec;
   auto n = fs::file_size(p, ec);
@@ -65,11 +76,12 @@ void download_blob(const HubClient& client, const HubCache& cache, const BlobReq
     start = 0;
   }
   if (start > 0) {
-    util::log_info("hub: resuming ", blob.display_path, " at ", util::human_bytes(static_cast<double>(start)));
+    util::log_info("hub: resuming ", util::one_line(blob.display_path, 200), " at ", util::human_bytes(static_cast<double>(start)));
     on_bytes(start);
   }
   bool restarted_for_hash = false;
-  for (int attempt = 1;; ++attempt) {
+  const std::string display = util::one_line(blob.display_path, 200);
+  for (int attempt = 1, tries = 1;; ++attempt, ++tries) {
     start = file_size_or_zero(partial);
     std::string failure;
     util::HttpResponse response;
@@ -82,13 +94,22 @@ void download_blob(const HubClient& client, const HubCache& cache, const BlobReq
       req.headers = client.headers_for(blob.url);
       req.headers.emplace_back("Accept-Encoding", "identity");  // byte ranges must address the stored bytes
       if (start > 0) req.headers.emplace_back("Range", cat("bytes=", start, "-"));
-      req.timeout_s = 3600;
-      bool write_failed = false;
+      // No overall limit (files can take hours on a slow link); a stall ends an attempt.
+      req.timeout_s = 0;
+      client.apply_timeouts(req, /*file_body=*/true);
+      bool write_failed = false, too_long = false;
+      int64_t written = start;
       req.on_body = [&](std::string_view chunk) {
+        // Never more than the announced size: the excess is not even written.
+        if (blob.size >= 0 && written + static_cast<int64_t>(chunk.size()) > blob.size) {
+          too_long = true;
+          return false;
+        }
         if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) {
           write_failed = true;
           return false;
         }
+        written += static_cast<int64_t>(chunk.size());
         on_bytes(static_cast<int64_t>(chunk.size()));
         return true;
       };
@@ -100,7 +121,11 @@ void download_blob(const HubClient& client, const HubCache& cache, const BlobReq
       }
       std::fclose(out);
       if (write_failed) throw util::RuntimeError(cat(partial.string(), ": write failed (disk full?)"));
-      if (have_response) {
+      if (too_long) {
+        on_bytes(-file_size_or_zero(partial));
+        fs::remove(partial);
+        failure = cat("the server sent more than the announced ", blob.size, " bytes");
+      } else if (have_response) {
         long s = response.status;
         if (s == 200 && start > 0) {
           // The server ignored the Range: its full body was appended; start over cleanly.
@@ -114,7 +139,7 @@ void download_blob(const HubClient& client, const HubCache& cache, const BlobReq
         } else if (util::is_retryable_status(s, policy)) {
           failure = cat("HTTP ", s);
         } else if (s != 200 && s != 206) {
-          client.fail(req, response, cat("downloading ", blob.display_path));
+          client.fail(req, response, cat("downloading ", display));
         }
       }
     }
@@ -132,21 +157,21 @@ void download_blob(const HubClient& client, const HubCache& cache, const BlobReq
         on_bytes(-have);
         fs::remove(partial);
         if (restarted_for_hash)
-          throw util::RuntimeError(cat("hub: ", blob.display_path, " failed its sha256 check twice (expected ", blob.sha256,
+          throw util::RuntimeError(cat("hub: ", display, " failed its sha256 check twice (expected ", blob.sha256,
                                        ", got ", got, "); the download source is corrupt"));
         restarted_for_hash = true;
         failure = cat("sha256 mismatch (expected ", blob.sha256, ", got ", got, ")");
       }
     }
     if (failure.empty()) break;
-    // A connection cut after new bytes arrived is progress, not a failed attempt: a large
-    // file over a flaky link keeps resuming as long as each try gets further.
-    if (file_size_or_zero(partial) > start) attempt = std::min(attempt, 1);
+    // A connection cut after a good part of the file arrived is not a failed attempt: a large
+    // file over a flaky link keeps resuming as long as each try gets substantially further.
+    if (made_progress(start, file_size_or_zero(partial), blob.size)) attempt = 1;
     if (attempt > policy.max_retries)
-      throw util::RuntimeError(cat("hub: downloading ", blob.display_path, " from ", util::redact_url(blob.url),
-                                   " failed after ", attempt, " attempts: ", failure));
+      throw util::RuntimeError(cat("hub: downloading ", display, " from ", util::redact_url(blob.url),
+                                   " failed, retries exhausted after ", tries, " attempts: ", util::one_line(failure, 300)));
     double delay = util::retry_delay_s(have_response ? &response : nullptr, attempt, policy);
-    if (policy.on_retry) policy.on_retry(attempt, delay, cat(blob.display_path, ": ", failure));
+    if (policy.on_retry) policy.on_retry(attempt, delay, cat(display, ": ", failure));
     util::sleep_for_retry(delay);
   }
   fs::rename(partial, final_path);

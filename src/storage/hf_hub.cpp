@@ -199,6 +199,12 @@ void validate_repo_id(const std::string& repo_id) {
   if (util::ends_with(repo_id, ".git")) fail("it must not end with .git");
 }
 
+void check_hub_options(const HubOptions& options) {
+  for (int64_t ep : options.episodes)
+    if (ep < 0) throw util::InputError(cat("--dataset.episodes: episode index ", ep, " is negative"));
+  if (!options.revision.empty()) check_ref_name(options.revision);
+}
+
 HubOptions resolve_hub_options(const HubOptions& options) {
   HubOptions o = options;
   if (o.endpoint.empty()) o.endpoint = util::get_env_or("HF_ENDPOINT", "https://huggingface.co");
@@ -233,8 +239,7 @@ std::vector<std::string> files_for_episodes(const dataset::DatasetMeta& meta, co
 
 fs::path fetch_hub_dataset(const std::string& repo_id, const HubOptions& options) {
   validate_repo_id(repo_id);
-  for (int64_t ep : options.episodes)
-    if (ep < 0) throw util::InputError(cat("--dataset.episodes: episode index ", ep, " is negative"));
+  check_hub_options(options);
   const HubOptions o = resolve_hub_options(options);
   const HubCache cache(o.cache_dir, repo_id);
   if (*o.offline) return cached_snapshot(repo_id, o, cache);
@@ -259,7 +264,7 @@ fs::path fetch_hub_dataset(const std::string& repo_id, const HubOptions& options
     }
   }
   if (revision != commit) cache.write_ref(revision, commit);
-  util::log_info("hub: ", repo_id, " revision ", revision, " = commit ", commit);
+  util::log_info("hub: ", repo_id, " revision ", util::one_line(revision, 100), " = commit ", commit);
 
   std::vector<HubFile> files = client.list_files(commit);
   std::vector<HubFile> meta_files, other_files;

@@ -28,6 +28,9 @@ struct HubOptions {
 // InputError for ids that are not "owner/name" as the Hub accepts them.
 void validate_repo_id(const std::string& repo_id);
 
+// The options' static checks (episode indices, revision name): InputError, no network.
+void check_hub_options(const HubOptions& options);
+
 // Returns <cache>/datasets--owner--name/snapshots/<commit>.
 std::filesystem::path fetch_hub_dataset(const std::string& repo_id, const HubOptions& options);
 

@@ -43,7 +43,8 @@ struct Candidate {
 };
 
 std::string list_names(const std::vector<std::string>& names) {
-  return names.empty() ? std::string("none") : util::join(names, ", ");
+  // Ref names come from the server: one escaped line, cut short.
+  return names.empty() ? std::string("none") : util::one_line(util::join(names, ", "), 300);
 }
 
 }  // namespace
@@ -69,7 +70,8 @@ std::string choose_codebase_revision(const std::string& repo_id, const std::vect
         (!best || c.version.compare(best->version) > 0))
       best = &c;
   if (best) {
-    util::log_warn("revision ", target_name, " of ", repo_id, " not found, using compatible version ", best->name);
+    util::log_warn("revision ", target_name, " of ", repo_id, " not found, using compatible version ",
+                   util::one_line(best->name, 100));
     return best->name;
   }
   std::vector<std::string> found;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "track/azure_token.h"
+#include "util/azure_credential.h"
 #include "track/file_store.h"
 #include "track/local_registry.h"
 #include "track/model_uri.h"
@@ -26,7 +26,7 @@ TrackingBrowser::TrackingBrowser(const std::string& tracking_uri, AccessTokenPro
                                  "; pass --tracking-uri or set MLFLOW_TRACKING_URI"));
     root_ = target.root;
   } else {
-    if (target.kind == TrackingKind::AzureMl && !token) token = azure_cli_token_provider();
+    if (target.kind == TrackingKind::AzureMl && !token) token = util::azure_token_provider(util::kManagementResource);
     client_.emplace(target.base_url, token);
   }
 }

@@ -9,9 +9,10 @@
 
 #include "track/mlflow_client.h"
 #include "track/tracking_uri.h"
-#include "track/azure_token.h"
+#include "util/azure_credential.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/http.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -87,9 +88,9 @@ SyncResult sync_journal(const fs::path& journal, const SyncOptions& options) {
     if (!c) {
       auto target = parse_tracking_uri(uri);
       if (target.kind == TrackingKind::File)
-        throw util::InputError(cat("journal target ", uri, " is a local store; pass --tracking-uri http(s)://… or azureml://…"));
+        throw util::InputError(cat("journal target ", util::redact_url(uri), " is a local store; pass --tracking-uri http(s)://… or azureml://…"));
       AccessTokenProvider token = options.access_token;
-      if (target.kind == TrackingKind::AzureMl && !token) token = azure_cli_token_provider();
+      if (target.kind == TrackingKind::AzureMl && !token) token = util::azure_token_provider(util::kManagementResource);
       c = std::make_unique<MlflowClient>(target.base_url, token);
     }
     return *c;

@@ -6,7 +6,7 @@
 #include <thread>
 #include <variant>
 
-#include "track/azure_token.h"
+#include "util/azure_credential.h"
 #include "track/file_tracker.h"
 #include "track/journal.h"
 #include "track/mlflow_client.h"
@@ -42,7 +42,7 @@ using Op = std::variant<BatchOp, UpdateOp, ArtifactOp>;
 
 AccessTokenProvider token_for(const TrackingTarget& target, const TrackerOptions& options) {
   if (options.access_token || target.kind != TrackingKind::AzureMl) return options.access_token;
-  return azure_cli_token_provider();
+  return util::azure_token_provider(util::kManagementResource);
 }
 
 bool is_transient(const std::exception& e) {
@@ -215,7 +215,7 @@ class RestTracker : public Tracker {
       if (!journal_.written()) {
         Json tags = Json::object();
         for (auto& [k, v] : tags_) tags[k] = v;
-        journal_.append({{"op", "run"}, {"tracking_uri", target_.uri}, {"experiment_name", experiment_name_},
+        journal_.append({{"op", "run"}, {"tracking_uri", util::redact_url(target_.uri)}, {"experiment_name", experiment_name_},
                          {"run_name", run_name_}, {"start_time", start_time_}, {"tags", tags},
                          {"client_token", client_token_}, {"run_id", run_.run_id}});
       }

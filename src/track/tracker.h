@@ -37,8 +37,8 @@ class Tracker {
 };
 
 // Returns a bearer token for https://management.azure.com/ (azureml:// tracking and the Azure
-// ML model registry). Injected by the caller (the storage area's credential chain) so that
-// track stays independent of storage.
+// ML model registry). Unset for azureml://, the shared Azure AD chain (util/azure_credential:
+// workload identity, the Azure ML job's managed identity, IMDS, then `az`) provides it.
 using AccessTokenProvider = std::function<std::string()>;
 
 struct TrackerOptions {
@@ -50,7 +50,7 @@ struct TrackerOptions {
   // Remote trackers: where unsent calls are journaled when the server is unreachable
   // ("" = ./.robotrain/mlflow-journal.jsonl); replay with `robotrain track sync --journal`.
   std::filesystem::path journal_path;
-  AccessTokenProvider access_token;  // required for azureml:// URIs
+  AccessTokenProvider access_token;  // azureml://: unset = util::azure_token_provider
   // Tags set when the run is created (in addition to mlflow.runName/user/source.*).
   std::map<std::string, std::string> tags;
   // Logs system/* metrics (cpu, memory, disk, GPUs) from a background thread.

@@ -2,12 +2,14 @@
 // Azure AD bearer tokens without an SDK, tried in the order DefaultAzureCredential uses on the
 // platforms we run on: AKS workload identity (federated token file), the Azure ML compute MSI
 // endpoint, the VM's IMDS managed identity, then the Azure CLI. The source that worked is
-// remembered; its token is cached and refreshed five minutes before it expires.
+// remembered; its token is cached and refreshed five minutes before it expires. One chain
+// serves every area: Blob storage, Azure ML data assets and registries, azureml:// tracking
+// (inside an Azure ML job, whose image has no `az`, the job's managed identity answers).
 #include <cstdint>
 #include <functional>
 #include <string>
 
-namespace robotrain::storage {
+namespace robotrain::util {
 
 using TokenProvider = std::function<std::string()>;  // returns a bearer token, cached, refreshed before expiry
 
@@ -31,4 +33,4 @@ struct AccessToken {
 // "MM/DD/YYYY HH:MM:SS +00:00" (App Service MSI), or falls back to now + expires_in.
 int64_t parse_token_expiry(const std::string& expires_on, const std::string& expires_in, int64_t now_s);
 
-}  // namespace robotrain::storage
+}  // namespace robotrain::util

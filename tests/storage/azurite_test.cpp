@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "dataset/synth.h"
-#include "storage/azure_credential.h"
+#include "util/azure_credential.h"
 #include "storage/blob_download.h"
 #include "storage_test_util.h"
 #include "support/azurite.h"
@@ -194,7 +194,7 @@ TEST(AzuriteOAuth, BearerTokenFromTheCredentialChain) {
   admin.put_blob("oauth", "ds/meta/info.json", "{\"fps\": 30}");
 
   storage::BlobDownloadOptions options;
-  options.access = {server.endpoint, "", storage::azure_token_provider(storage::kStorageResource), true};
+  options.access = {server.endpoint, "", util::azure_token_provider(util::kStorageResource), true};
   options.progress = false;
   auto dest = tmp.path() / "out";
   storage::download_blob_prefix("https://devstoreaccount1.blob.core.windows.net/oauth/ds", dest, options);

@@ -1,6 +1,6 @@
 // The Azure AD credential chain against local stand-ins: workload identity (token endpoint via
 // AZURE_AUTHORITY_HOST), the Azure ML MSI endpoint, IMDS (ROBOTRAIN_IMDS_ENDPOINT), a fake `az`.
-#include "storage/azure_credential.h"
+#include "util/azure_credential.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 
 #include <atomic>
 
-#include "storage_test_util.h"
+#include "storage/storage_test_util.h"
 #include "support/http_server.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -61,7 +61,7 @@ TEST_F(AzureCredential, MsiEndpointWithSecretAndClientId) {
   ScopedEnv env{{"MSI_ENDPOINT", server.url() + "/msi/token"},
                 {"MSI_SECRET", "s3cret"},
                 {"DEFAULT_IDENTITY_CLIENT_ID", "uami-1"}};
-  auto provider = storage::azure_token_provider(storage::kStorageResource);
+  auto provider = util::azure_token_provider(util::kStorageResource);
   EXPECT_EQ(provider(), "msi-token");
   EXPECT_EQ(provider(), "msi-token");
   EXPECT_EQ(calls, 1) << "a token valid for an hour is cached";
@@ -80,7 +80,7 @@ TEST_F(AzureCredential, RefreshesBeforeExpiry) {
     return TestResponse::json(200, token_json("t" + std::to_string(n), lifetime));
   });
   ScopedEnv env{{"MSI_ENDPOINT", server.url() + "/token"}};
-  auto provider = storage::azure_token_provider(storage::kManagementResource);
+  auto provider = util::azure_token_provider(util::kManagementResource);
   EXPECT_EQ(provider(), "t1");
   EXPECT_EQ(provider(), "t2") << "a token about to expire is fetched again";
   lifetime = 7200;
@@ -96,7 +96,7 @@ TEST_F(AzureCredential, ImdsWithMetadataHeader) {
     return TestResponse::json(200, token_json("imds-token", 3600));
   });
   ScopedEnv env{{"ROBOTRAIN_IMDS_ENDPOINT", server.url()}, {"AZURE_CLIENT_ID", "cid"}};
-  auto provider = storage::azure_token_provider(storage::kStorageResource);
+  auto provider = util::azure_token_provider(util::kStorageResource);
   EXPECT_EQ(provider(), "imds-token");
   auto req = server.requests().at(0);
   EXPECT_EQ(req.query.at("api-version"), "2018-02-01");
@@ -125,7 +125,7 @@ TEST_F(AzureCredential, WorkloadIdentityPostsTheFederatedTokenAndRereadsIt) {
                 {"AZURE_TENANT_ID", "tenant-1"},
                 {"AZURE_AUTHORITY_HOST", server.url()},
                 {"MSI_ENDPOINT", "http://127.0.0.1:1/never-used"}};
-  auto provider = storage::azure_token_provider(storage::kStorageResource);
+  auto provider = util::azure_token_provider(util::kStorageResource);
   EXPECT_EQ(provider(), "wi-1");
   util::atomic_write_file(file, "assertion-2");
   EXPECT_EQ(provider(), "wi-2");
@@ -140,7 +140,7 @@ TEST_F(AzureCredential, FallsThroughAFailingSourceToTheNext) {
     return TestResponse::json(200, token_json("imds-token", 3600));
   });
   ScopedEnv env{{"MSI_ENDPOINT", server.url() + "/msi"}, {"ROBOTRAIN_IMDS_ENDPOINT", server.url()}};
-  EXPECT_EQ(storage::azure_token_provider(storage::kStorageResource)(), "imds-token");
+  EXPECT_EQ(util::azure_token_provider(util::kStorageResource)(), "imds-token");
 }
 
 TEST_F(AzureCredential, AzureCliIsTheLastResort) {
@@ -151,12 +151,12 @@ TEST_F(AzureCredential, AzureCliIsTheLastResort) {
                           "echo '{\"accessToken\": \"cli-token\", \"expiresOn\": \"2099-01-01 00:00:00.000000\", "
                           "\"expires_on\": 4070908800}'\n");
   ::chmod(az.c_str(), 0755);
-  EXPECT_EQ(storage::azure_token_provider(storage::kStorageResource)(), "cli-token");
+  EXPECT_EQ(util::azure_token_provider(util::kStorageResource)(), "cli-token");
 }
 
 TEST_F(AzureCredential, ErrorListsEverythingTried) {
   try {
-    storage::azure_token_provider(storage::kStorageResource)();
+    util::azure_token_provider(util::kStorageResource)();
     ADD_FAILURE() << "no error";
   } catch (const util::RuntimeError& e) {
     std::string msg = e.what();
@@ -171,8 +171,8 @@ TEST_F(AzureCredential, ErrorListsEverythingTried) {
 }
 
 TEST(TokenExpiry, ParsesTheFormsAzureUses) {
-  EXPECT_EQ(storage::parse_token_expiry("1700000000", "", 5), 1700000000);
-  EXPECT_EQ(storage::parse_token_expiry("", "3599", 100), 3699);
-  EXPECT_EQ(storage::parse_token_expiry("11/14/2023 22:13:20 +00:00", "", 0), 1700000000);
-  EXPECT_EQ(storage::parse_token_expiry("", "", 100), 700);
+  EXPECT_EQ(util::parse_token_expiry("1700000000", "", 5), 1700000000);
+  EXPECT_EQ(util::parse_token_expiry("", "3599", 100), 3699);
+  EXPECT_EQ(util::parse_token_expiry("11/14/2023 22:13:20 +00:00", "", 0), 1700000000);
+  EXPECT_EQ(util::parse_token_expiry("", "", 100), 700);
 }
