@@ -58,6 +58,7 @@ void show_model(const ModelFlags& f) {
   for (auto& v : versions) {
     std::cout << "models:/" << v.name << "/" << v.version << "  " << v.status << "  run " << (v.run_id.empty() ? "-" : v.run_id)
               << "\n  source: " << v.source << "\n";
+    if (!v.description.empty()) std::cout << "  description: " << util::replace_all(v.description, "\n", "; ") << "\n";
     for (auto& [k, val] : v.tags) std::cout << "  " << k << " = " << val << "\n";
   }
 }
@@ -76,7 +77,10 @@ void download_model(const ModelFlags& f) {
 }
 
 CommandRegistrar reg(61, [](CLI::App& root) {
-  auto& model = group(root, "model", "Registered models (local store or MLflow registry)");
+  auto& model = group(root, "model",
+                      "Registered models (local store or MLflow registry). Exit codes: 0 ok, 1 the store or server "
+                      "failed (an unreachable server gives up after ROBOTRAIN_HTTP_BUDGET_S, default 30 s), 2 invalid "
+                      "input (a malformed name or URI, an unknown model or version)");
   auto add_common = [](CLI::App* c, ModelFlags& f) {
     c->add_option("--tracking-uri", f.tracking_uri,
                   "MLflow destination: directory/file:// (default ./mlruns or $MLFLOW_TRACKING_URI), http(s)://, azureml://");
@@ -92,7 +96,7 @@ CommandRegistrar reg(61, [](CLI::App& root) {
     auto f = std::make_shared<ModelFlags>();
     auto* c = model.add_subcommand("show", "Show a model's versions and lineage tags");
     add_common(c, *f);
-    c->add_option("name", f->name, "Registered model name")->required();
+    c->add_option("name", f->name, "Registered model name (an unknown name exits 2)")->required();
     c->callback([f] { show_model(*f); });
   }
   {

@@ -1,5 +1,6 @@
 // `robotrain runs list|show`: runs in the local MLflow store (./mlruns) or on an MLflow
-// server / Azure ML workspace, without needing the mlflow Python package.
+// server / Azure ML workspace, without needing the mlflow Python package. An MLflow server
+// gets MLflow's own credentials (MLFLOW_TRACKING_*), only azureml:// the Azure token.
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -44,13 +45,14 @@ void list_runs(const RunsFlags& f) {
     std::cout << "no runs in " << b.uri() << "\n";
     return;
   }
-  std::printf("%-32s %-24s %-9s %-19s %-12s %s\n", "RUN ID", "NAME", "STATUS", "STARTED (UTC)", "EXPERIMENT", "train/loss");
+  // Run ids: 32 hex (MLflow), offline-<32 hex> (not yet on the server); experiment ids: up
+  // to 18 digits (file store), GUIDs (Azure ML). Printed whole: they are meant to be copied.
+  std::printf("%-32s %-24s %-9s %-19s %-18s %s\n", "RUN ID", "NAME", "STATUS", "STARTED (UTC)", "EXPERIMENT", "train/loss");
   for (auto& r : runs) {
     auto loss = r.metrics.find("train/loss");
     std::string l = loss == r.metrics.end() ? "-" : util::cat(loss->second.value, " @", loss->second.step);
-    std::printf("%-32s %-24s %-9s %-19s %-12s %s\n", r.info.run_id.c_str(), r.info.run_name.substr(0, 24).c_str(),
-                r.info.status.c_str(), format_time(r.info.start_time).c_str(), r.info.experiment_id.substr(0, 12).c_str(),
-                l.c_str());
+    std::printf("%-32s %-24s %-9s %-19s %-18s %s\n", r.info.run_id.c_str(), r.info.run_name.substr(0, 24).c_str(),
+                r.info.status.c_str(), format_time(r.info.start_time).c_str(), r.info.experiment_id.c_str(), l.c_str());
   }
 }
 
@@ -75,7 +77,10 @@ void show_run(const RunsFlags& f) {
 }
 
 CommandRegistrar reg(60, [](CLI::App& root) {
-  auto& runs = group(root, "runs", "Inspect tracked training runs (MLflow store or server)");
+  auto& runs = group(root, "runs",
+                     "Inspect tracked training runs (MLflow store or server). Exit codes: 0 ok, 1 the store or server "
+                     "failed (an unreachable server gives up after ROBOTRAIN_HTTP_BUDGET_S, default 30 s), 2 invalid "
+                     "input (a malformed URI, an unknown run id or experiment)");
   auto add_common = [](CLI::App* c, RunsFlags& f) {
     c->add_option("--tracking-uri", f.tracking_uri,
                   "MLflow destination: directory/file:// (default ./mlruns or $MLFLOW_TRACKING_URI), http(s)://, azureml://");
@@ -93,7 +98,9 @@ CommandRegistrar reg(60, [](CLI::App& root) {
     auto f = std::make_shared<RunsFlags>();
     auto* c = runs.add_subcommand("show", "Show a run's params, tags and last metrics");
     add_common(c, *f);
-    c->add_option("run_id", f->run_id, "Run id")->required();
+    c->add_option("run_id", f->run_id,
+                  "Run id (or the offline-<id> a run got while its server was unreachable); an unknown id exits 2")
+        ->required();
     c->callback([f] { show_run(*f); });
   }
 });

@@ -178,7 +178,8 @@ void register_checkpoint(const TrainFlags& f, const fs::path& checkpoint, const 
                        .experiment_id = outcome.experiment_id,
                        .artifact_uri = outcome.artifact_uri,
                        .blob_urls = f.blob_urls,
-                       .dataset_assets = f.dataset_assets});
+                       .dataset_assets = f.dataset_assets,
+                       .dataset_source = f.options.dataset_source});
 }
 
 // --register-intermediate: every checkpoint before the last becomes a version as it is

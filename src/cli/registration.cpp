@@ -6,6 +6,7 @@
 
 #include "cli/submit_flags.h"
 #include "track/registry.h"
+#include "track/tracking_uri.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -44,9 +45,10 @@ track::LineageInfo lineage_of(const RegistrationRequest& r) {
     if (train->contains("dataset")) {
       const auto& d = (*train)["dataset"];
       info.dataset_repo_id = string_field(d, "repo_id");
-      if (info.dataset_repo_id.empty()) info.dataset_repo_id = string_field(d, "root");
+      info.dataset_root = string_field(d, "root");
     }
   }
+  info.dataset_source = r.dataset_source;
   info.checkpoint = checkpoint_name(dir);
   info.blob_urls = r.blob_urls;
   info.dataset_assets = r.dataset_assets;
@@ -65,7 +67,10 @@ util::Json register_pretrained(const RegistrationRequest& r) {
   o.lineage = lineage_of(r);
   o.tracking_uri = r.tracking_uri;
   o.artifact_uri = r.artifact_uri;
-  o.access_token = azure_management_token_provider();
+  o.version_tags = r.version_tags;
+  // The Azure token is asked for only when the registry is Azure ML's.
+  if (track::parse_tracking_uri(r.tracking_uri).kind == track::TrackingKind::AzureMl)
+    o.access_token = azure_management_token_provider();
   auto v = track::register_checkpoint(o);
   util::log_info("registered ", v.name, " version ", v.version, " in the ", v.registry, " registry (", v.uri, ")");
   return {{"registry", v.registry}, {"name", v.name}, {"version", v.version}, {"uri", v.uri}, {"source", v.source}};

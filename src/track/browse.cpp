@@ -2,13 +2,14 @@
 
 #include <algorithm>
 
-#include "util/azure_credential.h"
 #include "track/file_store.h"
+#include "track/journal.h"
 #include "track/local_registry.h"
 #include "track/model_uri.h"
 #include "track/tracking_uri.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/http.h"
 #include "util/strings.h"
 
 namespace robotrain::track {
@@ -26,8 +27,8 @@ TrackingBrowser::TrackingBrowser(const std::string& tracking_uri, AccessTokenPro
                                  "; pass --tracking-uri or set MLFLOW_TRACKING_URI"));
     root_ = target.root;
   } else {
-    if (target.kind == TrackingKind::AzureMl && !token) token = util::azure_token_provider(util::kManagementResource);
-    client_.emplace(target.base_url, token);
+    client_.emplace(target, std::move(token));
+    client_->make_interactive();
   }
 }
 
@@ -57,11 +58,30 @@ std::vector<RunRecord> TrackingBrowser::runs(const std::string& experiment_name,
 }
 
 RunRecord TrackingBrowser::run(const std::string& run_id) const {
+  auto unknown = [&] {
+    return util::InputError(cat("run '", run_id, "' not found in ", util::redact_url(uri_),
+                                "; list runs with `robotrain runs list --tracking-uri ", util::redact_url(uri_), "`"));
+  };
+  if (std::string token = client_token_of(run_id); !token.empty()) {
+    // A run created while the server was unreachable: found by the token it is tagged with
+    // once its journal has been replayed.
+    for (auto& r : runs("", 100000))
+      if (auto t = r.tags.find("robotrain_client_token"); t != r.tags.end() && t->second == token) return r;
+    throw util::InputError(cat("run '", run_id, "' is not in ", util::redact_url(uri_),
+                               " yet: replay its journal with `robotrain track sync --journal OUTPUT/.robotrain/mlflow-journal.jsonl`"));
+  }
   if (root_) {
     FileStore store(*root_);
-    return store.read_run(store.get_run(run_id));
+    auto info = store.find_run(run_id);
+    if (!info) throw unknown();
+    return store.read_run(*info);
   }
-  return client_->get_run(run_id);
+  try {
+    return client_->get_run(run_id);
+  } catch (const MlflowError& e) {
+    if (e.error_code() == "RESOURCE_DOES_NOT_EXIST" || e.status() == 404) throw unknown();
+    throw;
+  }
 }
 
 std::vector<RegisteredModelInfo> TrackingBrowser::models() const {
@@ -72,6 +92,12 @@ std::vector<RegisteredModelInfo> TrackingBrowser::models() const {
 std::vector<ModelVersionInfo> TrackingBrowser::versions(const std::string& name) const {
   validate_register_name(name, "model name");
   std::vector<ModelVersionInfo> v = root_ ? LocalRegistry(*root_).list_versions(name) : client_->search_model_versions(name);
+  std::sort(v.begin(), v.end(), [](auto& a, auto& b) {
+    int64_t x = 0, y = 0;
+    util::parse_int64(a.version, x);
+    util::parse_int64(b.version, y);
+    return x < y;
+  });
   if (v.empty()) throw util::InputError(cat("model '", name, "' has no versions in ", uri_, "; see `robotrain model list`"));
   return v;
 }
@@ -80,11 +106,25 @@ void TrackingBrowser::download_model(const std::string& name, const std::string&
   std::error_code ec;
   if (fs::exists(dest, ec) && !fs::is_empty(dest, ec))
     throw util::InputError(cat(dest.string(), ": already exists and is not empty; choose another --output"));
+  auto unknown = [&] {
+    return util::InputError(cat("models:/", name, "/", version, " not found in ", util::redact_url(uri_),
+                                "; list versions with `robotrain model show ", name, "`"));
+  };
   util::StagedDir staged(dest);
   if (root_) {
-    fs::copy(LocalRegistry(*root_).model_dir(name, version), staged.path(), fs::copy_options::recursive);
+    LocalRegistry registry(*root_);
+    auto versions = registry.list_versions(name);
+    if (std::none_of(versions.begin(), versions.end(), [&](auto& v) { return v.version == version; })) throw unknown();
+    fs::copy(registry.model_dir(name, version), staged.path(), fs::copy_options::recursive);
   } else {
-    client_->download_artifacts(client_->get_model_version_download_uri(name, version), staged.path());
+    std::string source;
+    try {
+      source = client_->get_model_version_download_uri(name, version);
+    } catch (const MlflowError& e) {
+      if (e.error_code() == "RESOURCE_DOES_NOT_EXIST" || e.status() == 404) throw unknown();
+      throw;
+    }
+    client_->download_artifacts(source, staged.path());
   }
   if (fs::exists(dest, ec)) fs::remove(dest, ec);  // an empty directory given as --output
   staged.commit(false);

@@ -14,8 +14,9 @@ namespace robotrain::track {
 
 class TrackingBrowser {
  public:
-  // tracking_uri "" = $MLFLOW_TRACKING_URI or ./mlruns. azureml:// without a token provider
-  // falls back to the Azure CLI.
+  // tracking_uri "" = $MLFLOW_TRACKING_URI or ./mlruns. The token is for azureml:// only
+  // (without one the Azure CLI is asked); an MLflow server gets MLflow's own auth. Server
+  // calls give up after ROBOTRAIN_HTTP_BUDGET_S (30 s) each.
   explicit TrackingBrowser(const std::string& tracking_uri, AccessTokenProvider token = {});
   const std::string& uri() const { return uri_; }
   std::vector<ExperimentInfo> experiments() const;

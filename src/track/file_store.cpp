@@ -1,11 +1,15 @@
 #include "track/file_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <fstream>
 #include <random>
 
+#include "track/durable_append.h"
 #include "track/validation.h"
 #include "track/yaml_meta.h"
 #include "util/crypto.h"
@@ -171,8 +175,34 @@ void FileStore::set_experiment_tag(const std::string& experiment_id, const std::
   util::atomic_write_file(root_ / experiment_id / "tags" / key, value);
 }
 
+namespace {
+
+// Rewrites a small file in place, for when the disk has no room for the temp copy an atomic
+// write needs: the new text goes into the blocks the old one occupies. Only done when it fits
+// in them, so the write cannot fail for space.
+bool rewrite_in_place(const fs::path& file, const std::string& text) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  bool fits = ::fstat(fd, &st) == 0 && static_cast<off_t>(text.size()) <= std::max<off_t>(st.st_blocks * 512, st.st_size);
+  bool ok = fits && ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
+            ::ftruncate(fd, static_cast<off_t>(text.size())) == 0 && ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
 void FileStore::write_run_meta(const RunInfo& run, bool on_create) const {
-  util::atomic_write_file(run_dir(run) / "meta.yaml", run_meta_yaml(run, on_create));
+  const fs::path file = run_dir(run) / "meta.yaml";
+  const std::string text = run_meta_yaml(run, on_create);
+  try {
+    util::atomic_write_file(file, text);
+  } catch (const std::exception& e) {
+    // A full disk must not leave a finished run RUNNING for ever.
+    if (on_create || !rewrite_in_place(file, text)) throw WriteError(e.what());
+    util::log_warn(file.string(), ": no room for a temporary copy (", e.what(), "); rewrote it in place");
+  }
 }
 
 RunInfo FileStore::create_run(const std::string& experiment_id, const std::string& run_name, const std::string& user_id,
@@ -240,16 +270,18 @@ std::vector<RunInfo> FileStore::list_runs(const std::string& experiment_id) cons
 
 namespace {
 
-MetricPoint parse_metric_line(const std::string& key, const std::string& line, const fs::path& file) {
+// "<timestamp> <value> [<step>]"; nullopt for anything else (a line torn by a full disk or a
+// crash mid-write).
+std::optional<MetricPoint> parse_metric_line(const std::string& key, const std::string& line) {
   auto parts = util::split(util::trim(line), ' ');
   MetricPoint m;
   m.key = key;
-  if ((parts.size() != 2 && parts.size() != 3) || !util::parse_int64(parts[0], m.timestamp))
-    throw RuntimeError(cat(file.string(), ": malformed metric line '", line, "'"));
+  if ((parts.size() != 2 && parts.size() != 3) || !util::parse_int64(parts[0], m.timestamp)) return std::nullopt;
   // Python's float() accepts nan/inf spellings that strtod also accepts.
-  m.value = std::strtod(parts[1].c_str(), nullptr);
-  if (parts.size() == 3 && !util::parse_int64(parts[2], m.step))
-    throw RuntimeError(cat(file.string(), ": malformed metric step in '", line, "'"));
+  char* end = nullptr;
+  m.value = std::strtod(parts[1].c_str(), &end);
+  if (end == parts[1].c_str() || *end != '\0') return std::nullopt;
+  if (parts.size() == 3 && !util::parse_int64(parts[2], m.step)) return std::nullopt;
   return m;
 }
 
@@ -261,8 +293,15 @@ std::vector<MetricPoint> FileStore::metric_history(const RunInfo& info, const st
   std::vector<MetricPoint> out;
   std::ifstream in(file);
   std::string line;
-  while (std::getline(in, line))
-    if (!util::trim(line).empty()) out.push_back(parse_metric_line(key, line, file));
+  size_t bad = 0, n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (util::trim(line).empty()) continue;
+    if (auto m = parse_metric_line(key, line)) out.push_back(*m);
+    else ++bad;
+  }
+  // One unreadable line must not hide the rest of the run, nor the rest of the store.
+  if (bad) util::log_warn(file.string(), ": skipped ", bad, " malformed line(s) of ", n, " (torn by a full disk or a crash?)");
   return out;
 }
 
@@ -286,10 +325,10 @@ RunRecord FileStore::read_run(const RunInfo& info) const {
 void FileStore::log_metric(const RunInfo& run, const MetricPoint& metric) {
   validate_key("metric", metric.key);
   fs::path file = run_dir(run) / "metrics" / metric.key;
-  fs::create_directories(file.parent_path());
-  std::ofstream out(file, std::ios::app | std::ios::binary);
-  out << metric.timestamp << ' ' << python_float_repr(metric.value) << ' ' << metric.step << '\n';
-  if (!out) throw RuntimeError(cat(file.string(), ": cannot append metric"));
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  if (ec) throw WriteError(cat(file.parent_path().string(), ": cannot create (", ec.message(), ")"));
+  append_line(file, cat(metric.timestamp, ' ', python_float_repr(metric.value), ' ', metric.step, '\n'), false);
 }
 
 void FileStore::log_param(const RunInfo& run, const std::string& key, const std::string& value) {

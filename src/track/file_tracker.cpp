@@ -1,6 +1,11 @@
 #include "track/file_tracker.h"
 
+#include <mutex>
+
+#include "track/mlflow_client.h"
 #include "track/run_context.h"
+#include "track/validation.h"
+#include "util/crypto.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -39,7 +44,11 @@ void copy_artifact(const fs::path& local, const fs::path& artifacts_root, const 
   }
 }
 
-FileTracker::FileTracker(fs::path root, const TrackerOptions& options) : store_(std::move(root)) {
+FileTracker::FileTracker(fs::path root, const TrackerOptions& options)
+    : store_(std::move(root)),
+      experiment_name_(options.experiment_name),
+      client_token_(util::random_uuid_hex()),
+      journal_(options.journal_path.empty() ? default_journal_path() : options.journal_path) {
   if (!options.run_id.empty()) {
     auto found = store_.find_run(options.run_id);
     if (!found)
@@ -56,32 +65,117 @@ FileTracker::FileTracker(fs::path root, const TrackerOptions& options) : store_(
                  experiment);
 }
 
+void FileTracker::write(const std::function<void()>& to_store, const util::Json& entry) {
+  if (!journaling_) {
+    try {
+      to_store();
+      return;
+    } catch (const util::InputError&) {
+      throw;
+    } catch (const std::exception& e) {
+      start_journaling(e.what());
+    }
+  }
+  journal(entry);
+}
+
+void FileTracker::start_journaling(const std::string& why) {
+  journaling_ = true;
+  util::log_warn("tracking store ", store_.root().string(), " refused a write (", why, "); journaling run ", run_.run_id,
+                 " to ", journal_.path().string(), " - once there is room, replay with `robotrain track sync --journal ",
+                 journal_.path().string(), "`");
+}
+
+void FileTracker::journal(const util::Json& entry) {
+  util::Json e = entry;
+  e["client_token"] = client_token_;
+  util::Json header{{"op", "run"}, {"tracking_uri", path_to_file_uri(store_.root())}, {"experiment_name", experiment_name_},
+                    {"run_name", run_.run_name}, {"start_time", run_.start_time}, {"tags", util::Json::object()},
+                    {"client_token", client_token_}, {"run_id", run_.run_id}};
+  try {
+    journal_.append(e, header);
+  } catch (const std::exception& ex) {
+    if (!journal_failed_)
+      util::log_error("tracking calls of run ", run_.run_id, " are being lost: cannot journal them either (", ex.what(), ")");
+    journal_failed_ = true;
+  }
+}
+
 void FileTracker::log_params(const std::map<std::string, std::string>& params) {
   std::lock_guard lock(mutex_);
-  for (auto& [k, v] : params) store_.log_param(run_, k, v);
+  util::Json j = util::Json::object();
+  for (auto& [k, v] : params) {
+    validate_key("param", k);
+    j[k] = v;
+  }
+  write([&] { for (auto& [k, v] : params) store_.log_param(run_, k, v); },
+        {{"op", "log_batch"}, {"metrics", util::Json::array()}, {"params", j}, {"tags", util::Json::object()}});
 }
 
 void FileTracker::set_tags(const std::map<std::string, std::string>& tags) {
   std::lock_guard lock(mutex_);
-  for (auto& [k, v] : tags) store_.set_tag(run_, k, v);
+  util::Json j = util::Json::object();
+  for (auto& [k, v] : tags) {
+    validate_key("tag", k);
+    j[k] = v;
+  }
+  write([&] { for (auto& [k, v] : tags) store_.set_tag(run_, k, v); },
+        {{"op", "log_batch"}, {"metrics", util::Json::array()}, {"params", util::Json::object()}, {"tags", j}});
 }
 
 void FileTracker::log_metrics(const std::map<std::string, double>& metrics, int64_t step, int64_t timestamp_ms) {
   std::lock_guard lock(mutex_);
   int64_t ts = timestamp_ms ? timestamp_ms : util::now_ms();
-  for (auto& [k, v] : metrics) store_.log_metric(run_, {k, v, ts, step});
+  // Point by point: a failure part-way journals only the points that did not land.
+  std::vector<MetricPoint> points;
+  for (auto& [k, v] : metrics) {
+    validate_key("metric", k);
+    points.push_back({k, v, ts, step});
+  }
+  size_t written = 0;
+  auto rest = [&] {
+    util::Json a = util::Json::array();
+    for (size_t i = written; i < points.size(); ++i) a.push_back(metric_to_json(points[i]));
+    return util::Json{{"op", "log_batch"}, {"metrics", a}, {"params", util::Json::object()}, {"tags", util::Json::object()}};
+  };
+  if (journaling_) return journal(rest());
+  try {
+    for (; written < points.size(); ++written) store_.log_metric(run_, points[written]);
+  } catch (const util::InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    start_journaling(e.what());
+    journal(rest());
+  }
 }
 
 void FileTracker::log_artifact(const fs::path& local, const std::string& artifact_path) {
   std::lock_guard lock(mutex_);
-  copy_artifact(local, store_.artifacts_dir(run_), artifact_path);
+  write([&] { copy_artifact(local, store_.artifacts_dir(run_), artifact_path); },
+        {{"op", "artifact"}, {"local", fs::absolute(local).string()}, {"path", artifact_path}});
 }
 
 void FileTracker::finish(RunStatus status) {
   std::lock_guard lock(mutex_);
   if (finished_) return;
   finished_ = true;
-  run_ = store_.update_run(run_.run_id, run_status_name(status), util::now_ms());
+  const std::string name = run_status_name(status);
+  const int64_t end = util::now_ms();
+  try {
+    run_ = store_.update_run(run_.run_id, name, end);
+  } catch (const std::exception& e) {
+    util::log_error("tracking store ", store_.root().string(), ": cannot mark run ", run_.run_id, " ", name, " (", e.what(), ")");
+    journaling_ = true;
+    journal({{"op", "update_run"}, {"status", name}, {"end_time", end}});
+  }
+  if (!journaling_ || !journal_.exists()) return;
+  try {
+    auto r = sync_journal(journal_.path(), {});
+    util::log_info("tracking store writable again: replayed ", r.replayed, " journaled calls into run ", run_.run_id);
+  } catch (const std::exception& e) {
+    util::log_warn("tracking calls of run ", run_.run_id, " remain journaled in ", journal_.path().string(), " (", e.what(),
+                   "); once there is room, replay with `robotrain track sync --journal ", journal_.path().string(), "`");
+  }
 }
 
 }  // namespace robotrain::track

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "track/file_store.h"
 #include "util/crypto.h"
 #include "util/strings.h"
 
@@ -13,6 +14,13 @@ struct DatasetSummary {
   std::string source_kind, uri, summary, hash;
   std::vector<std::string> lineage_uris;
 };
+
+// Hub dataset ids are OWNER/NAME; a local dataset has no id, or its directory's name.
+bool is_local_dataset(const LineageInfo& l) {
+  if (l.dataset_root.empty()) return false;
+  if (!l.dataset_source.empty()) return l.dataset_source == "local";
+  return l.dataset_repo_id.empty() || l.dataset_repo_id.find('/') == std::string::npos;
+}
 
 DatasetSummary summarize(const LineageInfo& l) {
   DatasetSummary d;
@@ -31,7 +39,10 @@ DatasetSummary summarize(const LineageInfo& l) {
     d.uri = util::join(all, " ");
     d.source_kind = "mixed";
   }
-  if (d.uri.empty() && !l.dataset_repo_id.empty()) {
+  if (d.uri.empty() && is_local_dataset(l)) {
+    d.uri = path_to_file_uri(l.dataset_root);
+    d.source_kind = "local";
+  } else if (d.uri.empty() && !l.dataset_repo_id.empty()) {
     d.uri = "hf://" + l.dataset_repo_id;
     d.source_kind = "huggingface";
   }
@@ -119,6 +130,11 @@ std::string lineage_description(const LineageInfo& l) {
   if (!d.summary.empty()) lines.push_back("Dataset: " + bounded_tag_value(d.summary));
   if (!l.azureml_run_id.empty()) lines.push_back("AML run: " + l.azureml_run_id);
   return util::join(lines, "\n");
+}
+
+std::string registered_model_description(const LineageInfo& l) {
+  return "LeRobot " + l.policy_type + " policy trained by " + l.source +
+         "; each version's description and tags record its job, checkpoint and dataset lineage";
 }
 
 }  // namespace robotrain::track

@@ -1,6 +1,8 @@
 #include "track/mlflow_client.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 
 #include "track/file_store.h"
 #include "track/file_tracker.h"
@@ -154,39 +156,99 @@ ModelVersionInfo model_version_from_json(const Json& j) {
   v.run_id = str(j, "run_id");
   v.status = str(j, "status");
   v.creation_timestamp = json_int64(j, "creation_timestamp");
+  v.description = str(j, "description");
   v.tags = kv_map(j.value("tags", Json::array()));
   return v;
 }
 
-MlflowClient::MlflowClient(std::string base_url, AccessTokenProvider token)
-    : base_url_(std::move(base_url)), token_(std::move(token)) {
+double interactive_budget_s() {
+  auto raw = util::get_env("ROBOTRAIN_HTTP_BUDGET_S");
+  if (!raw || raw->empty()) return 30;
+  double v = 0;
+  if (!util::parse_double(*raw, v) || !(v > 0) || v > 86400)
+    throw util::InputError(cat("ROBOTRAIN_HTTP_BUDGET_S='", *raw, "': expected seconds in (0, 86400], e.g. 30"));
+  return v;
+}
+
+MlflowClient::MlflowClient(const TrackingTarget& target, AccessTokenProvider azure_token)
+    : base_url_(target.base_url), auth_(mlflow_auth_for(target, std::move(azure_token))) {
   while (util::ends_with(base_url_, "/")) base_url_.pop_back();
   policy_.max_retries = 7;
   policy_.base_delay_s = 2.0;
   policy_.max_delay_s = 120.0;
   policy_.jitter_s = 1.0;
-  policy_.on_retry = [](int attempt, double delay, const std::string& reason) {
-    util::log_warn("MLflow request failed (", reason, "); retry ", attempt, " in ", delay, " s");
+}
+
+MlflowClient MlflowClient::for_uri(const std::string& tracking_uri, AccessTokenProvider azure_token) {
+  return MlflowClient(parse_tracking_uri(tracking_uri), std::move(azure_token));
+}
+
+void MlflowClient::make_interactive() {
+  budget_s_ = interactive_budget_s();
+  quiet_retries_ = true;
+  policy_.max_retries = 100;  // the budget ends it first
+  policy_.base_delay_s = 1.0;
+  policy_.max_delay_s = 8.0;
+  policy_.jitter_s = 0.5;
+}
+
+void MlflowClient::prepare(util::HttpRequest& request) const {
+  auth_.apply(request);
+  if (budget_s_ > 0) {
+    request.timeout_s = std::min(request.timeout_s, budget_s_);
+    request.connect_timeout_s = std::min(request.connect_timeout_s, 5.0);
+  }
+  if (cancelled_) request.cancelled = cancelled_;
+}
+
+util::HttpResponse MlflowClient::send_once(util::HttpRequest request) const {
+  prepare(request);
+  return util::http_send_once(request);
+}
+
+util::HttpResponse MlflowClient::send(util::HttpRequest request) const {
+  prepare(request);
+  const std::string call = cat("MLflow ", request.method, " ", util::redact_url(request.url));
+  // "POST <url>: Couldn't connect (is the server reachable? ...)" -> "Couldn't connect": each
+  // line names the call once.
+  auto short_reason = [&](std::string reason) {
+    for (std::string prefix : {call + ": ", cat(request.method, " ", util::redact_url(request.url), ": ")})
+      if (util::starts_with(reason, prefix)) reason = reason.substr(prefix.size());
+    return reason;
   };
-  auto insecure = util::to_lower(util::get_env_or("MLFLOW_TRACKING_INSECURE_TLS", ""));
-  insecure_tls_ = insecure == "true" || insecure == "1";
-}
-
-std::vector<std::pair<std::string, std::string>> MlflowClient::auth_headers() const {
-  if (token_) return {{"Authorization", "Bearer " + token_()}};
-  auto user = util::get_env("MLFLOW_TRACKING_USERNAME");
-  auto pass = util::get_env("MLFLOW_TRACKING_PASSWORD");
-  if (user && pass) return {{"Authorization", "Basic " + util::base64_encode(*user + ":" + *pass)}};
-  auto tok = util::get_env("MLFLOW_TRACKING_TOKEN");
-  if (tok && !tok->empty()) return {{"Authorization", "Bearer " + *tok}};
-  return {};
-}
-
-util::HttpResponse MlflowClient::send(util::HttpRequest request, const util::RetryPolicy& policy) const {
-  for (auto& h : auth_headers()) request.headers.push_back(h);
-  request.insecure_tls = insecure_tls_;
-  request.timeout_s = 120;
-  return util::http_send(request, policy);
+  util::RetryPolicy policy = policy_;
+  if (budget_s_ > 0) {
+    policy.max_total_s = budget_s_;
+    policy.connect_timeout_s = 5;
+  }
+  policy.on_retry = [&](int attempt, double delay, const std::string& reason) {
+    if (cancelled_ && cancelled_()) throw util::NetworkError(cat(call, " abandoned (", short_reason(reason), ")"));
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", delay);
+    if (quiet_retries_)
+      util::log_debug(call, " failed (", short_reason(reason), "); retry ", attempt, " in ", secs, " s");
+    else
+      util::log_warn(call, " failed (", short_reason(reason), "); retry ", attempt, " in ", secs, " s");
+  };
+  const std::string hint = cat("; check that the server runs at ", util::redact_url(base_url_),
+                               budget_s_ > 0 ? " or raise ROBOTRAIN_HTTP_BUDGET_S" : "");
+  util::HttpResponse response;
+  try {
+    response = util::http_send(request, policy);
+  } catch (const util::NetworkError& e) {
+    if (cancelled_ && cancelled_()) throw;
+    // http_send says how many attempts it made and that retries are exhausted.
+    throw RetriesExhausted(cat(call, ": ", short_reason(e.what()), hint));
+  }
+  if (util::is_retryable_status(response.status, policy)) {
+    try {
+      parse_reply(request, response);
+    } catch (const MlflowError& e) {
+      throw MlflowError(cat(e.what(), " (after ", response.attempts, " attempts, retries exhausted)", hint), e.error_code(),
+                        e.status());
+    }
+  }
+  return response;
 }
 
 Json MlflowClient::parse_reply(const util::HttpRequest& request, const util::HttpResponse& response) const {
@@ -202,7 +264,8 @@ Json MlflowClient::parse_reply(const util::HttpRequest& request, const util::Htt
     return body;
   }
   std::string code = body.is_object() ? str(body, "error_code") : "";
-  std::string message = body.is_object() ? str(body, "message") : "";
+  // Server messages may span lines (tracebacks): keep ours to one.
+  std::string message = util::replace_all(util::replace_all(body.is_object() ? str(body, "message") : "", "\r", " "), "\n", " ");
   if (code.empty()) code = cat("HTTP_", response.status);
   std::string hint;
   if (code == "UNAUTHENTICATED" || response.status == 401)
@@ -222,7 +285,7 @@ Json MlflowClient::post(const std::string& endpoint, const Json& body) const {
   req.url = base_url_ + "/api/2.0/mlflow/" + endpoint;
   req.headers = {{"Content-Type", "application/json"}};
   req.body = body.dump();
-  return parse_reply(req, send(req, policy_));
+  return parse_reply(req, send(req));
 }
 
 Json MlflowClient::get(const std::string& endpoint, const std::vector<std::pair<std::string, std::string>>& query) const {
@@ -230,7 +293,23 @@ Json MlflowClient::get(const std::string& endpoint, const std::vector<std::pair<
   req.url = base_url_ + "/api/2.0/mlflow/" + endpoint;
   for (size_t i = 0; i < query.size(); ++i)
     req.url += cat(i ? "&" : "?", util::url_encode(query[i].first), "=", util::url_encode(query[i].second));
-  return parse_reply(req, send(req, policy_));
+  return parse_reply(req, send(req));
+}
+
+bool MlflowClient::reachable(double timeout_s) const {
+  util::HttpRequest req;
+  req.method = "POST";
+  req.url = base_url_ + "/api/2.0/mlflow/experiments/search";
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = R"({"max_results":1})";
+  req.timeout_s = timeout_s;
+  req.connect_timeout_s = std::min(timeout_s, 3.0);
+  try {
+    auto resp = send_once(req);
+    return resp.status > 0 && !util::is_retryable_status(resp.status, policy_);
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 std::optional<ExperimentInfo> MlflowClient::get_experiment_by_name(const std::string& name) const {
@@ -298,25 +377,41 @@ RunInfo MlflowClient::create_run(const std::string& experiment_id, const std::st
   req.url = base_url_ + "/api/2.0/mlflow/runs/create";
   req.headers = {{"Content-Type", "application/json"}};
   req.body = body.dump();
-  util::RetryPolicy once = policy_;
-  once.max_retries = 0;
+  const auto start = std::chrono::steady_clock::now();
   for (int attempt = 1;; ++attempt) {
     std::string reason;
+    const util::HttpResponse* reply = nullptr;
+    util::HttpResponse resp;
     try {
-      auto resp = send(req, once);
+      resp = send_once(req);
       if (!util::is_retryable_status(resp.status, policy_)) {
         return run_info_from_json(parse_reply(req, resp).value("run", Json::object()).value("info", Json::object()));
       }
       reason = cat("HTTP ", resp.status);
-      if (attempt > policy_.max_retries) parse_reply(req, resp);  // throws with the server's message
-      util::sleep_for_retry(util::retry_delay_s(&resp, attempt, policy_));
+      reply = &resp;
     } catch (const util::NetworkError& e) {
-      if (attempt > policy_.max_retries) throw;
       reason = e.what();
-      util::sleep_for_retry(util::retry_delay_s(nullptr, attempt, policy_));
     }
+    double delay = util::retry_delay_s(reply, attempt, policy_);
+    double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bool out_of_time = budget_s_ > 0 && spent + delay > budget_s_;
+    if (attempt > policy_.max_retries || out_of_time || (cancelled_ && cancelled_())) {
+      if (reply) {
+        try {
+          parse_reply(req, resp);
+        } catch (const MlflowError& e) {
+          throw MlflowError(cat(e.what(), " (after ", attempt, " attempts, retries exhausted)"), e.error_code(), e.status());
+        }
+      }
+      throw RetriesExhausted(cat("MLflow POST ", util::redact_url(req.url), ": gave up after ", attempt,
+                                 " attempts, retries exhausted (last: ", reason, ")"));
+    }
+    if (quiet_retries_)
+      util::log_debug("MLflow runs/create failed (", reason, "); retry ", attempt, " in ", delay, " s");
+    else
+      util::log_warn("MLflow runs/create failed (", reason, "); checking whether the run exists before retrying");
+    util::sleep_for_retry(delay);
     // The failed attempt may still have created the run: look for our token first.
-    util::log_warn("MLflow runs/create failed (", reason, "); checking whether the run exists before retrying");
     if (auto existing = find_run_by_client_token(experiment_id, client_token)) return *existing;
   }
 }
@@ -423,7 +518,9 @@ bool MlflowClient::upload_artifacts(const std::string& artifact_uri, const fs::p
     req.url = artifacts_url(artifact_uri, dest_rel);
     req.headers = {{"Content-Type", "application/octet-stream"}};
     req.body = util::read_file(file);
-    parse_reply(req, send(req, policy_));
+    // Checkpoints are large: 120 s, or longer at 2 MB/s.
+    req.timeout_s = std::max(120.0, static_cast<double>(req.body.size()) / 2e6);
+    parse_reply(req, send(req));
   };
   std::string base = rel.generic_string();
   auto join = [&](const std::string& a, const std::string& b) { return a.empty() ? b : a + "/" + b; };
@@ -452,13 +549,13 @@ void MlflowClient::download_artifacts(const std::string& artifact_uri, const fs:
     util::HttpRequest req;
     std::string p = rel.empty() ? *root : *root + "/" + rel;
     req.url = base_url_ + "/api/2.0/mlflow-artifacts/artifacts?path=" + util::url_encode(p);
-    Json listing = parse_reply(req, send(req, policy_));
+    Json listing = parse_reply(req, send(req));
     auto files = listing.value("files", Json::array());
     if (files.empty() && rel.empty()) {
       // A single file source: download it directly.
       util::HttpRequest one;
       one.url = artifacts_url(artifact_uri, "");
-      auto resp = send(one, policy_);
+      auto resp = send(one);
       if (!resp.ok()) parse_reply(one, resp);
       util::atomic_write_file(out / fs::path(*root).filename(), resp.body);
       return;
@@ -473,7 +570,7 @@ void MlflowClient::download_artifacts(const std::string& artifact_uri, const fs:
       } else {
         util::HttpRequest dl;
         dl.url = artifacts_url(artifact_uri, child);
-        auto resp = send(dl, policy_);
+        auto resp = send(dl);
         if (!resp.ok()) parse_reply(dl, resp);
         util::atomic_write_file(out / name, resp.body);
       }
@@ -482,9 +579,12 @@ void MlflowClient::download_artifacts(const std::string& artifact_uri, const fs:
   walk("", dest);
 }
 
-void MlflowClient::create_registered_model(const std::string& name, const std::map<std::string, std::string>& tags) const {
+void MlflowClient::create_registered_model(const std::string& name, const std::map<std::string, std::string>& tags,
+                                           const std::string& description) const {
   try {
-    post("registered-models/create", {{"name", name}, {"tags", kv_list(tags)}});
+    Json body{{"name", name}, {"tags", kv_list(tags)}};
+    if (!description.empty()) body["description"] = description;
+    post("registered-models/create", body);
   } catch (const MlflowError& e) {
     if (e.error_code() != "RESOURCE_ALREADY_EXISTS") throw;
   }
@@ -492,8 +592,10 @@ void MlflowClient::create_registered_model(const std::string& name, const std::m
 
 ModelVersionInfo MlflowClient::create_model_version(const std::string& name, const std::string& source,
                                                     const std::string& run_id,
-                                                    const std::map<std::string, std::string>& tags) const {
+                                                    const std::map<std::string, std::string>& tags,
+                                                    const std::string& description) const {
   Json body{{"name", name}, {"source", source}, {"tags", kv_list(tags)}};
+  if (!description.empty()) body["description"] = description;
   if (!run_id.empty()) body["run_id"] = run_id;
   return model_version_from_json(post("model-versions/create", body).value("model_version", Json::object()));
 }
@@ -528,6 +630,7 @@ std::vector<RegisteredModelInfo> MlflowClient::search_registered_models() const 
       info.creation_timestamp = json_int64(m, "creation_timestamp");
       info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
       info.description = str(m, "description");
+      info.tags = kv_map(m.value("tags", Json::array()));
       for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
       out.push_back(std::move(info));
     }
@@ -543,6 +646,7 @@ RegisteredModelInfo MlflowClient::get_registered_model(const std::string& name) 
   info.creation_timestamp = json_int64(m, "creation_timestamp");
   info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
   info.description = str(m, "description");
+  info.tags = kv_map(m.value("tags", Json::array()));
   for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
   return info;
 }

@@ -3,12 +3,15 @@
 // Every call is synchronous; the buffering for training lives in RestTracker. Errors are
 // classified by MLflow's error_code, not the HTTP status (proxies rewrite statuses).
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "track/entities.h"
+#include "track/mlflow_auth.h"
 #include "track/tracker.h"
+#include "track/tracking_uri.h"
 #include "util/error.h"
 #include "util/http.h"
 #include "util/json.h"
@@ -37,6 +40,7 @@ struct ModelVersionInfo {
   std::string run_id;
   std::string status;  // PENDING_REGISTRATION FAILED_REGISTRATION READY
   int64_t creation_timestamp = -1;
+  std::string description;
   std::map<std::string, std::string> tags;
 };
 
@@ -45,24 +49,48 @@ struct RegisteredModelInfo {
   int64_t creation_timestamp = -1;
   int64_t last_updated_timestamp = -1;
   std::string description;
+  std::map<std::string, std::string> tags;
   std::vector<ModelVersionInfo> latest_versions;
 };
 
+// The call gave up: every retry the policy or the time budget allowed failed. Transient, so a
+// tracker journals the call; a read command reports it as one line (exit 1).
+class RetriesExhausted : public util::NetworkError {
+ public:
+  using util::NetworkError::NetworkError;
+};
+
+// Seconds an interactive read (runs, model, eval's registry calls) may spend on one call,
+// retries included: $ROBOTRAIN_HTTP_BUDGET_S, default 30. InputError when malformed.
+double interactive_budget_s();
+
 class MlflowClient {
  public:
-  // base_url: http(s)://host[/prefix] (azureml:// already mapped to https). Auth: the token
-  // provider if given, else Basic MLFLOW_TRACKING_USERNAME/PASSWORD, else Bearer
-  // MLFLOW_TRACKING_TOKEN. MLFLOW_TRACKING_INSECURE_TLS=true skips TLS verification.
-  explicit MlflowClient(std::string base_url, AccessTokenProvider token = {});
+  // http(s):// authenticates with MLflow's own variables, azureml:// with the Azure token
+  // (see mlflow_auth.h); azure_token is ignored for any other server.
+  explicit MlflowClient(const TrackingTarget& target, AccessTokenProvider azure_token = {});
+  // parse_tracking_uri(uri) first (InputError for a malformed URI).
+  static MlflowClient for_uri(const std::string& tracking_uri, AccessTokenProvider azure_token = {});
   const std::string& base_url() const { return base_url_; }
-  // Retries for every call except runs/create (guarded separately). Default: 7 retries,
+  // Retries for every call. Default (training, registration): 7 retries,
   // 2·(1, 2, 4, …) s + ≤ 1 s jitter, 120 s per request.
   void set_retry_policy(const util::RetryPolicy& policy) { policy_ = policy; }
   const util::RetryPolicy& retry_policy() const { return policy_; }
+  // A total time limit per call, retries and waiting included (0 = only the policy's limits);
+  // the connection timeout becomes at most 5 s. Exceeding it throws RetriesExhausted.
+  void set_budget_s(double seconds) { budget_s_ = seconds; }
+  double budget_s() const { return budget_s_; }
+  // For interactive reads: interactive_budget_s(), retries logged at debug level only, and one
+  // final line naming the attempts.
+  void make_interactive();
+  // Polled during requests and before each retry: true abandons the call (NetworkError).
+  void set_cancel(std::function<bool()> cancelled) { cancelled_ = std::move(cancelled); }
 
   // POST/GET <base>/api/2.0/mlflow/<endpoint>. Throws MlflowError (or util::NetworkError).
   util::Json post(const std::string& endpoint, const util::Json& body) const;
   util::Json get(const std::string& endpoint, const std::vector<std::pair<std::string, std::string>>& query) const;
+  // One request, no retries, short timeouts: is the server answering at all?
+  bool reachable(double timeout_s = 5) const;
 
   std::optional<ExperimentInfo> get_experiment_by_name(const std::string& name) const;
   ExperimentInfo get_experiment(const std::string& experiment_id) const;
@@ -93,10 +121,13 @@ class MlflowClient {
   bool upload_artifacts(const std::string& artifact_uri, const std::filesystem::path& local,
                         const std::string& artifact_path) const;
 
-  // Model registry.
-  void create_registered_model(const std::string& name, const std::map<std::string, std::string>& tags) const;  // tolerates ALREADY_EXISTS
+  // Model registry. Descriptions are set when the model or version is created; an existing
+  // model keeps the description it has.
+  void create_registered_model(const std::string& name, const std::map<std::string, std::string>& tags,
+                               const std::string& description = "") const;  // tolerates ALREADY_EXISTS
   ModelVersionInfo create_model_version(const std::string& name, const std::string& source, const std::string& run_id,
-                                        const std::map<std::string, std::string>& tags) const;
+                                        const std::map<std::string, std::string>& tags,
+                                        const std::string& description = "") const;
   ModelVersionInfo get_model_version(const std::string& name, const std::string& version) const;
   std::optional<ModelVersionInfo> get_latest_version(const std::string& name) const;
   std::vector<RegisteredModelInfo> search_registered_models() const;
@@ -107,14 +138,20 @@ class MlflowClient {
   void download_artifacts(const std::string& artifact_uri, const std::filesystem::path& dest) const;
 
  private:
-  util::HttpResponse send(util::HttpRequest request, const util::RetryPolicy& policy) const;
+  // Auth, timeouts, budget and retries for one logical call; throws RetriesExhausted when
+  // they run out, MlflowError for a final error reply of a retryable status.
+  util::HttpResponse send(util::HttpRequest request) const;
+  // Auth and timeouts only, no retries (runs/create drives its own retries).
+  util::HttpResponse send_once(util::HttpRequest request) const;
   util::Json parse_reply(const util::HttpRequest& request, const util::HttpResponse& response) const;
-  std::vector<std::pair<std::string, std::string>> auth_headers() const;
   std::string artifacts_url(const std::string& artifact_uri, const std::string& rel) const;
+  void prepare(util::HttpRequest& request) const;
   std::string base_url_;
-  AccessTokenProvider token_;
+  MlflowAuth auth_;
   util::RetryPolicy policy_;
-  bool insecure_tls_ = false;
+  double budget_s_ = 0;
+  bool quiet_retries_ = false;
+  std::function<bool()> cancelled_;
 };
 
 // JSON forms used on the wire and in the journal.

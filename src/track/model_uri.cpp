@@ -189,7 +189,8 @@ fs::path resolve_warm_start(const ModelSource& s, const ResolveOptions& options)
         require_pretrained_model_dir(dir, what);
         return dir;
       }
-      MlflowClient client(target.base_url, options.access_token);
+      MlflowClient client(target, options.access_token);
+      client.set_budget_s(interactive_budget_s());
       std::string source = client.get_model_version_download_uri(s.name, s.version);
       fs::path dest = (options.download_dir.empty() ? fs::current_path() / ".robotrain" / "models" : options.download_dir) /
                       cat(s.name, "-", s.version);

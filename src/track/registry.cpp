@@ -4,6 +4,7 @@
 #include "track/mlflow_client.h"
 #include "track/model_uri.h"
 #include "track/tracking_uri.h"
+#include "track/validation.h"
 #include "util/error.h"
 #include "util/http.h"
 #include "util/log.h"
@@ -70,16 +71,21 @@ RegisteredModelVersion register_azureml(const RegisterOptions& o, const std::map
 
 RegisteredModelVersion register_mlflow(const RegisterOptions& o, const std::map<std::string, std::string>& tags,
                                        const TrackingTarget& target) {
-  MlflowClient client(target.base_url, o.access_token);
+  MlflowClient client(target);
+  client.set_budget_s(interactive_budget_s());
   if (o.artifact_uri.empty())
-    throw util::RuntimeError("registering in the MLflow registry needs the run's artifact URI (the weights are uploaded there)");
+    throw util::RuntimeError(cat("registering '", o.name, "' in the MLflow registry of ", util::redact_url(target.base_url),
+                                 " needs the run on the server (its artifacts hold the weights), and the run was never "
+                                 "created there (server unreachable?); replay the run's journal with `robotrain track sync`, "
+                                 "then register with `robotrain eval -r`"));
   std::string rel = "registered_model/" + (o.lineage.checkpoint.empty() ? std::string("final") : o.lineage.checkpoint);
   if (!client.upload_artifacts(o.artifact_uri, o.pretrained_model_dir, rel))
     throw util::RuntimeError(cat("cannot upload the checkpoint to ", util::redact_url(o.artifact_uri),
                                  "; start the MLflow server with --serve-artifacts"));
   std::string source = o.artifact_uri + "/" + rel;
-  client.create_registered_model(o.name, {});
-  auto v = client.create_model_version(o.name, source, o.lineage.mlflow_run_id, tags);
+  client.create_registered_model(o.name, {{"framework", "lerobot"}, {"policy_type", o.lineage.policy_type}},
+                                 registered_model_description(o.lineage));
+  auto v = client.create_model_version(o.name, source, o.lineage.mlflow_run_id, tags, lineage_description(o.lineage));
   for (int i = 0; v.status == "PENDING_REGISTRATION" && i < 60; ++i) {
     util::sleep_for_retry(1.0);
     v = client.get_model_version(o.name, v.version);
@@ -95,6 +101,10 @@ RegisteredModelVersion register_checkpoint(const RegisterOptions& o) {
   require_pretrained_model_dir(o.pretrained_model_dir, "--register-checkpoint");
   auto target = parse_tracking_uri(o.tracking_uri);
   auto tags = lineage_tags(o.lineage);
+  for (auto& [k, v] : o.version_tags) {
+    validate_key("tag", k);
+    tags[k] = bounded_tag_value(v);
+  }
   // The full lineage travels with the weights (tags only hold capped summaries).
   util::write_json_file(o.pretrained_model_dir / "azureml_lineage.json", lineage_document(o.lineage), 2);
   double backoff = o.initial_backoff_s;
@@ -115,6 +125,9 @@ RegisteredModelVersion register_checkpoint(const RegisterOptions& o) {
       return r;
     } catch (const util::InputError&) {
       throw;
+    } catch (const RetriesExhausted& e) {
+      // The client already spent the time budget retrying: another round would only triple it.
+      throw util::RuntimeError(cat("registering checkpoint as '", o.name, "' failed: ", e.what()));
     } catch (const std::exception& e) {
       if (attempt >= o.attempts)
         throw util::RuntimeError(cat("registering checkpoint as '", o.name, "' failed after ", attempt, " attempts: ", e.what()));

@@ -1,7 +1,9 @@
 #pragma once
 // Registering a trained checkpoint (the pretrained_model directory) as the seed system does:
-// lineage tags capped at 256 characters, azureml_lineage.json beside the weights, 3 attempts
-// with doubling backoff, and a failure that fails the caller. The registry follows the
+// lineage tags capped at 256 characters, azureml_lineage.json beside the weights, a
+// description of the model and of the version, 3 attempts with doubling backoff, and a
+// failure that fails the caller. Registry calls give up after ROBOTRAIN_HTTP_BUDGET_S (30 s)
+// on an unreachable server instead of retrying for minutes. The registry follows the
 // tracking destination: local file store → local registry (models:/NAME/VERSION), MLflow
 // server → MLflow model registry, azureml:// → Azure ML model registry (custom_model, "_"
 // in the name becomes "-").
@@ -19,8 +21,11 @@ struct RegisterOptions {
   std::string name;                             // --register-checkpoint (validated)
   std::filesystem::path pretrained_model_dir;   // config.json + model.safetensors
   LineageInfo lineage;
+  // Added to the lineage tags of the version (e.g. quality_gate: none | max_action_mse<=X);
+  // keys follow MLflow's rules, values are capped at 256 characters like the lineage's.
+  std::map<std::string, std::string> version_tags;
   std::string tracking_uri;                     // "" = $MLFLOW_TRACKING_URI or ./mlruns
-  AccessTokenProvider access_token;             // MLflow server / Azure ML bearer token
+  AccessTokenProvider access_token;             // Azure ML only (an MLflow server gets MLflow's own auth)
   // MLflow server: the run's artifact_uri; the weights are uploaded under
   // registered_model/<checkpoint> there and the version's source points at them.
   std::string artifact_uri;

@@ -18,6 +18,8 @@ enum class RunStatus { Finished, Failed, Killed };
 class Tracker {
  public:
   virtual ~Tracker() = default;
+  // A remote run created while its server was unreachable has a client-side id
+  // (offline-<token>) until the journal is replayed and the server's id is known.
   virtual std::string run_id() const = 0;
   virtual std::string experiment_id() const = 0;
   virtual void log_params(const std::map<std::string, std::string>& params) = 0;
@@ -37,20 +39,28 @@ class Tracker {
 };
 
 // Returns a bearer token for https://management.azure.com/ (azureml:// tracking and the Azure
-// ML model registry). Unset for azureml://, the shared Azure AD chain (util/azure_credential:
-// workload identity, the Azure ML job's managed identity, IMDS, then `az`) provides it.
+// ML model registry). Used for azureml:// only (never sent to another server); unset, the
+// shared Azure AD chain (util/azure_credential: workload identity, the Azure ML job's managed
+// identity, IMDS, then `az`) provides it.
 using AccessTokenProvider = std::function<std::string()>;
 
 struct TrackerOptions {
   std::string tracking_uri;     // "" = $MLFLOW_TRACKING_URI or ./mlruns
   std::string experiment_name;  // "" = "Default"
   std::string run_name;
-  std::string run_id;           // attach to an existing run (e.g. Azure ML's MLFLOW_RUN_ID)
+  // Attach to an existing run (e.g. Azure ML's MLFLOW_RUN_ID), or continue a run created
+  // offline by its client-side id (offline-<token>, see journal.h).
+  std::string run_id;
   bool disabled = false;        // a no-op tracker
-  // Remote trackers: where unsent calls are journaled when the server is unreachable
-  // ("" = ./.robotrain/mlflow-journal.jsonl); replay with `robotrain track sync --journal`.
+  // Where calls that cannot be delivered (server unreachable, store's disk full) are journaled
+  // ("" = ./.robotrain/mlflow-journal.jsonl; a training run uses OUTPUT/.robotrain/); the
+  // tracker replays it once the destination works again, else `robotrain track sync --journal`.
   std::filesystem::path journal_path;
-  AccessTokenProvider access_token;  // azureml://: unset = util::azure_token_provider
+  // Remote trackers: while offline, how often the server is probed; at finish, how long the
+  // server may take the last calls before they are journaled and the run ends anyway.
+  double offline_probe_interval_s = 30;
+  double finish_grace_s = 10;
+  AccessTokenProvider access_token;  // azureml:// only; unset = util::azure_token_provider
   // Tags set when the run is created (in addition to mlflow.runName/user/source.*).
   std::map<std::string, std::string> tags;
   // Logs system/* metrics (cpu, memory, disk, GPUs) from a background thread.

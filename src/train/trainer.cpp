@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "dataset/loader.h"
+#include "track/journal.h"
 #include "track/tracker.h"
 #include "track/tracking_uri.h"
 #include "train/batch.h"
@@ -401,6 +402,7 @@ TrainOutcome run_training(TrainOptions options) {
                               : util::cat("lerobot-", cfg.policy_type(), "-", cfg.job_name);
   topts.run_name = cfg.job_name;
   topts.system_metrics = options.system_metrics;
+  topts.journal_path = track::journal_path_in(out_dir);  // undeliverable calls stay with the run
   auto tags = seed_tags(options, world_size);
   topts.tags = tags;
   if (robotrain_state.contains("tracking") && robotrain_state["tracking"].contains("run_id"))
@@ -437,9 +439,10 @@ TrainOutcome run_training(TrainOptions options) {
                  ") num_total_params=", n_params, " (", format_big_number(static_cast<double>(n_params)), ")");
 
   // Checkpoints: pretrained_model/ (LeRobot's files + train_config.json) and training_state/.
-  Json tracking_state{{"run_id", tracker->run_id()}, {"experiment_id", tracker->experiment_id()},
-                      {"tracking_uri", util::redact_url(tracker->tracking_uri())}};  // never user:password@ or a query
   auto save = [&](int64_t at_step) {
+    // Asked at each save: a run created offline gets its server id once its journal replays.
+    Json tracking_state{{"run_id", tracker->run_id()}, {"experiment_id", tracker->experiment_id()},
+                        {"tracking_uri", util::redact_url(tracker->tracking_uri())}};  // never user:password@ or a query
     fs::path final_dir = step_checkpoint_dir(out_dir, cfg.steps, at_step);
     util::log_info("checkpoint policy after step ", at_step, " -> ", final_dir.string());
     write_checkpoint(final_dir, [&](const fs::path& staging) {
@@ -601,6 +604,10 @@ TrainOutcome run_training(TrainOptions options) {
     tracker->set_tags({{"training_status", "completed"}});
     tracker->finish(track::RunStatus::Finished);
   }
+  // Finishing may have replayed a journal: the run now has its server id.
+  outcome.run_id = tracker->run_id();
+  outcome.experiment_id = tracker->experiment_id();
+  outcome.artifact_uri = tracker->artifact_uri();
   return outcome;
 }
 

@@ -154,6 +154,11 @@ size_t on_write(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<CurlTransfer*>(user);
+  return t->request->cancelled() ? 1 : 0;
+}
+
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<CurlTransfer*>(user);
   size_t n = size * count;
@@ -222,6 +227,16 @@ HttpResponse perform(const HttpRequest& request, double deadline_s) {
   }
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "robotrain/0.1");
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // accept gzip/deflate, decoded for us
+  if (request.cancelled) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+  }
+  if (!request.ca_bundle_path.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, request.ca_bundle_path.c_str());
+  if (!request.client_cert_path.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, request.client_cert_path.c_str());
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, request.client_cert_path.c_str());
+  }
   if (request.insecure_tls) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -44,6 +44,14 @@ struct HttpRequest {
   std::function<bool(std::string_view chunk)> on_body;
   // Skip TLS verification (only for local test servers with self-signed certificates).
   bool insecure_tls = false;
+  // TLS: a CA bundle to verify the server with instead of the system's, and a client
+  // certificate (PEM holding the certificate and its key). Empty = not used.
+  std::string ca_bundle_path;
+  std::string client_cert_path;
+  // Polled about once a second while the transfer runs (also while waiting for an answer);
+  // returning true aborts it with a NetworkError. Lets a caller stop waiting on a server that
+  // accepted the connection and never answers.
+  std::function<bool()> cancelled;
 };
 
 struct HttpResponse {

@@ -13,7 +13,7 @@
 #include "integration/train_support.h"
 #include "support/http_server.h"
 #include "support/test_support.h"
-#include "track/fake_mlflow.h"
+#include "support/mlflow_server.h"
 #include "util/crypto.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -318,8 +318,8 @@ TEST_F(NetworkHostile, SubmitDryRunValidatesHubIdsAsTrainDoes) {
 }
 
 TEST_F(NetworkHostile, TrackingCredentialsNeverReachLogsOrCheckpoints) {
-  robotrain::test::FakeMlflow mlflow;
-  std::string uri = mlflow.url();
+  ASSERT_EQ(robotrain::test::mlflow_missing(), "");
+  std::string uri = robotrain::test::shared_mlflow_url();  // a real MLflow server
   uri.insert(uri.find("://") + 3, "robot:s3cretpw@");
   fs::path out = tmp.path() / "run";
   auto args = robotrain::test::train::train_args(out.string(), 2, {"--save_freq", "2"});

@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include "fake_mlflow.h"
+#include "support/mlflow_server.h"
+#include "support/test_support.h"
 #include "track/lineage.h"
 #include "track/local_registry.h"
 #include "track/model_uri.h"
@@ -151,8 +152,20 @@ TEST(Lineage, TagValuesAreCappedTheSeedWay) {
   EXPECT_EQ(bt.at("dataset_assets"), "azureml:ds:1");
   LineageInfo hf;
   hf.dataset_repo_id = "lerobot/pusht";
+  hf.dataset_root = "/home/u/.cache/huggingface/lerobot/lerobot/pusht";
   EXPECT_EQ(lineage_tags(hf).at("dataset_source"), "huggingface");
   EXPECT_EQ(lineage_tags(hf).at("dataset_uri"), "hf://lerobot/pusht");
+  // A local --dataset.root is local, whether its repo id is empty or the directory's name.
+  LineageInfo local;
+  local.dataset_root = "/data/sets/my set";
+  EXPECT_EQ(lineage_tags(local).at("dataset_source"), "local");
+  EXPECT_EQ(lineage_tags(local).at("dataset_uri"), "file:///data/sets/my%20set");
+  local.dataset_repo_id = "my set";
+  EXPECT_EQ(lineage_tags(local).at("dataset_source"), "local");
+  EXPECT_EQ(lineage_document(local)["dataset_uri"], "file:///data/sets/my%20set");
+  local.dataset_repo_id = "owner/name";
+  local.dataset_source = "local";  // what the caller knows beats the guess
+  EXPECT_EQ(lineage_tags(local).at("dataset_source"), "local");
   auto doc = lineage_document(l);
   EXPECT_EQ(doc["dataset_assets"].size(), 7u);
   EXPECT_TRUE(doc["mlflow_run_id"].is_null());
@@ -233,35 +246,66 @@ TEST(LocalRegistry, RejectsBadInputsBeforeWriting) {
   EXPECT_THROW(resolve_warm_start(parse_warm_start_uri("azureml:m:1"), {}), util::RuntimeError);
 }
 
-TEST(MlflowRegistry, RegisterUploadsWeightsAndResolvesModelsUri) {
-  util::set_retry_sleep_scale(0.0);
-  test::FakeMlflow server;
+// The MLflow server's registry, read back by MLflow's Python client: the model and each
+// version carry descriptions and tags, the weights come back byte-identical.
+TEST(MlflowServerRegistry, RegisterUploadsWeightsWithDescriptionsAndTags) {
+  ASSERT_EQ(test::mlflow_missing(), "");
+  std::string url;
+  ASSERT_NO_THROW(url = test::shared_mlflow_url());
   util::TempDir tmp;
   TrackerOptions to;
-  to.tracking_uri = server.url();
+  to.tracking_uri = url;
+  to.experiment_name = test::unique_name("registry");
   to.journal_path = tmp.path() / "j.jsonl";
   auto t = open_tracker(to);
+  const std::string name = test::unique_name("remote_act");
   RegisterOptions o;
-  o.name = "remote_act";
-  o.pretrained_model_dir = make_pretrained(tmp.path() / "pm", "REMOTE-WEIGHTS");
-  o.tracking_uri = server.url();
+  o.name = name;
+  o.pretrained_model_dir = make_pretrained(tmp.path() / "pm", "REMOTE-WEIGHTS-1");
+  o.tracking_uri = url;
   o.artifact_uri = t->artifact_uri();
   o.lineage.checkpoint = "000200";
+  o.lineage.job_name = "job";
   o.lineage.mlflow_run_id = t->run_id();
-  auto r = register_checkpoint(o);
+  o.lineage.dataset_root = "/data/my_local_set";
+  o.version_tags = {{"quality_gate", "none"}};
+  auto r1 = register_checkpoint(o);
+  o.lineage.checkpoint = "000400";
+  o.version_tags = {{"quality_gate", "max_action_mse<=0.5"}};
+  util::atomic_write_file(o.pretrained_model_dir / "model.safetensors", "REMOTE-WEIGHTS-2");
+  auto r2 = register_checkpoint(o);
   t->finish(RunStatus::Finished);
-  EXPECT_EQ(r.registry, "mlflow");
-  EXPECT_EQ(r.uri, "models:/remote_act/1");
-  ASSERT_EQ(server.models["remote_act"].size(), 1u);
-  EXPECT_EQ(server.models["remote_act"][0].run_id, t->run_id());
-  EXPECT_EQ(server.models["remote_act"][0].tags.at("checkpoint"), "000200");
+  EXPECT_EQ(r1.registry, "mlflow");
+  EXPECT_EQ(r1.uri, "models:/" + name + "/1");
+  EXPECT_EQ(r2.uri, "models:/" + name + "/2");
+
+  auto peer = test::run_peer_script("mlflow_inspect.py", {"model", url, name, "--download", (tmp.path() / "peer").string()});
+  ASSERT_EQ(peer.exit_code, 0) << peer.err;
+  auto m = util::Json::parse(peer.out);
+  EXPECT_NE(m["description"].get<std::string>().find("LeRobot act policy"), std::string::npos) << m.dump();
+  EXPECT_EQ(m["tags"]["framework"], "lerobot");
+  ASSERT_EQ(m["versions"].size(), 2u);
+  auto& v1 = m["versions"][0];
+  EXPECT_EQ(v1["run_id"], t->run_id());
+  EXPECT_EQ(v1["tags"]["checkpoint"], "000200");
+  EXPECT_EQ(v1["tags"]["quality_gate"], "none");
+  EXPECT_EQ(v1["tags"]["dataset_source"], "local");
+  EXPECT_EQ(v1["tags"]["dataset_uri"], "file:///data/my_local_set");
+  EXPECT_NE(v1["description"].get<std::string>().find("checkpoint 000200"), std::string::npos) << v1.dump();
+  EXPECT_EQ(v1["files"]["model.safetensors"]["sha256"], util::sha256_hex("REMOTE-WEIGHTS-1"));
+  EXPECT_TRUE(v1["files"].contains("azureml_lineage.json"));
+  EXPECT_EQ(m["versions"][1]["tags"]["quality_gate"], "max_action_mse<=0.5");
+  EXPECT_EQ(m["versions"][1]["files"]["model.safetensors"]["sha256"], util::sha256_hex("REMOTE-WEIGHTS-2"));
+
   ResolveOptions ro;
-  ro.tracking_uri = server.url();
+  ro.tracking_uri = url;
   ro.download_dir = tmp.path() / "dl";
-  auto dir = resolve_warm_start(parse_warm_start_uri("models:/remote_act/1"), ro);
-  EXPECT_EQ(util::read_file(dir / "model.safetensors"), "REMOTE-WEIGHTS");
+  auto dir = resolve_warm_start(parse_warm_start_uri("models:/" + name + "/1"), ro);
+  EXPECT_EQ(util::read_file(dir / "model.safetensors"), "REMOTE-WEIGHTS-1");
   EXPECT_TRUE(fs::exists(dir / "azureml_lineage.json"));
-  util::set_retry_sleep_scale(1.0);
+  // A version tag key MLflow would refuse is refused before anything is registered.
+  o.version_tags = {{"bad key!", "x"}};
+  EXPECT_THROW(register_checkpoint(o), util::InputError);
 }
 
 TEST(AzureMlRegistry, PutsCustomModelVersionWithMappedNameAndRetries) {
