@@ -43,10 +43,11 @@ using Op = std::variant<BatchOp, UpdateOp, ArtifactOp>;
 
 // Opening waits a little for a flaky server, never long: training should start.
 constexpr double kOpenBudgetS = 20;
-// Once running, a call is retried for about a minute (2, 4, 8, 8, … s) before the tracker goes
-// offline; from then on the journal holds every call and the server is probed now and then.
-// Short sleeps keep finish() prompt: it abandons a call between two attempts.
-constexpr int kOnlineRetries = 8;
+// Once running, a call is retried for about 15 s (2, 4, 8 s) before the tracker goes offline:
+// from then on the journal holds every call on disk (not in memory, where a crash would lose
+// them) and the server is probed every offline_probe_interval_s until it answers. Short
+// sleeps also keep finish() prompt: it abandons a call between two attempts.
+constexpr int kOnlineRetries = 3;
 constexpr double kOnlineMaxDelayS = 8;
 
 bool is_transient(const std::exception& e) {
@@ -175,12 +176,17 @@ class RestTracker : public Tracker {
       RunInfo run;
       if (attached_) {
         run = client_.get_run(options.run_id).info;
+      } else if (resumes_offline_run_) {
+        run = resumed_offline_run();
       } else {
-        std::string exp = client_.get_or_create_experiment(experiment_name_);
-        auto existing = resumes_offline_run_ ? client_.find_run_by_client_token(exp, client_token_) : std::nullopt;
-        run = existing ? *existing : client_.create_run(exp, run_name_, start_time_, tags_, client_token_);
+        run = client_.create_run(client_.get_or_create_experiment(experiment_name_), run_name_, start_time_, tags_,
+                                 client_token_);
       }
       set_run(run);
+      // A run continued by another process runs again (as mlflow.start_run(run_id) does); an
+      // Azure ML job's run belongs to the platform.
+      if ((attached_ || resumes_offline_run_) && target_.kind != TrackingKind::AzureMl)
+        enqueue(UpdateOp{"RUNNING", -1});
       if (attached_ && !options.tags.empty()) enqueue(BatchOp{{}, {}, {options.tags.begin(), options.tags.end()}});
       util::log_info("tracking run ", run.run_id, " on ", util::redact_url(target_.base_url), " experiment ",
                      run.experiment_id);
@@ -194,6 +200,22 @@ class RestTracker : public Tracker {
       go_offline(e.what());
     }
     client_.set_budget_s(0);
+  }
+
+  // The run an offline-<token> id names: known from the journal just replayed, else the run
+  // tagged with the token (in this experiment, else in any), else a new one with that token.
+  RunInfo resumed_offline_run() {
+    if (!known_run_id().empty()) return client_.get_run(known_run_id()).info;
+    std::string exp = client_.get_or_create_experiment(experiment_name_);
+    if (auto found = client_.find_run_by_client_token(exp, client_token_)) return *found;
+    std::vector<std::string> all;
+    for (auto& e : client_.search_experiments())
+      if (e.lifecycle_stage == "active" && e.experiment_id != exp) all.push_back(e.experiment_id);
+    if (!all.empty()) {
+      auto runs = client_.search_runs(all, "tags.robotrain_client_token = " + mlflow_quote(client_token_), 1);
+      if (!runs.empty()) return runs.front().info;
+    }
+    return client_.create_run(exp, run_name_, start_time_, tags_, client_token_);
   }
 
   void set_run(const RunInfo& run) {

@@ -33,6 +33,9 @@ TEST(TrainRegistry, RegisteredCheckpointWarmStartsTheNextRun) {
   ASSERT_TRUE(fs::is_regular_file(registered / "meta.yaml"));
   EXPECT_EQ(util::read_file(registered / "tags" / "checkpoint"), "000002");
   EXPECT_EQ(util::read_file(registered / "tags" / "policy_type"), "act");
+  // A local --dataset.root is recorded as such, not as a Hub dataset.
+  EXPECT_EQ(util::read_file(registered / "tags" / "dataset_source"), "local");
+  EXPECT_EQ(util::read_file(registered / "tags" / "dataset_uri").rfind("file:///", 0), 0u);
 
   // Weights only, lr 0 for one step: the new run's first checkpoint equals the registered model.
   r = run_robotrain(tt::train_args((tmp.path() / "b").string(), 1,

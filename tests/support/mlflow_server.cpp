@@ -70,14 +70,14 @@ std::map<std::string, std::string> mlflow_server_env() {
           {"DO_NOT_TRACK", "true"}, {"MLFLOW_TRACKING_URI", ""}};
 }
 
-MlflowServer::MlflowServer(fs::path dir) : dir_(std::move(dir)) {
+MlflowServer::MlflowServer(fs::path dir, int port) : dir_(std::move(dir)), port_(port) {
   if (auto why = mlflow_missing(); !why.empty()) throw std::runtime_error(why);
   if (dir_.empty()) {
     owned_dir_ = std::make_unique<util::TempDir>("rt-mlflow-server");
     dir_ = owned_dir_->path();
   }
   fs::create_directories(dir_);
-  port_ = free_port();
+  if (port_ == 0) port_ = free_port();
   start();
 }
 

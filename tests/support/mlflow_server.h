@@ -22,9 +22,9 @@ namespace robotrain::test {
 
 class MlflowServer {
  public:
-  // Starts the server on a free port with its store in `dir` (a fresh temp dir when empty)
-  // and waits until /health answers. Throws with the server's log when it does not start.
-  explicit MlflowServer(std::filesystem::path dir = {});
+  // Starts the server on `port` (0: a free one) with its store in `dir` (a fresh temp dir when
+  // empty) and waits until /health answers. Throws with the server's log when it does not start.
+  explicit MlflowServer(std::filesystem::path dir = {}, int port = 0);
   ~MlflowServer();
   MlflowServer(const MlflowServer&) = delete;
   MlflowServer& operator=(const MlflowServer&) = delete;

@@ -7,6 +7,7 @@
 
 #include "track/file_store.h"
 #include "track/file_tracker.h"
+#include "track/journal.h"
 #include "track/tracker.h"
 #include "track/tracking_uri.h"
 #include "track/validation.h"
@@ -269,4 +270,62 @@ TEST(TrackingUri, ParsesEveryForm) {
                           "azureml://westus2.api.azureml.ms/mlflow/v1.0/subscriptions//resourceGroups/rg/providers/"
                           "Microsoft.MachineLearningServices/workspaces/ws"})
     EXPECT_THROW(parse_tracking_uri(bad), util::InputError) << bad;
+}
+
+// A line torn by a full disk or a crash (MLflow's own store or an older robotrain) costs that
+// line, not the run and not the store: `runs list` used to fail on "malformed metric line".
+TEST(FileStore, TornMetricLinesAreSkippedNotFatal) {
+  util::TempDir tmp;
+  TrackerOptions opt;
+  opt.tracking_uri = (tmp.path() / "s").string();
+  auto t = open_tracker(opt);
+  t->log_metrics({{"train/loss", 0.5}}, 1, 1700000000001);
+  t->log_metrics({{"train/loss", 0.25}}, 2, 1700000000002);
+  t->finish(RunStatus::Finished);
+  FileStore store(tmp.path() / "s");
+  auto run = store.get_run(t->run_id());
+  fs::path file = store.run_dir(run) / "metrics" / "train" / "loss";
+  std::ofstream(file, std::ios::app) << "17";  // what ENOSPC left behind mid-line
+  auto history = store.metric_history(run, "train/loss");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].step, 2);
+  auto rec = store.read_run(run);
+  EXPECT_DOUBLE_EQ(rec.metrics.at("train/loss").value, 0.25);
+  std::ofstream(file, std::ios::app) << "\n1700000000003 garbage 3\n1700000000004 0.125 4\n";
+  history = store.metric_history(run, "train/loss");
+  ASSERT_EQ(history.size(), 3u) << "a bad line in the middle costs that line only";
+  EXPECT_EQ(history[2].step, 4);
+}
+
+// A write the disk refuses (here: the metric's file cannot be opened) is handled like an
+// unreachable server: journaled with one warning, later calls journaled in order, the run
+// still ends FINISHED, and the journal replays into the store once it can be written.
+TEST(FileStore, RefusedWritesAreJournaledAndTheRunStillEnds) {
+  util::TempDir tmp;
+  TrackerOptions opt;
+  opt.tracking_uri = (tmp.path() / "s").string();
+  opt.journal_path = tmp.path() / "out" / ".robotrain" / "mlflow-journal.jsonl";
+  auto t = open_tracker(opt);
+  t->log_metrics({{"train/loss", 1.0}}, 1, 1700000000001);
+  FileStore store(tmp.path() / "s");
+  auto run = store.get_run(t->run_id());
+  fs::path blocked = store.run_dir(run) / "metrics" / "val" / "loss";
+  fs::create_directories(blocked);  // appending to a directory fails like a full disk does
+  t->log_metrics({{"val/loss", 0.9}, {"train/loss", 0.8}}, 2, 1700000000002);
+  t->log_metrics({{"train/loss", 0.7}}, 3, 1700000000003);
+  t->set_tags({{"training_status", "completed"}});
+  t->finish(RunStatus::Finished);
+  EXPECT_EQ(store.get_run(run.run_id).status, "FINISHED") << "the run does not stay RUNNING";
+  ASSERT_TRUE(fs::exists(opt.journal_path)) << "the refused calls are kept";
+  EXPECT_EQ(store.metric_history(run, "train/loss").size(), 2u) << "step 1, and step 2's point written before the failure";
+
+  fs::remove_all(blocked);  // room again
+  auto r = sync_journal(opt.journal_path, {});
+  EXPECT_EQ(r.run_ids, std::vector<std::string>{run.run_id});
+  auto loss = store.metric_history(run, "train/loss");
+  ASSERT_EQ(loss.size(), 3u) << "nothing lost, nothing twice";
+  EXPECT_EQ(loss[2].step, 3);
+  EXPECT_EQ(store.metric_history(run, "val/loss").size(), 1u);
+  EXPECT_EQ(store.read_run(run).tags.at("training_status"), "completed");
+  EXPECT_FALSE(fs::exists(opt.journal_path));
 }
