@@ -12,6 +12,7 @@
 #include "eval/sim_eval.h"
 #include "policy/pretrained.h"
 #include "storage/dataset_source.h"
+#include "track/journal.h"
 #include "track/model_uri.h"
 #include "track/tracker.h"
 #include "util/error.h"
@@ -73,6 +74,7 @@ EvalRun log_to_tracker(const EvalFlags& f, const util::Json& result, const std::
   to.tracking_uri = f.tracking_uri;
   to.experiment_name = f.experiment.empty() ? "robotrain-eval" : f.experiment;
   to.run_name = f.job_name;
+  to.journal_path = track::journal_path_in(f.output_dir);  // undeliverable calls stay with the evaluation
   auto tracker = track::open_tracker(to);
   tracker->log_params({{"policy_path", f.policy_path}, {"policy_type", policy_type}, {"dataset", !f.env.empty() ? f.env : !f.sources.repo_id.empty() ? f.sources.repo_id : f.dataset_root},
                        {"eval_episodes", std::to_string(f.episodes)}, {"device", f.device}});

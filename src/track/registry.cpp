@@ -73,11 +73,7 @@ RegisteredModelVersion register_mlflow(const RegisterOptions& o, const std::map<
                                        const TrackingTarget& target) {
   MlflowClient client(target);
   client.set_budget_s(interactive_budget_s());
-  if (o.artifact_uri.empty())
-    throw util::RuntimeError(cat("registering '", o.name, "' in the MLflow registry of ", util::redact_url(target.base_url),
-                                 " needs the run on the server (its artifacts hold the weights), and the run was never "
-                                 "created there (server unreachable?); replay the run's journal with `robotrain track sync`, "
-                                 "then register with `robotrain eval -r`"));
+
   std::string rel = "registered_model/" + (o.lineage.checkpoint.empty() ? std::string("final") : o.lineage.checkpoint);
   if (!client.upload_artifacts(o.artifact_uri, o.pretrained_model_dir, rel))
     throw util::RuntimeError(cat("cannot upload the checkpoint to ", util::redact_url(o.artifact_uri),
@@ -107,6 +103,12 @@ RegisteredModelVersion register_checkpoint(const RegisterOptions& o) {
   }
   // The full lineage travels with the weights (tags only hold capped summaries).
   util::write_json_file(o.pretrained_model_dir / "azureml_lineage.json", lineage_document(o.lineage), 2);
+  if (target.kind == TrackingKind::Http && o.artifact_uri.empty())
+    // Nothing to retry: the weights go into the run's artifacts, and there is no such run.
+    throw util::RuntimeError(cat("registering '", o.name, "' in the MLflow registry of ", util::redact_url(target.base_url),
+                                 " needs the run on the server (its artifacts hold the weights), and the run was never "
+                                 "created there (server unreachable?); replay the run's journal with `robotrain track sync`, "
+                                 "then register with `robotrain eval -r`"));
   double backoff = o.initial_backoff_s;
   for (int attempt = 1;; ++attempt) {
     try {

@@ -516,3 +516,27 @@ TEST_F(MlflowServerTracking, InteractiveReadsGiveUpWithinTheirBudget) {
   ::setenv("ROBOTRAIN_HTTP_BUDGET_S", "soon", 1);
   EXPECT_THROW(dead.make_interactive(), util::InputError);
 }
+
+// TLS as MLflow's client configures it: the server's certificate is verified against the
+// system's CAs, or MLFLOW_TRACKING_SERVER_CERT_PATH; MLFLOW_TRACKING_INSECURE_TLS=true skips it.
+TEST_F(MlflowServerTracking, TlsSettingsAreMlflowsOwn) {
+  std::vector<std::string> argv{test::peer_python(), test::source_dir() + "/tests/peers/mlflow_tls_proxy.py",
+                                tmp.path().string(), url};
+  util::ChildProcess tls(argv);
+  std::string line = tls.read_line(60);
+  ASSERT_EQ(line.rfind("PORT ", 0), 0u) << line;
+  const std::string https = "https://127.0.0.1:" + line.substr(5);
+  ::setenv("ROBOTRAIN_HTTP_BUDGET_S", "2", 1);
+  auto reads = [&] {
+    auto c = MlflowClient::for_uri(https);
+    c.make_interactive();
+    return c.get_or_create_experiment(test::unique_name("tls"));
+  };
+  EXPECT_THROW(reads(), RetriesExhausted) << "a self-signed certificate is not trusted by default";
+  ::setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", (tmp.path() / "cert.pem").c_str(), 1);
+  EXPECT_NO_THROW(reads());
+  ::unsetenv("MLFLOW_TRACKING_SERVER_CERT_PATH");
+  ::setenv("MLFLOW_TRACKING_INSECURE_TLS", "true", 1);
+  EXPECT_NO_THROW(reads());
+  ::unsetenv("MLFLOW_TRACKING_INSECURE_TLS");
+}
