@@ -63,16 +63,19 @@ std::string next_page_link(const std::string& link_header) {
   return "";
 }
 
-HubClient::HubClient(std::string endpoint, std::string token, std::string repo_id)
-    : endpoint_(std::move(endpoint)), token_(std::move(token)), repo_id_(std::move(repo_id)) {
+HubClient::HubClient(std::string endpoint, std::string token, std::string repo_id, HubRepoType type)
+    : endpoint_(std::move(endpoint)), token_(std::move(token)), repo_id_(std::move(repo_id)), type_(type) {
   while (!endpoint_.empty() && endpoint_.back() == '/') endpoint_.pop_back();
 }
 
-std::string HubClient::api_base() const { return endpoint_ + "/api/datasets/" + repo_id_; }
+std::string HubClient::api_base() const { return endpoint_ + "/api/" + repo_type_plural(type_) + "/" + repo_id_; }
+
+std::string HubClient::describe() const { return repo_type_word(type_) + " " + repo_id_; }
 
 std::string HubClient::resolve_url(const std::string& revision, const std::string& path) const {
-  return endpoint_ + "/datasets/" + repo_id_ + "/resolve/" + util::url_encode(revision) + "/" +
-         util::url_encode(path, true);
+  // Model repositories sit at the top of the Hub's URL space, datasets under /datasets/.
+  std::string repo_path = type_ == HubRepoType::Model ? "/" + repo_id_ : "/datasets/" + repo_id_;
+  return endpoint_ + repo_path + "/resolve/" + util::url_encode(revision) + "/" + util::url_encode(path, true);
 }
 
 std::vector<std::pair<std::string, std::string>> HubClient::headers_for(const std::string& url) const {
@@ -100,17 +103,18 @@ util::RetryPolicy HubClient::retry_policy() const {
 
 void HubClient::fail(const util::HttpRequest& req, const util::HttpResponse& resp, const std::string& what) const {
   std::string code = resp.header("x-error-code");
-  std::string where = cat("dataset ", repo_id_, " on ", util::redact_url(endpoint_));
+  std::string where = cat(describe(), " on ", util::redact_url(endpoint_));
   std::string auth_hint = token_.empty() ? "set HF_TOKEN (or $HF_HOME/token) to a token that can read it"
                                          : "check that HF_TOKEN can read it";
   if (code == "GatedRepo" || (resp.status == 403 && code.empty()))
     throw util::RuntimeError(cat(where, " is gated or forbidden (", what, ": HTTP ", resp.status,
-                                 "): accept its conditions at ", util::redact_url(endpoint_), "/datasets/", repo_id_, " and ", auth_hint));
+                                 "): accept its conditions at ", util::redact_url(endpoint_),
+                                 type_ == HubRepoType::Model ? "/" : "/datasets/", repo_id_, " and ", auth_hint));
   if (code == "RepoNotFound" || resp.status == 401)
     throw util::RuntimeError(cat(where, " was not found or is private (", what, ": HTTP ", resp.status,
                                  "): check the repo id, and ", auth_hint));
   if (code == "RevisionNotFound")
-    throw util::RuntimeError(cat(where, ": revision not found (", what, "); check --dataset.revision"));
+    throw util::RuntimeError(cat(where, ": revision not found (", what, "); check ", revision_flag(type_)));
   if (code == "EntryNotFound")
     throw util::RuntimeError(cat(where, ": file not found (", what, ")"));
   if (resp.status == 404)
@@ -149,8 +153,8 @@ std::string HubClient::resolve_commit(const std::string& revision) const {
   auto resp = get(req.url, cat("resolving revision ", revision));
   util::Json j = parse_json(req, resp);
   std::string sha = j.is_object() && j.contains("sha") && j["sha"].is_string() ? j["sha"].get<std::string>() : "";
-  if (sha.empty()) throw util::RuntimeError(cat("dataset ", repo_id_, ": revision ", revision, " has no commit sha in the hub's answer"));
-  check_commit_id(sha, cat("dataset ", repo_id_, " revision ", revision));
+  if (sha.empty()) throw util::RuntimeError(cat(describe(), ": revision ", revision, " has no commit sha in the hub's answer"));
+  check_commit_id(sha, cat(describe(), " revision ", revision));
   return sha;
 }
 
@@ -160,16 +164,16 @@ std::vector<HubFile> HubClient::list_files(const std::string& revision) const {
   std::string url = api_base() + "/tree/" + util::url_encode(revision) + "?recursive=true&expand=false";
   for (int page = 0; !url.empty(); ++page) {
     if (page >= kMaxTreePages || files.size() > kMaxTreeFiles)
-      throw util::RuntimeError(cat("dataset ", repo_id_, ": the tree listing does not end (", page, " pages, ",
+      throw util::RuntimeError(cat(describe(), ": the tree listing does not end (", page, " pages, ",
                                    files.size(), " files); is ", endpoint_, " a Hugging Face Hub?"));
     if (!seen_pages.insert(url).second)
-      throw util::RuntimeError(cat("dataset ", repo_id_, ": the tree listing loops (page ", util::one_line(util::redact_url(url), 200),
+      throw util::RuntimeError(cat(describe(), ": the tree listing loops (page ", util::one_line(util::redact_url(url), 200),
                                    " came back as its own next page); retry later"));
     util::HttpRequest req;
     req.url = url;
     auto resp = get(url, "listing files");
     util::Json j = parse_json(req, resp);
-    if (!j.is_array()) throw util::RuntimeError(cat("dataset ", repo_id_, ": tree listing is not a JSON array"));
+    if (!j.is_array()) throw util::RuntimeError(cat(describe(), ": tree listing is not a JSON array"));
     for (const auto& e : j) {
       if (e.value("type", "") != "file") continue;
       HubFile f;
@@ -213,7 +217,7 @@ HubFileMetadata HubClient::file_metadata(const std::string& commit, const std::s
       std::string target = util::resolve_location(url, location);
       util::RedirectRule rule = util::redirect_rule(url, target);
       if (!rule.follow)
-        throw util::RuntimeError(cat("dataset ", repo_id_, ": ", util::one_line(path, 200), " redirects to ",
+        throw util::RuntimeError(cat(describe(), ": ", util::one_line(path, 200), " redirects to ",
                                      util::one_line(util::redact_url(target), 200), "; refused (", rule.refusal, ")"));
       if (location.find("://") == std::string::npos) {
         // A relative redirect stays on the hub (renamed repository): ask again there.
@@ -234,7 +238,7 @@ HubFileMetadata HubClient::file_metadata(const std::string& commit, const std::s
     m.download_url = redirect ? location : url;
     return m;
   }
-  throw util::RuntimeError(cat("dataset ", repo_id_, ": too many redirects resolving ", path));
+  throw util::RuntimeError(cat(describe(), ": too many redirects resolving ", path));
 }
 
 }  // namespace robotrain::storage

@@ -1,5 +1,5 @@
 #pragma once
-// The Hugging Face Hub HTTP endpoints a dataset download needs (huggingface_hub hf_api.py /
+// The Hugging Face Hub HTTP endpoints a dataset or model download needs (huggingface_hub hf_api.py /
 // file_download.py): refs, revision info, the recursive tree listing, and file metadata from
 // a HEAD on the resolve URL. Errors name the repository and say how to fix access.
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/hf_repo_type.h"
 #include "util/http.h"
 
 namespace robotrain::storage {
@@ -34,7 +35,7 @@ struct HubFileMetadata {
 
 class HubClient {
  public:
-  HubClient(std::string endpoint, std::string token, std::string repo_id);
+  HubClient(std::string endpoint, std::string token, std::string repo_id, HubRepoType type = HubRepoType::Dataset);
 
   const std::string& endpoint() const { return endpoint_; }
   std::vector<HubRef> list_refs() const;
@@ -62,7 +63,9 @@ class HubClient {
  private:
   util::HttpResponse get(const std::string& url, const std::string& what) const;
   std::string api_base() const;
+  std::string describe() const;  // "dataset owner/name" / "model owner/name"
   std::string endpoint_, token_, repo_id_;
+  HubRepoType type_;
 };
 
 // huggingface_hub's etag normalisation: drop a weak "W/" prefix and surrounding quotes.

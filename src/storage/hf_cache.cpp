@@ -24,8 +24,8 @@ fs::path default_hub_cache() {
   return hf_home() / "hub";
 }
 
-std::string hub_repo_folder(const std::string& repo_id) {
-  return "datasets--" + util::replace_all(repo_id, "/", "--");
+std::string hub_repo_folder(const std::string& repo_id, HubRepoType type) {
+  return repo_type_plural(type) + "--" + util::replace_all(repo_id, "/", "--");
 }
 
 namespace {
@@ -72,8 +72,8 @@ void check_ref_name(const std::string& revision) {
                                "' is not a usable branch or tag name (empty, absolute or '..' parts, control characters)"));
 }
 
-HubCache::HubCache(fs::path cache_dir, const std::string& repo_id)
-    : cache_dir_(std::move(cache_dir)), folder_(hub_repo_folder(repo_id)) {
+HubCache::HubCache(fs::path cache_dir, const std::string& repo_id, HubRepoType type)
+    : cache_dir_(std::move(cache_dir)), folder_(hub_repo_folder(repo_id, type)) {
   repo_dir_ = cache_dir_ / folder_;
 }
 

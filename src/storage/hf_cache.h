@@ -6,10 +6,13 @@
 //   <cache>/datasets--owner--name/snapshots/<commit>/<path> relative links into ../blobs
 //   <cache>/datasets--owner--name/refs/<revision>          the commit a branch or tag resolved to
 //   <cache>/.locks/datasets--owner--name/<etag>.lock       one writer per blob across processes
+// Model repositories live beside them as models--owner--name with the same inner layout.
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "storage/hf_repo_type.h"
 
 namespace robotrain::storage {
 
@@ -17,8 +20,8 @@ namespace robotrain::storage {
 std::filesystem::path hf_home();
 // HF_HUB_CACHE (default $HF_HOME/hub).
 std::filesystem::path default_hub_cache();
-// "datasets--owner--name".
-std::string hub_repo_folder(const std::string& repo_id);
+// "datasets--owner--name" (or "models--owner--name").
+std::string hub_repo_folder(const std::string& repo_id, HubRepoType type = HubRepoType::Dataset);
 // A 40-hex git commit id (lowercase).
 bool is_commit_hash(const std::string& revision);
 // A blob name the cache accepts: a git sha1 (40) or LFS sha256 (64), lowercase hex.
@@ -34,7 +37,7 @@ void check_ref_name(const std::string& revision);
 
 class HubCache {
  public:
-  HubCache(std::filesystem::path cache_dir, const std::string& repo_id);
+  HubCache(std::filesystem::path cache_dir, const std::string& repo_id, HubRepoType type = HubRepoType::Dataset);
 
   const std::filesystem::path& repo_dir() const { return repo_dir_; }
   std::filesystem::path blob_path(const std::string& etag) const;

@@ -180,10 +180,11 @@ void fetch_files(const HubClient& client, const HubCache& cache, const std::stri
 
 }  // namespace
 
-void validate_repo_id(const std::string& repo_id) {
+void validate_repo_id(const std::string& repo_id, const std::string& flag) {
   auto fail = [&](const std::string& why) {
-    throw util::InputError(cat("--dataset.repo_id '", repo_id, "' is not a Hub dataset id: ", why,
-                               " (expected owner/name, e.g. lerobot/pusht)"));
+    const char* example = util::starts_with(flag, "--policy") ? "lerobot/act_aloha_sim_transfer_cube_human" : "lerobot/pusht";
+    throw util::InputError(cat(flag, " '", repo_id, "' is not a Hub repository id: ", why, " (expected owner/name, e.g. ",
+                               example, ")"));
   };
   auto parts = util::split(repo_id, '/');
   if (parts.size() != 2) fail("it needs exactly one '/'");
@@ -235,6 +236,71 @@ std::vector<std::string> files_for_episodes(const dataset::DatasetMeta& meta, co
     for (const auto& [key, seg] : it->second->videos) add(seg.path);
   }
   return out;
+}
+
+namespace {
+
+bool is_pretrained_file(const std::string& path) {
+  return path.find('/') == std::string::npos && (util::ends_with(path, ".json") || util::ends_with(path, ".safetensors"));
+}
+
+constexpr const char* kModelFiles[] = {"config.json", "model.safetensors"};
+
+std::string not_a_policy(const std::string& repo_id, const std::string& revision, const std::string& missing) {
+  return cat("hub: model ", repo_id, " at ", revision, " has no ", missing,
+             ": it is not a LeRobot policy repository (one saved with save_pretrained / push_to_hub)");
+}
+
+HubModelSnapshot cached_model(const std::string& repo_id, const std::string& revision, const HubCache& cache) {
+  std::string commit;
+  if (is_commit_hash(revision) && fs::is_directory(cache.snapshot_dir(revision))) commit = revision;
+  else if (auto ref = cache.read_ref(revision)) commit = *ref;
+  else throw util::RuntimeError(cat("hub: revision ", revision, " of model ", repo_id, " is ", offline_hint(cache)));
+  fs::path snapshot = cache.snapshot_dir(commit);
+  for (const char* file : kModelFiles)
+    if (!fs::exists(snapshot / file))
+      throw util::RuntimeError(cat("hub: ", file, " of model ", repo_id, " at ", revision, " is ", offline_hint(cache)));
+  return {snapshot, revision, commit};
+}
+
+}  // namespace
+
+HubModelSnapshot fetch_hub_model(const std::string& repo_id, const HubOptions& options, const std::string& flag) {
+  validate_repo_id(repo_id, flag);
+  check_hub_options(options);
+  const HubOptions o = resolve_hub_options(options);
+  const std::string revision = o.revision.empty() ? "main" : o.revision;
+  const HubCache cache(o.cache_dir, repo_id, HubRepoType::Model);
+  if (*o.offline) return cached_model(repo_id, revision, cache);
+
+  const HubClient client(o.endpoint, o.token, repo_id, HubRepoType::Model);
+  std::string commit;
+  try {
+    commit = client.resolve_commit(revision);
+  } catch (const util::NetworkError& e) {
+    try {
+      HubModelSnapshot cached = cached_model(repo_id, revision, cache);
+      util::log_warn("hub unreachable (", e.what(), "); using the cached snapshot ", cached.dir.string());
+      return cached;
+    } catch (const util::Error&) {
+      throw util::NetworkError(cat("hub: model ", repo_id, " (", flag, "): ", e.what(),
+                                   "; nothing cached for revision ", revision, " under ", cache.repo_dir().string()));
+    }
+  }
+  if (revision != commit) cache.write_ref(revision, commit);
+  util::log_info("hub: model ", repo_id, " revision ", revision, " = commit ", commit);
+
+  std::vector<HubFile> wanted;
+  for (auto& f : client.list_files(commit)) {
+    if (!is_pretrained_file(f.path)) continue;
+    check_repo_path(f.path);
+    wanted.push_back(std::move(f));
+  }
+  for (const char* file : kModelFiles)
+    if (std::none_of(wanted.begin(), wanted.end(), [&](const HubFile& f) { return f.path == file; }))
+      throw util::RuntimeError(not_a_policy(repo_id, revision, file));
+  fetch_files(client, cache, commit, wanted, o, "hub model");
+  return {cache.snapshot_dir(commit), revision, commit};
 }
 
 fs::path fetch_hub_dataset(const std::string& repo_id, const HubOptions& options) {

@@ -1,7 +1,10 @@
 #pragma once
 // An in-process stand-in for the Hugging Face Hub: the refs, revision, paginated tree and
 // resolve endpoints on one loopback server, LFS files redirected to a second "CDN" server
-// (another port, so another host for credential stripping), with injectable faults.
+// (another port, so another host for credential stripping), with injectable faults. One
+// dataset repository (`repo`) and any number of model repositories (`models`), at the URLs
+// huggingface_hub uses for each: /api/datasets/ID + /datasets/ID/resolve/, /api/models/ID +
+// /ID/resolve/.
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -25,11 +28,19 @@ struct FakeHubFile {
   std::string etag() const { return lfs ? sha256 : oid; }
 };
 
+using FakeHubCommits = std::map<std::string, std::map<std::string, FakeHubFile>>;  // commit -> path -> file
+
+struct FakeHubModel {
+  std::map<std::string, std::string> branches, tags;  // ref name -> commit
+  FakeHubCommits commits;
+};
+
 class FakeHub {
  public:
   std::string repo = "owner/name";
   std::map<std::string, std::string> branches, tags;                 // ref name -> commit
-  std::map<std::string, std::map<std::string, FakeHubFile>> commits;  // commit -> path -> file
+  FakeHubCommits commits;
+  std::map<std::string, FakeHubModel> models;  // model repo id -> its refs and commits
   size_t page_size = 4;
   std::string required_token;  // when set, hub requests without "Bearer <token>" get 401
   bool gated = false;          // answer 403 GatedRepo instead
@@ -62,6 +73,22 @@ class FakeHub {
     files[".gitattributes"] = make_file("*.parquet filter=lfs diff=lfs merge=lfs -text\n", false);
   }
 
+  // Every file under `dir` (a pretrained_model directory) becomes `commit` of model `id`, and
+  // its main branch; safetensors are LFS as on the Hub.
+  void add_model(const std::string& id, const std::string& commit, const std::filesystem::path& dir) {
+    std::lock_guard<std::mutex> lock(mu_);
+    FakeHubModel& m = models[id];
+    auto& files = m.commits[commit];
+    for (auto& e : std::filesystem::directory_iterator(dir)) {
+      if (!e.is_regular_file()) continue;
+      std::string name = e.path().filename().string();
+      files[name] = make_file(util::read_file(e.path()), util::ends_with(name, ".safetensors"));
+    }
+    files["README.md"] = make_file("---\nlibrary_name: lerobot\n---\n# test policy\n", false);
+    files[".gitattributes"] = make_file("*.safetensors filter=lfs diff=lfs merge=lfs -text\n", false);
+    m.branches["main"] = commit;
+  }
+
   static FakeHubFile make_file(std::string content, bool lfs) {
     FakeHubFile f;
     f.oid = util::sha256_hex("blob " + content).substr(0, 40);
@@ -72,10 +99,25 @@ class FakeHub {
   }
 
  private:
-  std::string resolve_commit(const std::string& rev) {
-    if (commits.count(rev)) return rev;
-    if (branches.count(rev)) return branches[rev];
-    if (tags.count(rev)) return tags[rev];
+  // One repository as the handlers see it.
+  struct Repo {
+    std::string id, api_prefix;  // api_prefix: "/api/datasets/ID" or "/api/models/ID"
+    std::map<std::string, std::string>& branches;
+    std::map<std::string, std::string>& tags;
+    FakeHubCommits& commits;
+  };
+
+  static std::string resolve_commit(Repo& repo, const std::string& rev) {
+    if (repo.commits.count(rev)) return rev;
+    if (repo.branches.count(rev)) return repo.branches[rev];
+    if (repo.tags.count(rev)) return repo.tags[rev];
+    return "";
+  }
+
+  // "/OWNER/NAME/resolve/..." of a model repository this hub holds: that id, else "".
+  std::string model_of_resolve_path(const std::string& path) const {
+    for (const auto& [id, m] : models)
+      if (util::starts_with(path, "/" + id + "/resolve/")) return id;
     return "";
   }
 
@@ -90,36 +132,46 @@ class FakeHub {
     if (gated) return error(403, "GatedRepo");
     if (!required_token.empty() && r.header("authorization") != "Bearer " + required_token)
       return error(401, "RepoNotFound");
-    const std::string api = "/api/datasets/" + repo + "/", resolve = "/datasets/" + repo + "/resolve/";
-    if (util::starts_with(r.path, api)) return on_api(r, r.path.substr(api.size()));
-    if (util::starts_with(r.path, resolve)) return on_resolve(r, r.path.substr(resolve.size()));
+    Repo dataset{repo, "/api/datasets/" + repo, branches, tags, commits};
+    const std::string api = dataset.api_prefix + "/", resolve = "/datasets/" + repo + "/resolve/";
+    if (util::starts_with(r.path, api)) return on_api(dataset, r, r.path.substr(api.size()));
+    if (util::starts_with(r.path, resolve)) return on_resolve(dataset, r, r.path.substr(resolve.size()));
+    for (auto& [id, m] : models) {
+      Repo model{id, "/api/models/" + id, m.branches, m.tags, m.commits};
+      if (util::starts_with(r.path, model.api_prefix + "/")) return on_api(model, r, r.path.substr(model.api_prefix.size() + 1));
+    }
+    if (std::string id = model_of_resolve_path(r.path); !id.empty()) {
+      FakeHubModel& m = models[id];
+      Repo model{id, "/api/models/" + id, m.branches, m.tags, m.commits};
+      return on_resolve(model, r, r.path.substr(id.size() + 10));  // "/" + id + "/resolve/"
+    }
     return error(401, "RepoNotFound");
   }
 
-  TestResponse on_api(const TestRequest& r, const std::string& rest) {
+  TestResponse on_api(Repo& repo, const TestRequest& r, const std::string& rest) {
     if (rest == "refs") {
       if (refs_429 > 0) {
         --refs_429;
         return {429, {{"Retry-After", "1"}}, "slow down"};
       }
       util::Json j{{"branches", util::Json::array()}, {"tags", util::Json::array()}, {"converts", util::Json::array()}};
-      for (auto& [n, c] : branches) j["branches"].push_back({{"name", n}, {"ref", "refs/heads/" + n}, {"targetCommit", c}});
-      for (auto& [n, c] : tags) j["tags"].push_back({{"name", n}, {"ref", "refs/tags/" + n}, {"targetCommit", c}});
+      for (auto& [n, c] : repo.branches) j["branches"].push_back({{"name", n}, {"ref", "refs/heads/" + n}, {"targetCommit", c}});
+      for (auto& [n, c] : repo.tags) j["tags"].push_back({{"name", n}, {"ref", "refs/tags/" + n}, {"targetCommit", c}});
       return TestResponse::json(200, j.dump());
     }
     if (util::starts_with(rest, "revision/")) {
-      std::string commit = resolve_commit(rest.substr(9));
+      std::string commit = resolve_commit(repo, rest.substr(9));
       if (commit.empty()) return error(404, "RevisionNotFound");
       util::Json siblings = util::Json::array();
-      for (auto& [p, f] : commits[commit]) siblings.push_back({{"rfilename", p}});
-      return TestResponse::json(200, util::Json{{"id", repo}, {"sha", commit}, {"siblings", siblings}}.dump());
+      for (auto& [p, f] : repo.commits[commit]) siblings.push_back({{"rfilename", p}});
+      return TestResponse::json(200, util::Json{{"id", repo.id}, {"sha", commit}, {"siblings", siblings}}.dump());
     }
     if (util::starts_with(rest, "tree/")) {
-      std::string commit = resolve_commit(rest.substr(5));
+      std::string commit = resolve_commit(repo, rest.substr(5));
       if (commit.empty()) return error(404, "RevisionNotFound");
       util::Json all = util::Json::array();
       std::set<std::string> dirs;
-      for (auto& [p, f] : commits[commit]) {
+      for (auto& [p, f] : repo.commits[commit]) {
         for (size_t s = p.find('/'); s != std::string::npos; s = p.find('/', s + 1))
           if (dirs.insert(p.substr(0, s)).second)
             all.push_back({{"type", "directory"}, {"oid", std::string(40, 'd')}, {"size", 0}, {"path", p.substr(0, s)}});
@@ -132,7 +184,7 @@ class FakeHub {
       for (size_t i = cursor; i < all.size() && i < cursor + page_size; ++i) page.push_back(all[i]);
       TestResponse resp = TestResponse::json(200, page.dump());
       if (cursor + page_size < all.size())
-        resp.headers.emplace_back("Link", "<" + hub_.url() + "/api/datasets/" + repo + "/tree/" + commit +
+        resp.headers.emplace_back("Link", "<" + hub_.url() + repo.api_prefix + "/tree/" + commit +
                                               "?recursive=true&expand=false&cursor=" + std::to_string(cursor + page_size) +
                                               ">; rel=\"next\"");
       return resp;
@@ -140,18 +192,18 @@ class FakeHub {
     return error(404, "EntryNotFound");
   }
 
-  TestResponse on_resolve(const TestRequest& r, const std::string& rest) {
+  TestResponse on_resolve(Repo& repo, const TestRequest& r, const std::string& rest) {
     size_t slash = rest.find('/');
-    std::string commit = resolve_commit(rest.substr(0, slash));
+    std::string commit = resolve_commit(repo, rest.substr(0, slash));
     if (commit.empty() || slash == std::string::npos) return error(404, "RevisionNotFound");
-    auto& files = commits[commit];
+    auto& files = repo.commits[commit];
     auto it = files.find(rest.substr(slash + 1));
     if (it == files.end()) return error(404, "EntryNotFound");
     const FakeHubFile& f = it->second;
     TestResponse resp;
     resp.headers.emplace_back("X-Repo-Commit", commit);
     if (f.lfs) {
-      cdn_paths_[f.sha256] = it->first;
+      cdn_blobs_[f.sha256] = {it->first, f.content};
       resp.status = 302;
       resp.headers.emplace_back("Location", cdn_.url() + "/blobs/" + f.sha256 + "?X-Amz-Signature=abc");
       resp.headers.emplace_back("X-Linked-Etag", "\"" + f.sha256 + "\"");
@@ -167,12 +219,10 @@ class FakeHub {
   TestResponse on_cdn(const TestRequest& r) {
     std::lock_guard<std::mutex> lock(mu_);
     std::string sha = r.path.substr(r.path.rfind('/') + 1);
-    auto pit = cdn_paths_.find(sha);
-    if (!util::starts_with(r.path, "/blobs/") || pit == cdn_paths_.end()) return {404, {}, "no such blob"};
-    const std::string& path = pit->second;
-    std::string content;
-    for (auto& [c, files] : commits)
-      if (files.count(path) && files[path].sha256 == sha) content = files[path].content;
+    auto pit = cdn_blobs_.find(sha);
+    if (!util::starts_with(r.path, "/blobs/") || pit == cdn_blobs_.end()) return {404, {}, "no such blob"};
+    const std::string path = pit->second.first;
+    std::string content = pit->second.second;
     if (cdn_503_once.erase(path)) return {503, {}, "<html>busy</html>"};
     if (cdn_corrupt_always.count(path)) content[content.size() / 2] ^= 0x5a;
     size_t from = 0;
@@ -194,7 +244,7 @@ class FakeHub {
   }
 
   std::mutex mu_;
-  std::map<std::string, std::string> cdn_paths_;  // sha256 -> repository path
+  std::map<std::string, std::pair<std::string, std::string>> cdn_blobs_;  // sha256 -> repository path, content
   TestHttpServer cdn_, hub_;
 };
 
