@@ -4,9 +4,12 @@
 #include <torch/torch.h>
 
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
 
 #include "cli/command.h"
+#include "cli/pretrained_source.h"
 #include "cli/registration.h"
 #include "eval/replay_eval.h"
 #include "eval/sim_eval.h"
@@ -22,7 +25,7 @@ namespace robotrain::cli {
 namespace {
 
 struct EvalFlags {
-  std::string policy_path, dataset_root, env, output_dir, device, register_name, tracking_uri, experiment, job_name = "robotrain-eval";
+  std::string policy_path, policy_revision, dataset_root, env, output_dir, device, register_name, tracking_uri, experiment, job_name = "robotrain-eval";
   int episodes = -1;
   uint64_t seed = 0;
   int parallel = 8;
@@ -34,6 +37,7 @@ struct EvalFlags {
   // Replay data from elsewhere, fetched the way `robotrain train` fetches it.
   storage::DatasetSources sources;
   std::string revision, blob_endpoint, download_dir;
+  std::optional<PretrainedRef> pretrained;  // --policy.path, checked in validate()
 };
 
 std::string default_device() { return torch::cuda::is_available() ? "cuda" : "cpu"; }
@@ -50,7 +54,10 @@ void validate(EvalFlags& f) {
                            "(offline replay) or --env pusht (simulation)");
   if (!f.env.empty() && f.env != "pusht") throw util::InputError("--env '" + f.env + "' is not available: use pusht");
   if (f.expert && f.env.empty()) throw util::InputError("--expert evaluates the scripted Push-T expert: add --env pusht");
-  if (!f.expert && f.policy_path.empty()) throw util::InputError("--policy.path is required (a checkpoint's pretrained_model, a checkpoint or run directory)");
+  if (!f.expert && f.policy_path.empty())
+    throw util::InputError("--policy.path is required (a checkpoint's pretrained_model, a checkpoint or run directory, or a Hub model OWNER/NAME)");
+  if (!f.policy_revision.empty() && f.policy_path.empty()) throw util::InputError("--policy.revision applies to --policy.path OWNER/NAME");
+  if (!f.expert) f.pretrained = parse_pretrained_ref(f.policy_path, f.policy_revision, "--policy.path");
   if (f.max_action_mse >= 0 && !f.env.empty()) throw util::InputError("--max-action-mse gates offline replay; with --env use --min-success");
   if (f.min_success >= 0 && f.env.empty()) throw util::InputError("--min-success gates simulation; with --dataset.root use --max-action-mse");
   if (!f.register_name.empty()) {
@@ -68,7 +75,8 @@ struct EvalRun {
   std::string run_id, experiment_id, artifact_uri;
 };
 
-EvalRun log_to_tracker(const EvalFlags& f, const util::Json& result, const std::string& policy_type) {
+EvalRun log_to_tracker(const EvalFlags& f, const util::Json& result, const std::string& policy_type,
+                       const std::map<std::string, std::string>& source_tags) {
   if (f.no_tracking) return {};
   track::TrackerOptions to;
   to.tracking_uri = f.tracking_uri;
@@ -90,7 +98,9 @@ EvalRun log_to_tracker(const EvalFlags& f, const util::Json& result, const std::
     m["avg_max_reward"] = result["policy"]["avg_max_reward"].get<double>();
   }
   tracker->log_metrics(m, 0);
-  tracker->set_tags({{"robotrain.eval", f.env.empty() ? "replay" : "sim"}});
+  std::map<std::string, std::string> tags = source_tags;
+  tags["robotrain.eval"] = f.env.empty() ? "replay" : "sim";
+  tracker->set_tags(tags);
   tracker->log_artifact(f.output_dir, "eval");
   tracker->finish(track::RunStatus::Finished);
   return {tracker->run_id(), tracker->experiment_id(), tracker->artifact_uri()};
@@ -101,8 +111,11 @@ void run(EvalFlags& f) {
   torch::manual_seed(static_cast<int64_t>(f.seed));
   std::shared_ptr<policy::Policy> pol;
   std::string pretrained;
+  std::map<std::string, std::string> source_tags;
   if (!f.expert) {
-    pretrained = policy::resolve_pretrained_dir(f.policy_path).string();
+    const PretrainedSource source = fetch_pretrained(*f.pretrained);
+    source_tags = source.tags();
+    pretrained = policy::resolve_pretrained_dir(source.dir).string();
     pol = policy::load_pretrained(pretrained);
   }
   if (f.env.empty() && f.dataset_root.empty()) {
@@ -133,7 +146,7 @@ void run(EvalFlags& f) {
     result = eval::evaluate_pusht(pol.get(), o);
     if (f.min_success >= 0) passed = result["policy"]["success_rate"].get<double>() >= f.min_success;
   }
-  EvalRun run = log_to_tracker(f, result, pol ? pol->type() : "expert");
+  EvalRun run = log_to_tracker(f, result, pol ? pol->type() : "expert", source_tags);
   util::Json line = {{"passed", passed}, {"registered", nullptr}, {"output_dir", f.output_dir}};
   if (result.contains("aggregate")) line["aggregate"] = result["aggregate"];
   else line["aggregate"] = {{"success_rate", result["policy"]["success_rate"]}, {"avg_max_reward", result["policy"]["avg_max_reward"]}};
@@ -161,7 +174,9 @@ void run(EvalFlags& f) {
 CommandRegistrar reg(40, [](CLI::App& root) {
   auto* c = root.add_subcommand("eval", "Evaluate a policy: offline replay on a dataset, or closed loop in Push-T");
   auto f = std::make_shared<EvalFlags>();
-  c->add_option("--policy.path,--policy-path", f->policy_path, "pretrained_model dir, checkpoint dir, or run output dir");
+  c->add_option("--policy.path,--policy-path", f->policy_path,
+                "pretrained_model dir, checkpoint dir, run output dir, or a Hugging Face Hub model OWNER/NAME[@REV]");
+  c->add_option("--policy.revision,--policy-revision", f->policy_revision, "Hub branch, tag or commit of --policy.path (default main)");
   c->add_option("--dataset.root,--dataset-root", f->dataset_root, "LeRobot dataset to replay");
   c->add_option("--dataset.repo_id,--dataset-repo-id", f->sources.repo_id, "Replay a Hugging Face Hub dataset (hub cache)");
   c->add_option("--dataset.revision,--dataset-revision", f->revision, "Hub branch, tag or commit");

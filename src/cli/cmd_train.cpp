@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include <optional>
+#include <set>
 
 #include <chrono>
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/pretrained_source.h"
 #include "storage/dataset_source.h"
 #include "util/crypto.h"
 #include "util/fs.h"
@@ -28,6 +30,7 @@
 #include "policy/robotrain_json.h"
 #include "track/model_uri.h"
 #include "train/checkpoint_dir.h"
+#include "train/device_info.h"
 #include "train/dist_env.h"
 #include "train/launcher.h"
 #include "train/trainer.h"
@@ -67,7 +70,7 @@ struct TrainFlags {
   std::string resume;
   CLI::Option* resume_opt = nullptr;
   std::string config_path;  // LeRobot's --config_path: a train_config.json to start from or resume
-  std::string policy_path;
+  std::string policy_path, policy_revision;
   std::vector<std::string> blob_urls, dataset_assets;
   std::string download_dir, revision, blob_endpoint;
   bool register_intermediate = false;
@@ -228,7 +231,39 @@ fs::path run_dir_of(const fs::path& pretrained_dir) {
   return step.parent_path().parent_path();
 }
 
-TrainConfig build_config(TrainFlags& f) {
+// A device recorded in a config file (a GPU-trained checkpoint's "cuda") that this machine
+// lacks falls back to what it has, with a warning, as LeRobot's PreTrainedConfig does. An
+// explicit --policy.device is left to the trainer's check, which refuses a missing GPU.
+void fall_back_from_missing_device(TrainConfig& c, const std::string& source) {
+  const std::string dev = c.policy_device();
+  if (dev.empty() || dev == "cpu" || dev == "auto") return;
+  const bool has_gpu = train::device_info().gpu_count > 0;
+  if (has_gpu && util::starts_with(dev, "cuda")) return;
+  const std::string fallback = has_gpu ? "cuda" : "cpu";
+  static std::set<std::string> warned;  // the config is built twice when a Hub model is fetched
+  if (warned.insert(source).second)
+    util::log_warn("device '", dev, "' recorded in ", source, " is not available here; switching to '", fallback,
+                 "' (pass --policy.device to choose)");
+  c.policy["device"] = fallback;
+}
+
+// The config.json of the pretrained policy the run starts from: its fields, its device if this
+// machine has it, and where it came from as pretrained_path (LeRobot records the value given
+// to --policy.path there).
+void apply_pretrained_config(TrainConfig& c, const PretrainedSource& pretrained) {
+  fs::path dir = pretrained.dir;
+  if (fs::is_regular_file(dir / "pretrained_model" / "config.json")) dir /= "pretrained_model";
+  c.policy = policy::read_policy_config(dir);
+  c.policy_path = dir.string();
+  fall_back_from_missing_device(c, (dir / "config.json").string());
+  c.policy["pretrained_path"] = pretrained.ref.pretrained_path();
+}
+
+// The run's configuration: defaults (or the checkpoint's for --resume, or --config_path's),
+// then the pretrained policy's config (--policy.path / --policy-repo-id, once fetched), then
+// the flags. Without `pretrained` the policy part stays as the flags make it (the early
+// validation pass, before anything is downloaded).
+TrainConfig build_config(TrainFlags& f, const PretrainedSource* pretrained) {
   TrainConfig c;
   const bool resume = f.resume_opt->count() > 0 && parse_bool("--resume", f.resume);
   if (resume) {
@@ -251,6 +286,7 @@ TrainConfig build_config(TrainFlags& f) {
       checkpoint = train::checkpoint_to_resume(probe.output_dir);
     }
     c = train::read_checkpoint_train_config(checkpoint / "pretrained_model");
+    fall_back_from_missing_device(c, (checkpoint / "pretrained_model" / "train_config.json").string());
     c.output_dir = probe.output_dir;  // where the run is now, whatever train_config.json says
     c.resume_checkpoint = checkpoint.string();
     c.tracking_uri = probe.tracking_uri;
@@ -259,6 +295,7 @@ TrainConfig build_config(TrainFlags& f) {
   } else if (!f.config_path.empty()) {
     // A new run that starts from another run's configuration (flags still override it).
     c = train::read_checkpoint_train_config(config_path_dir(f.config_path));
+    fall_back_from_missing_device(c, f.config_path);
     c.output_dir.clear();
     // The episodes that run was given (it trained on dataset.episodes minus its held-out
     // ones): with the same seed and --val-split the new run holds out the same episodes.
@@ -270,16 +307,30 @@ TrainConfig build_config(TrainFlags& f) {
     }
     c.val_episodes.clear();  // chosen afresh for this run
   }
-  if (!f.policy_path.empty()) {
-    // --policy.path: the config comes from the pretrained model; overrides apply on top.
-    fs::path dir(f.policy_path);
-    if (fs::is_regular_file(dir / "pretrained_model" / "config.json")) dir /= "pretrained_model";
-    c.policy = policy::read_policy_config(dir);
-    c.policy_path = dir.string();
+  std::string recorded_type;
+  if (pretrained) {
+    apply_pretrained_config(c, *pretrained);
+    recorded_type = c.policy_type();
   }
   apply_flags(f, c);
+  if (!recorded_type.empty() && c.policy_type() != recorded_type)
+    throw util::InputError(util::cat("--policy.type ", c.policy_type(), " differs from the pretrained policy's type ", recorded_type,
+                                     " (", pretrained->ref.given, "): drop --policy.type or pass ", recorded_type));
   c.resume = resume;
   return c;
+}
+
+// --policy.path / --policy-repo-id (a Hub model only; --policy.revision for either): checked
+// here, fetched after every other input check.
+std::optional<PretrainedRef> parse_pretrained_flags(const TrainFlags& f) {
+  const auto& repo = f.options.policy_repo_id;
+  if (!repo.empty() && !f.policy_path.empty())
+    throw util::InputError("--policy.path and --policy-repo-id both name the pretrained policy: keep one");
+  if (!f.policy_revision.empty() && repo.empty() && f.policy_path.empty())
+    throw util::InputError("--policy.revision applies to --policy.path / --policy-repo-id OWNER/NAME (a Hub model)");
+  if (!repo.empty()) return parse_pretrained_ref(repo, f.policy_revision, "--policy-repo-id", true);
+  if (!f.policy_path.empty()) return parse_pretrained_ref(f.policy_path, f.policy_revision, "--policy.path");
+  return std::nullopt;
 }
 
 // Local rank 0 fetches; the other processes on the node wait for it, so N workers never
@@ -349,9 +400,12 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   if (!o.init_from_policy_model.empty()) {
     if (!o.policy_repo_id.empty())
       throw util::InputError("--init-from-policy-model and --policy-repo-id are mutually exclusive: keep one");
+    if (!f.policy_path.empty())
+      throw util::InputError("--init-from-policy-model and --policy.path both name the starting weights: keep one");
     warm_start = track::parse_warm_start_uri(o.init_from_policy_model);
   }
-  o.config = build_config(f);
+  std::optional<PretrainedRef> pretrained_ref = parse_pretrained_flags(f);
+  o.config = build_config(f, nullptr);  // every input check first; the pretrained policy is fetched after them
   auto& data = o.config.dataset;
   if (!sources.empty() && !data.root.empty() && !o.config.resume)
     throw util::InputError("--dataset.root and --blob-url/--dataset-asset both name the training data: keep one");
@@ -364,6 +418,25 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   if (data.root.empty() && sources.empty())
     throw util::InputError("no training data: pass --dataset.root DIR, --dataset.repo_id OWNER/NAME, --blob-url URL or --dataset-asset URI");
   if (o.dist_timeout_s <= 0) throw util::InputError("--dist-timeout must be positive (seconds)");
+  if (pretrained_ref && o.config.resume) {
+    // The checkpoint holds every weight and the optimizer state; nothing to fetch.
+    util::log_info("resuming: ", pretrained_ref->flag, " ", pretrained_ref->given, " is not loaded again");
+  } else if (pretrained_ref) {
+    if (pretrained_ref->is_hub()) {
+      // The output directory and device checks too, before the download.
+      TrainConfig check = o.config;
+      if (check.dataset.root.empty()) check.dataset.root = "(fetched below)";
+      if (check.policy_type().empty()) check.policy["type"] = "act";  // the pretrained config brings its own
+      auto dist = train::dist_env_from_environment();
+      train::resolve_config(check, !dist || dist->rank == 0);
+    }
+    const PretrainedSource pretrained = fetch_pretrained(*pretrained_ref);
+    o.config = build_config(f, &pretrained);
+    if (pretrained.ref.is_hub()) {
+      for (const auto& [k, v] : pretrained.tags()) o.extra_tags[k] = v;
+      if (o.policy_repo_id.empty()) o.policy_repo_id = pretrained.ref.repo_id;  // the policy_repo_id param: the source
+    }
+  }
   // --nproc-per-node N: this process becomes the launcher, unless a launcher (ours, torchrun,
   // Azure ML, mpirun) already made it a worker. The workers fetch the data and the warm-start
   // weights themselves (local rank 0 for the node).
@@ -381,6 +454,7 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   ScratchPath warm_dir;
   if (warm_start) resolve_warm_start(*warm_start, o, warm_dir);
   if (o.dataset_source.empty()) o.dataset_source = "local";
+  if (!o.config.resume || o.config.dataset_source.empty()) o.config.dataset_source = o.dataset_source;
   if (f.register_intermediate) register_intermediate_checkpoints(f);
   auto outcome = train::run_training(o);
   std::string drop;
@@ -436,8 +510,12 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            "Normalise cameras with ImageNet stats (default true)", [](C& c, bool b) { c.dataset.use_imagenet_stats = b; });
   add_flag(cmd, f, "--policy.type,--policy-type", "act | diffusion", [](C& c, S v) { c.policy["type"] = v; });
   cmd->add_option("--policy.path,--policy-path", f.policy_path,
-                  "Fine-tune: config and weights from a pretrained_model directory");
-  add_flag(cmd, f, "--policy.device,--policy-device", "cpu | cuda | cuda:N (default cuda when available)",
+                  "Fine-tune (weights only): config and weights from a pretrained_model directory or a Hugging Face Hub "
+                  "model OWNER/NAME[@REV] (downloaded to the hub cache)");
+  cmd->add_option("--policy.revision,--policy-revision", f.policy_revision,
+                  "Hub branch, tag or commit of --policy.path / --policy-repo-id (default main)");
+  add_flag(cmd, f, "--policy.device,--policy-device",
+           "cpu | cuda | cuda:N (default cuda when available; a pretrained config's device falls back to what this machine has)",
            [](C& c, S v) { c.policy["device"] = v; });
   add_bool(cmd, f, "--use_amp,--use-amp,--policy.use_amp,--policy-use-amp", "Mixed precision (bf16 autocast) on CUDA",
            [](C& c, bool b) { c.policy["use_amp"] = b; });
@@ -477,7 +555,7 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   cmd->add_option("--val-batches,--val_batches", o.val_max_batches, "val/loss over at most this many batches (16)");
   cmd->add_option("--dist-timeout,--dist_timeout", o.dist_timeout_s,
                   "Distributed: seconds before a silent worker fails the job (600)");
-  cmd->add_option("--policy-repo-id", o.policy_repo_id, "Where the model would be published (recorded)");
+  cmd->add_option("--policy-repo-id", o.policy_repo_id, kPolicyRepoIdHelp);
   cmd->add_option("--register-checkpoint,--register_checkpoint", o.register_checkpoint,
                   "Register the final checkpoint under this name in the tracking URI's model registry");
   cmd->add_flag("--register-intermediate,--register_intermediate", f.register_intermediate,

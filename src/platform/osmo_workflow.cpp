@@ -40,7 +40,7 @@ void emit_task(YAML::Emitter& y, const SubmitOptions& o, const std::string& name
   if (!input_task.empty())
     y << YAML::Key << "inputs" << YAML::Value << YAML::BeginSeq << YAML::BeginMap << YAML::Key << "task" << YAML::Value << input_task
       << YAML::EndMap << YAML::EndSeq;
-  if (o.uses_huggingface()) {
+  if (o.needs_hub_token()) {
     y << YAML::Key << "credentials" << YAML::Value << YAML::BeginMap << YAML::Key << "huggingface" << YAML::Value << YAML::BeginMap
       << YAML::Key << "HF_TOKEN" << YAML::Value << "hf_token" << YAML::EndMap << YAML::EndMap;
   }

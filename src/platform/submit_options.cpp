@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "platform/source_checks.h"
+#include "storage/hf_hub.h"
 #include "util/error.h"
 #include "util/process.h"
 #include "util/strings.h"
@@ -45,6 +46,8 @@ std::string environment_version_from_image(const std::string& image) {
   }
   return version;
 }
+
+bool SubmitOptions::needs_hub_token() const { return uses_huggingface() || !policy_repo_id.empty(); }
 
 bool SubmitOptions::uses_huggingface() const {
   return blob_urls.empty() && dataset_assets.empty() && dataset_root_path.empty() && !dataset_repo_id.empty() &&
@@ -123,6 +126,14 @@ void check_choices(const SubmitOptions& o) {
     throw InputError("--job-name '" + o.job_name + "': use letters, digits, '.', '_' and '-' (start with a letter or digit, at most 255 characters)");
 }
 
+// --policy-repo-id OWNER/NAME[@REV]: the Hub model the job fine-tunes from (the job downloads it).
+void check_policy_repo_id(const std::string& value) {
+  auto at = value.find('@');
+  if (at != std::string::npos && at + 1 == value.size())
+    throw InputError("--policy-repo-id '" + value + "': empty revision after '@' (OWNER/NAME@REVISION)");
+  storage::validate_repo_id(value.substr(0, at), "--policy-repo-id");
+}
+
 void check_platform_specific(const SubmitOptions& o) {
   if (o.platform == Platform::Osmo && !o.init_from_policy_model.empty())
     throw InputError("--init-from-policy-model is only available on Azure ML and local runs (OSMO jobs cannot mount Azure ML models)");
@@ -144,6 +155,7 @@ void validate_submit_options(SubmitOptions& o) {
   check_choices(o);
   if (!o.init_from_policy_model.empty() && !o.policy_repo_id.empty())
     throw InputError("--init-from-policy-model and --policy-repo-id are mutually exclusive: pick one warm-start source");
+  if (!o.policy_repo_id.empty()) check_policy_repo_id(o.policy_repo_id);
   if (!o.register_checkpoint.empty()) check_register_name(o.register_checkpoint);
   check_platform_specific(o);
   if (o.platform == Platform::AzureML && o.compute.empty())
@@ -188,6 +200,7 @@ std::string config_preview_text(const SubmitOptions& o) {
   row("Mixed Precision", o.mixed_precision);
   row("Register Model", or_none(o.register_checkpoint));
   row("Init From Model", or_none(o.init_from_policy_model));
+  row("Fine-tune From", o.policy_repo_id.empty() ? "<none>" : "hf://" + o.policy_repo_id);
   row("Experiment", o.effective_experiment_name());
   if (o.platform == Platform::AzureML) {
     row("Subscription", o.subscription_id);

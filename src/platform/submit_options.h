@@ -39,7 +39,7 @@ struct SubmitOptions {
   int num_gpus = 1;
   std::string mixed_precision = "no";
   std::string osmo_platform = "gpu_platform";  // --platform (OSMO pool platform)
-  std::string policy_repo_id;
+  std::string policy_repo_id;  // Hub model OWNER/NAME[@REV] the job fine-tunes from
   std::string init_from_policy_model;
   std::string register_checkpoint;
   std::string experiment_name;
@@ -60,7 +60,8 @@ struct SubmitOptions {
   std::string save_as;
   std::vector<std::string> forward_args;  // after "--": to az / osmo
 
-  bool uses_huggingface() const;
+  bool uses_huggingface() const;  // the dataset is a Hub dataset
+  bool needs_hub_token() const;   // the job reads the Hub (its dataset or the --policy-repo-id policy): HF_TOKEN
   std::string dataset_source_tag() const;  // azure-blob | azureml-data-asset | mixed | huggingface | local
   std::string effective_output_dir() const;
   std::string effective_image() const;

@@ -220,7 +220,7 @@ struct AmpGuard {
 
 void resolve_config(TrainConfig& c, bool primary) {
   if (c.policy_type().empty())
-    throw util::InputError("no policy: give --policy.type act|diffusion or --policy.path DIR (a pretrained_model directory)");
+    throw util::InputError("no policy: give --policy.type act|diffusion, or --policy.path DIR|OWNER/NAME (a pretrained_model directory or Hub model)");
   if (c.steps <= 0) throw util::InputError(util::cat("--steps must be positive (got ", c.steps, ")"));
   if (c.batch_size <= 0) throw util::InputError(util::cat("--batch_size must be positive (got ", c.batch_size, ")"));
   if (c.num_workers < 0) throw util::InputError("--num_workers must be 0 or more");
