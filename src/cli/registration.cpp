@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/submit_flags.h"
+#include "policy/robotrain_json.h"
 #include "track/registry.h"
 #include "track/tracking_uri.h"
 #include "util/error.h"
@@ -48,7 +49,10 @@ track::LineageInfo lineage_of(const RegistrationRequest& r) {
       info.dataset_root = string_field(d, "root");
     }
   }
-  info.dataset_source = r.dataset_source;
+  // A local directory is named in train_config.json by its directory's name (LeRobot needs a
+  // repo_id there), so the source recorded beside it decides what the lineage points at.
+  info.dataset_source = !r.dataset_source.empty() ? r.dataset_source
+                                                  : policy::read_robotrain_section(dir, "train").value("dataset_source", "");
   info.checkpoint = checkpoint_name(dir);
   info.blob_urls = r.blob_urls;
   info.dataset_assets = r.dataset_assets;

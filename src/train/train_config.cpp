@@ -97,8 +97,17 @@ OptimizerConfig optimizer_from_json(const Json& j) {
 
 }  // namespace
 
+Json recorded_dataset_repo_id(const DatasetConfig& d) {
+  if (!d.repo_id.empty()) return d.repo_id;
+  std::filesystem::path root = std::filesystem::path(d.root).lexically_normal();
+  if (root.has_filename() == false) root = root.parent_path();  // "data/pusht/" names pusht
+  std::string name = root.filename().string();
+  if (name.empty() || name == "." || name == "..") return nullptr;
+  return name;
+}
+
 Json to_json(const TrainConfig& c) {
-  Json dataset{{"repo_id", c.dataset.repo_id.empty() ? Json(nullptr) : Json(c.dataset.repo_id)},
+  Json dataset{{"repo_id", recorded_dataset_repo_id(c.dataset)},
                {"root", optional_string(c.dataset.root)},
                {"episodes", c.dataset.episodes ? Json(*c.dataset.episodes) : Json(nullptr)},
                {"image_transforms", to_json(c.dataset.image_transforms)},
@@ -139,10 +148,15 @@ Json to_json(const TrainConfig& c) {
   return j;
 }
 
-Json robotrain_train_json(const TrainConfig& c) { return Json{{"val_split", c.val_split}, {"val_episodes", c.val_episodes}}; }
+Json robotrain_train_json(const TrainConfig& c) {
+  Json j{{"val_split", c.val_split}, {"val_episodes", c.val_episodes}};
+  if (!c.dataset_source.empty()) j["dataset_source"] = c.dataset_source;
+  return j;
+}
 
 void apply_robotrain_train_json(TrainConfig& c, const Json& section) {
   c.val_split = get_or(section, "val_split", c.val_split);
+  c.dataset_source = get_or<std::string>(section, "dataset_source", c.dataset_source);
   if (auto v = section.find("val_episodes"); v != section.end() && v->is_array()) c.val_episodes = v->get<std::vector<int64_t>>();
 }
 
@@ -151,6 +165,10 @@ TrainConfig read_checkpoint_train_config(const std::filesystem::path& dir) {
   const Json extras = policy::read_robotrain_section(dir, "policy");  // named: items() must not outlive it
   for (auto& [k, v] : extras.items()) c.policy[k] = v;
   apply_robotrain_train_json(c, policy::read_robotrain_section(dir, "train"));
+  // A local dataset's recorded name is not a repo id: the run goes on naming it by its root.
+  DatasetConfig unnamed;
+  unnamed.root = c.dataset.root;
+  if (c.dataset_source == "local" && Json(c.dataset.repo_id) == recorded_dataset_repo_id(unnamed)) c.dataset.repo_id.clear();
   return c;
 }
 

@@ -32,7 +32,9 @@ struct ImageTransformsConfig {
 };
 
 struct DatasetConfig {
-  std::string repo_id;  // informative only: robotrain reads local roots
+  // informative only: robotrain reads local roots. Empty for a local dataset, whose
+  // train_config.json names it by its directory (LeRobot's DatasetConfig requires a repo_id).
+  std::string repo_id;
   std::string root;
   std::optional<std::vector<int64_t>> episodes;
   ImageTransformsConfig image_transforms;
@@ -90,6 +92,10 @@ struct TrainConfig {
   // such fields); `robotrain eval` replays val_episodes by default.
   double val_split = 0;
   std::vector<int64_t> val_episodes;
+  // Where the dataset came from (local | huggingface | azure-blob | azureml-data-asset |
+  // mixed), kept in robotrain.json so that registration's lineage can tell a local directory
+  // from a Hub dataset.
+  std::string dataset_source;
 
   std::string policy_type() const;
   std::string policy_device() const;
@@ -99,7 +105,10 @@ struct TrainConfig {
 util::Json to_json(const TrainConfig& config);
 // Reads what to_json (or lerobot-train) wrote; unknown keys are ignored, missing keys default.
 TrainConfig train_config_from_json(const util::Json& json);
-// robotrain.json's "train" section: {"val_split", "val_episodes"}, and back.
+// What train_config.json records as dataset.repo_id: the repo id, else the name of the local
+// dataset's directory (the seed system's logical local dataset name), else null.
+util::Json recorded_dataset_repo_id(const DatasetConfig& dataset);
+// robotrain.json's "train" section: {"val_split", "val_episodes", "dataset_source"}, and back.
 util::Json robotrain_train_json(const TrainConfig& config);
 void apply_robotrain_train_json(TrainConfig& config, const util::Json& section);
 // A checkpoint's pretrained_model/: train_config.json with robotrain.json's policy fields and

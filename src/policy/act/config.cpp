@@ -66,7 +66,9 @@ Json ActConfig::to_json() const {
   j["device"] = device.empty() ? Json(nullptr) : Json(device);
   j["use_amp"] = use_amp;
   j["use_peft"] = use_peft;
-  j["push_to_hub"] = push_to_hub;
+  // robotrain pushes nothing, and LeRobot refuses a config that asks to push without a
+  // repo_id ("'policy.repo_id' argument missing") on --resume and --policy.path: pinned false.
+  j["push_to_hub"] = false;
   j["repo_id"] = opt(repo_id);
   j["private"] = is_private ? Json(true) : Json(nullptr);
   j["tags"] = opt(tags);

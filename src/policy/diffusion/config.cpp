@@ -150,7 +150,9 @@ Json DiffusionConfig::to_json() const {
   j["device"] = device;
   j["use_amp"] = use_amp;
   j["use_peft"] = use_peft;
-  j["push_to_hub"] = push_to_hub;
+  // robotrain pushes nothing, and LeRobot refuses a config that asks to push without a
+  // repo_id ("'policy.repo_id' argument missing") on --resume and --policy.path: pinned false.
+  j["push_to_hub"] = false;
   j["repo_id"] = opt(repo_id);
   j["private"] = opt(private_);
   j["tags"] = opt(tags);
