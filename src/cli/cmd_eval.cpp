@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "cli/command.h"
 #include "cli/pretrained_source.h"
@@ -69,6 +70,16 @@ void validate(EvalFlags& f) {
   if (f.episodes < 1) throw util::InputError("--eval-episodes must be a positive integer");
   if (f.device.empty()) f.device = default_device();
   if (f.output_dir.empty()) f.output_dir = "outputs/eval/" + f.job_name;
+}
+
+// The gate registration waited for, as recorded on the version: "none" when -r came alone
+// (registered because the evaluation itself succeeded).
+std::string quality_gate(const EvalFlags& f) {
+  std::ostringstream s;
+  if (f.max_action_mse >= 0) s << "max_action_mse<=" << f.max_action_mse;
+  else if (f.min_success >= 0) s << "min_success>=" << f.min_success;
+  else s << "none";
+  return s.str();
 }
 
 struct EvalRun {
@@ -153,7 +164,8 @@ void run(EvalFlags& f) {
   if (!f.register_name.empty()) {
     if (passed)
       line["registered"] = register_pretrained({.name = f.register_name, .pretrained_dir = pretrained, .tracking_uri = f.tracking_uri,
-                                                .run_id = run.run_id, .experiment_id = run.experiment_id, .artifact_uri = run.artifact_uri});
+                                                .run_id = run.run_id, .experiment_id = run.experiment_id, .artifact_uri = run.artifact_uri,
+                                                .version_tags = {{"quality_gate", quality_gate(f)}}});
     else util::log_warn("evaluation did not pass the gate: " + f.register_name + " not registered");
   }
   if (f.json) std::cout << result.dump(2) << "\n";
@@ -194,7 +206,9 @@ CommandRegistrar reg(40, [](CLI::App& root) {
   c->add_option("--policy.device,--device", f->device, "cpu or cuda (default: cuda when available)");
   c->add_option("--max-action-mse", f->max_action_mse, "Gate (replay): pass when aggregate action MSE <= this");
   c->add_option("--min-success", f->min_success, "Gate (sim): pass when the success rate >= this");
-  c->add_option("--register-checkpoint,-r", f->register_name, "Register the checkpoint under this name when the gate passes");
+  c->add_option("--register-checkpoint,-r", f->register_name,
+                "Register the checkpoint under this name when the gate passes (without a gate: once the evaluation succeeded; "
+                "the version's quality_gate tag says which)");
   c->add_option("--tracking-uri", f->tracking_uri, "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlruns)");
   c->add_option("--experiment-name", f->experiment, "MLflow experiment");
   c->add_option("--job_name,--job-name", f->job_name, "Run name")->capture_default_str();

@@ -14,7 +14,8 @@ namespace robotrain::cli {
 // come from (the seed system documents it so), never where anything is pushed.
 inline constexpr const char* kPolicyRepoIdHelp =
     "Pre-trained policy to fine-tune: a Hugging Face Hub model OWNER/NAME[@REV], downloaded to the hub cache; "
-    "its config and weights start the run, as --policy.path does (robotrain pushes nothing to the Hub)";
+    "the run starts from its config and weights (not its optimizer state or step), as with --policy.path; "
+    "robotrain pushes nothing to the Hub";
 
 struct PretrainedRef {
   std::string given;              // the value as passed
