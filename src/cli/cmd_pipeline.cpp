@@ -46,7 +46,8 @@ void run(PipelineFlags& f) {
   if (f.json) {
     util::Json j = {{"train_job_id", result.train_job_id}, {"train_state", result.train_state}, {"checkpoint", result.checkpoint},
                     {"train_metrics", result.train_metrics}, {"eval_job_id", result.eval_job_id}, {"eval", result.eval},
-                    {"gate_passed", result.gate_passed}, {"registered_model", result.registered_model}};
+                    {"gate_passed", result.gate_passed}, {"quality_gate", result.quality_gate},
+                    {"registered_model", result.registered_model}};
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << platform::pipeline_summary_text(result);
@@ -62,12 +63,14 @@ CommandRegistrar reg(62, [](CLI::App& root) {
   c->add_option("--on", f->on, "Where to run: local (default), azureml, osmo")->capture_default_str();
   c->add_option("--eval-episodes", f->p.eval_episodes, "Episodes to evaluate")->capture_default_str();
   c->add_flag("--skip-inference", f->p.skip_inference, "Do not evaluate");
-  c->add_option("-r,--register-model", f->p.register_model, "Register the checkpoint under this name when evaluation passes");
+  c->add_option("-r,--register-model", f->p.register_model,
+                "Register the evaluated checkpoint under this name: when it passes --max-action-mse / --min-success, or "
+                "without a gate once training and evaluation succeeded (recorded as quality_gate: none)");
   c->add_flag("--skip-register", f->p.skip_register, "Never register");
   c->add_flag("--skip-wait", f->p.skip_wait, "Submit training and return (prints how to follow it)");
   c->add_option("--timeout", f->p.timeout_min, "Minutes to wait for each job")->capture_default_str();
-  c->add_option("--min-success", f->min_success, "Gate: minimum closed-loop success rate in [0,1] (with --eval-env)");
-  c->add_option("--max-action-mse", f->max_action_mse, "Gate: maximum offline-replay action MSE");
+  c->add_option("--min-success", f->min_success, "Quality gate: minimum closed-loop success rate in [0,1] (with --eval-env)");
+  c->add_option("--max-action-mse", f->max_action_mse, "Quality gate: maximum offline-replay action MSE");
   c->add_option("--eval-env", f->p.eval_env, "Evaluate in simulation (pusht) instead of offline replay");
   c->add_flag("--json", f->json, "Print the summary as JSON");
   c->callback([f] { run(*f); });

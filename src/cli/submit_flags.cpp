@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/pretrained_source.h"
 #include "platform/azureml_job.h"
 #include "platform/env_file.h"
 #include "platform/job_control.h"
@@ -41,7 +42,7 @@ void SubmitFlags::add_to(CLI::App* c, Platform p, bool for_pipeline) {
   c->add_flag("--no-system-metrics", no_system_metrics, "Do not log system/* metrics");
   c->add_option("--num-gpus", num_gpus, "GPUs per node (default 1)");
   c->add_option("--mixed-precision", o.mixed_precision, "no | fp16 | bf16")->capture_default_str();
-  c->add_option("--policy-repo-id", o.policy_repo_id, "Pretrained policy to fine-tune (HF repo id)");
+  c->add_option("--policy-repo-id", o.policy_repo_id, kPolicyRepoIdHelp);
   if (p != Platform::Osmo)
     c->add_option("--init-from-policy-model", o.init_from_policy_model,
                   "Warm-start weights: azureml:NAME:VERSION, azureml://.../models/NAME/versions/V, https blob folder, models:/NAME/V, path");
@@ -76,6 +77,11 @@ void SubmitFlags::add_to(CLI::App* c, Platform p, bool for_pipeline) {
   c->add_option("--poll-interval", poll_interval_s, "Seconds between status checks")->capture_default_str();
   c->add_option("--env-file", env_file, "Environment file with Azure context")->capture_default_str();
   c->add_option("--jobs-dir", jobs_dir, "Job store directory (default $ROBOTRAIN_HOME/jobs or ~/.robotrain/jobs)");
+  c->footer(
+      "Settings not on the command line come from the environment, then the --env-file (the seed system's\n"
+      "precedence): TRAINING_STEPS, BATCH_SIZE, SAVE_FREQ, EVAL_FREQ, LOG_FREQ, LEARNING_RATE, LR_WARMUP_STEPS,\n"
+      "VAL_SPLIT, NUM_GPUS, and the Azure context AZURE_SUBSCRIPTION_ID, AZURE_RESOURCE_GROUP,\n"
+      "AZUREML_WORKSPACE_NAME, AZUREML_COMPUTE.");
 }
 
 namespace {
@@ -91,31 +97,52 @@ int64_t positive_int(const std::string& raw, const char* flag) {
 platform::SubmitOptions SubmitFlags::resolve(Platform p) {
   platform::SubmitOptions r = o;
   r.platform = p;
-  if (!training_steps.empty()) r.training_steps = positive_int(training_steps, "--training-steps");
-  if (!batch_size.empty()) r.batch_size = positive_int(batch_size, "--batch-size");
-  if (!save_freq.empty()) r.save_freq = positive_int(save_freq, "--save-freq");
-  if (!eval_freq.empty()) r.eval_freq = positive_int(eval_freq, "--eval-freq");
-  if (!log_freq.empty()) r.log_freq = positive_int(log_freq, "--log-freq");
-  if (!num_gpus.empty()) r.num_gpus = static_cast<int>(positive_int(num_gpus, "--num-gpus"));
-  if (!lr_warmup_steps.empty()) {
+  const auto dotenv = platform::load_env_file(env_file);
+  // The seed's precedence for the training settings too: command line, then the environment
+  // (the variable the job itself gets, TRAINING_STEPS, ...), then the .env file. `from` is
+  // what an error names.
+  auto setting = [&](std::string& raw, const char* flag, const char* var) {
+    std::string from = flag;
+    if (!raw.empty()) return from;
+    if (auto v = util::get_env(var); v && !v->empty()) {
+      raw = *v;
+      return std::string(var) + " (environment)";
+    }
+    if (auto it = dotenv.find(var); it != dotenv.end() && !it->second.empty()) {
+      raw = it->second;
+      return std::string(var) + " (" + env_file + ")";
+    }
+    return from;
+  };
+  auto int_setting = [&](std::string& raw, const char* flag, const char* var, auto assign) {
+    std::string from = setting(raw, flag, var);
+    if (!raw.empty()) assign(positive_int(raw, from.c_str()));
+  };
+  int_setting(training_steps, "--training-steps", "TRAINING_STEPS", [&](int64_t v) { r.training_steps = v; });
+  int_setting(batch_size, "--batch-size", "BATCH_SIZE", [&](int64_t v) { r.batch_size = v; });
+  int_setting(save_freq, "--save-freq", "SAVE_FREQ", [&](int64_t v) { r.save_freq = v; });
+  int_setting(eval_freq, "--eval-freq", "EVAL_FREQ", [&](int64_t v) { r.eval_freq = v; });
+  int_setting(log_freq, "--log-freq", "LOG_FREQ", [&](int64_t v) { r.log_freq = v; });
+  int_setting(num_gpus, "--num-gpus", "NUM_GPUS", [&](int64_t v) { r.num_gpus = static_cast<int>(v); });
+  if (std::string from = setting(lr_warmup_steps, "--lr-warmup-steps", "LR_WARMUP_STEPS"); !lr_warmup_steps.empty()) {
     int64_t v = 0;
     if (!util::parse_int64(lr_warmup_steps, v) || v < 0)
-      throw util::InputError("--lr-warmup-steps must be a non-negative integer (got '" + lr_warmup_steps + "')");
+      throw util::InputError(from + " must be a non-negative integer (got '" + lr_warmup_steps + "')");
     r.lr_warmup_steps = v;
   }
-  if (!learning_rate.empty()) {
+  if (std::string from = setting(learning_rate, "--learning-rate", "LEARNING_RATE"); !learning_rate.empty()) {
     double v = 0;
-    if (!util::parse_double(learning_rate, v) || !(v > 0)) throw util::InputError("--learning-rate must be a positive number (got '" + learning_rate + "')");
+    if (!util::parse_double(learning_rate, v) || !(v > 0)) throw util::InputError(from + " must be a positive number (got '" + learning_rate + "')");
     r.learning_rate = v;
   }
-  if (!val_split.empty()) {
+  if (std::string from = setting(val_split, "--val-split", "VAL_SPLIT"); !val_split.empty()) {
     double v = 0;
-    if (!util::parse_double(val_split, v)) throw util::InputError("--val-split must be a number in [0, 1) (got '" + val_split + "')");
+    if (!util::parse_double(val_split, v)) throw util::InputError(from + " must be a number in [0, 1) (got '" + val_split + "')");
     r.val_split = v;
   }
   r.val_split_enabled = !no_val_split;
   r.system_metrics = !no_system_metrics;
-  platform::resolve_azure_context(r, platform::load_env_file(env_file));
+  platform::resolve_azure_context(r, dotenv);
   platform::validate_submit_options(r);
   return r;
 }

@@ -1,5 +1,6 @@
 #include "platform/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -58,6 +59,12 @@ std::string local_checkpoint(const SubmitOptions& t) {
 
 }  // namespace
 
+std::string quality_gate_text(const PipelineOptions& p) {
+  if (p.max_action_mse) return "max_action_mse<=" + format_number(*p.max_action_mse);
+  if (p.min_success) return "min_success>=" + format_number(*p.min_success);
+  return "none";
+}
+
 void validate_pipeline_options(PipelineOptions& p) {
   p.train.job_name = p.job_prefix + "-train";
   if (!p.register_model.empty()) check_register_name(p.register_model, "--register-model");
@@ -66,9 +73,6 @@ void validate_pipeline_options(PipelineOptions& p) {
   if (p.timeout_min <= 0) throw util::InputError("--timeout must be positive (minutes)");
   if (p.min_success && (*p.min_success < 0 || *p.min_success > 1)) throw util::InputError("--min-success must be in [0, 1]");
   if (p.max_action_mse && *p.max_action_mse < 0) throw util::InputError("--max-action-mse must be >= 0");
-  if (!p.register_model.empty() && !p.skip_register && !p.skip_inference && !p.min_success && !p.max_action_mse)
-    throw util::InputError("registering after evaluation needs a quality gate: pass --max-action-mse (offline replay) or "
-                           "--min-success (simulation), or --skip-register");
   if (p.skip_inference && !p.register_model.empty() && !p.skip_register)
     throw util::InputError("--skip-inference leaves nothing to gate registration on: also pass --skip-register, or drop -r");
   if (!p.eval_env.empty() && p.eval_env != "pusht") throw util::InputError("--eval-env must be pusht (or omitted for offline replay)");
@@ -79,6 +83,8 @@ JobState wait_for_job(const JobStore& store, JobRecord& record, double poll_inte
                       const std::function<void(const std::string&)>& progress) {
   double start = now_s();
   int unknown = 0;
+  // A local job's status is a process check, not a platform API call: no reason to wait long.
+  if (record.platform == "local") poll_interval_s = std::min(poll_interval_s, 0.5);
   std::string last_reported;
   while (true) {
     StatusReport s;
@@ -194,8 +200,21 @@ JobRecord submit_eval(const JobStore& store, const PipelineOptions& p, const Pip
                            "`robotrain eval`, or pass --skip-inference");
 }
 
+// "mse=0.012 mae=0.08 ..." from the evaluation's aggregate.
+std::string eval_metrics_text(const util::Json& eval) {
+  std::string out;
+  if (!eval.contains("aggregate") || !eval["aggregate"].is_object()) return out;
+  for (auto& [k, v] : eval["aggregate"].items())
+    if (v.is_number()) out += (out.empty() ? "" : " ") + k + "=" + format_number(v.get<double>());
+  return out;
+}
+
 void record_eval_result(const PipelineOptions& p, PipelineResult& r, const std::function<void(const std::string&)>& progress) {
   r.gate_passed = r.eval.value("passed", false);
+  r.quality_gate = quality_gate_text(p);
+  std::string metrics = eval_metrics_text(r.eval);
+  progress("evaluation: " + (metrics.empty() ? std::string("no metrics reported") : metrics) +
+           (r.quality_gate == "none" ? "; no quality gate" : "; quality gate " + r.quality_gate + (r.gate_passed ? " passed" : " not passed")));
   if (r.eval.contains("registered") && r.eval["registered"].is_object()) {
     const auto& reg = r.eval["registered"];
     const auto& version = reg.contains("version") ? reg["version"] : util::Json("?");
@@ -203,8 +222,11 @@ void record_eval_result(const PipelineOptions& p, PipelineResult& r, const std::
   }
   progress(std::string("stage 4/4: ") +
            (p.skip_register || p.register_model.empty() ? "registration skipped"
-            : r.registered_model.empty()               ? "not registered: evaluation did not pass the gate"
-                                                       : "registered " + r.registered_model));
+            : !r.registered_model.empty()
+                ? "registered " + r.registered_model +
+                      (r.quality_gate == "none" ? " (no quality gate: training and evaluation succeeded)" : "")
+            : r.gate_passed ? "not registered: the evaluation reported no registered version"
+                            : "not registered: evaluation did not pass the gate"));
 }
 
 // The workflow ran both tasks: the evaluation's result line is in its task's log.
@@ -296,13 +318,11 @@ std::string pipeline_summary_text(const PipelineResult& r) {
   }
   if (!r.checkpoint.empty()) s << "  checkpoint        " << r.checkpoint << "\n";
   if (!r.eval_job_id.empty()) s << "  evaluation job    " << r.eval_job_id << "\n";
-  if (r.eval.contains("aggregate")) {
-    s << "  eval metrics     ";
-    for (auto& [k, v] : r.eval["aggregate"].items())
-      if (v.is_number()) s << " " << k << "=" << v.dump();
-    s << "\n";
-  }
-  if (!r.eval_job_id.empty()) s << "  quality gate      " << (r.gate_passed ? "passed" : "not passed") << "\n";
+  if (std::string metrics = eval_metrics_text(r.eval); !metrics.empty()) s << "  eval metrics      " << metrics << "\n";
+  if (!r.eval_job_id.empty())
+    s << "  quality gate      "
+      << (r.quality_gate == "none" ? "none (no quality gate given)" : r.quality_gate + (r.gate_passed ? " passed" : " not passed"))
+      << "\n";
   s << "  registered model  " << (r.registered_model.empty() ? "<none>" : r.registered_model) << "\n";
   return s.str();
 }

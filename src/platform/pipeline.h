@@ -1,8 +1,10 @@
 #pragma once
 // `robotrain pipeline`: train -> wait -> evaluate -> register, on any platform, fixing the
 // seed pipeline's bugs: poll by the id the platform returned, fail on a status that stays
-// empty/unknown, evaluate the checkpoint just trained (not a hub id), register only when the
-// evaluation passes the user's gate, and end with one summary.
+// empty/unknown, evaluate the checkpoint just trained (not a hub id), and end with one summary.
+// Registration follows a successful evaluation: when it passes the user's gate, or, with no
+// gate given (the seed's `-r` alone), once training and evaluation both succeeded - recorded
+// on the model version as quality_gate: none.
 #include <functional>
 #include <optional>
 #include <string>
@@ -38,9 +40,13 @@ struct PipelineResult {
   util::Json train_metrics = util::Json::object();  // last logged training values
   util::Json eval = util::Json::object();           // the evaluation's result line
   bool gate_passed = false;
+  std::string quality_gate = "none";  // "none", or the gate ("max_action_mse<=0.05", "min_success>=0.8")
   std::string registered_model;    // NAME:VERSION when registered
   bool submitted_only = false;     // --skip-wait
 };
+
+// The gate as recorded on the model version and printed: "none" without one.
+std::string quality_gate_text(const PipelineOptions& options);
 
 // Validates everything first (InputError before any submission).
 void validate_pipeline_options(PipelineOptions& options);

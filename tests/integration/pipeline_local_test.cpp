@@ -1,9 +1,11 @@
 // `robotrain pipeline` on the local platform, for real: a tiny ACT is trained on the generated
 // dataset as a local job, evaluated by offline replay as a second job, and registered in the
-// local MLflow store's registry because the evaluation passed its gate.
+// local MLflow store's registry because the evaluation passed its gate (the version records
+// which). Without a gate (the seed's -r alone) see seed_quickstart_test.cpp.
 #include <gtest/gtest.h>
 
 #include "integration/train_support.h"
+#include "util/strings.h"
 
 namespace fs = std::filesystem;
 namespace tt = robotrain::test::train;
@@ -26,6 +28,9 @@ TEST(PipelineLocal, TrainsEvaluatesAndRegisters) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto summary = util::Json::parse(r.out.substr(r.out.find('{')));
   EXPECT_EQ(summary["registered_model"], "pipe_model:1") << r.out;
-  EXPECT_TRUE(fs::is_regular_file(tmp.path() / "mlruns" / "models" / "pipe_model" / "version-1" / "model" / "model.safetensors"));
+  EXPECT_EQ(summary["quality_gate"], "max_action_mse<=1e+09") << r.out;
+  const fs::path version = tmp.path() / "mlruns" / "models" / "pipe_model" / "version-1";
+  EXPECT_TRUE(fs::is_regular_file(version / "model" / "model.safetensors"));
+  EXPECT_EQ(util::trim(util::read_file(version / "tags" / "quality_gate")), "max_action_mse<=1e+09");
   EXPECT_TRUE(fs::is_regular_file(tmp.path() / "run" / "checkpoints" / "000002" / "pretrained_model" / "model.safetensors"));
 }

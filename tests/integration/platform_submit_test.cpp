@@ -140,12 +140,55 @@ TEST_F(FakeClis, InvalidInputExits2BeforeCallingThePlatform) {
            {"submit", "osmo", "-d", "a/b", "-p", "pi0"},
            {"submit", "azureml", "-d", "a/b"},
            {"submit", "osmo", "-d", "a/b", "--no-such-flag"},
+           {"submit", "osmo", "-d", "a/b", "--policy-repo-id", "not a repo"},
+           {"submit", "osmo", "-d", "a/b", "--policy-repo-id", "owner/name/extra"},
+           {"pipeline", "--on", "osmo", "-d", "a/b", "--policy-repo-id", "./local/dir"},
        }) {
     auto r = run_robotrain(args, env);
     EXPECT_EQ(r.exit_code, 2) << robotrain::util::join(args, " ") << "\n" << r.err;
     EXPECT_NE(r.err.find("robotrain: error:"), std::string::npos) << r.err;
   }
   EXPECT_EQ(calls(), "");
+}
+
+// The seed's precedence for the training settings: command line, environment, .env file.
+TEST_F(FakeClis, TrainingSettingsComeFromTheEnvironmentAfterTheCommandLine) {
+  std::ofstream(tmp.path() / "train.env") << "TRAINING_STEPS=300\nBATCH_SIZE=6\n";
+  auto e = env;
+  e["TRAINING_STEPS"] = "200";
+  auto row = [](const std::string& preview, const std::string& key) {
+    auto at = preview.find("  " + key + " ");
+    if (at == std::string::npos) return std::string("<no row ") + key + ">";
+    return robotrain::util::trim(preview.substr(at + key.size() + 2, preview.find('\n', at) - at - key.size() - 2));
+  };
+  auto r = run_robotrain({"submit", "osmo", "-d", "a/b", "--env-file", (tmp.path() / "train.env").string(), "--config-preview"}, e);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(row(r.out, "Training Steps"), "200") << "environment beats .env: " << r.out;
+  EXPECT_EQ(row(r.out, "Batch Size"), "6") << ".env fills the rest: " << r.out;
+  r = run_robotrain({"submit", "osmo", "-d", "a/b", "--training-steps", "7", "--config-preview"}, e);
+  EXPECT_EQ(row(r.out, "Training Steps"), "7") << "the flag beats both: " << r.out;
+  e["TRAINING_STEPS"] = "zero";
+  r = run_robotrain({"submit", "osmo", "-d", "a/b"}, e);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("TRAINING_STEPS (environment) must be a positive integer"), std::string::npos) << r.err;
+  EXPECT_EQ(calls(), "");
+}
+
+// --policy-repo-id is the fine-tuning source: the job passes it to `robotrain train`, and an
+// OSMO job gets the Hub token even when its data comes from Blob storage.
+TEST_F(FakeClis, PolicyRepoIdReachesTheTrainingJob) {
+  auto r = run_robotrain({"submit", "osmo", "--blob-url", "https://acct.blob.core.windows.net/c/pusht", "--policy-repo-id",
+                          "user/pretrained-act@v2", "--json"},
+                         env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto wf = YAML::LoadFile((tmp.path() / "submitted.yaml").string());
+  auto task = wf["workflow"]["tasks"][0];
+  std::vector<std::string> args;
+  for (const auto& a : task["args"]) args.push_back(a.as<std::string>());
+  auto it = std::find(args.begin(), args.end(), "--policy-repo-id");
+  ASSERT_NE(it, args.end());
+  EXPECT_EQ(*(it + 1), "user/pretrained-act@v2");
+  EXPECT_TRUE(task["credentials"]["huggingface"]) << "the job downloads the policy from the Hub";
 }
 
 TEST_F(FakeClis, DryRunPrintsSpecAndSubmitsNothing) {
@@ -207,6 +250,7 @@ TEST_F(FakeClis, AzureMLPipelineEvaluatesTheTrainedCheckpointAndReportsOneSummar
   EXPECT_EQ(j["checkpoint"], "azureml://jobs/amlrun-7f3a/outputs/checkpoints");
   EXPECT_EQ(j["registered_model"], "m1:3");
   EXPECT_EQ(j["gate_passed"], true);
+  EXPECT_EQ(j["quality_gate"], "max_action_mse<=0.05");
   EXPECT_DOUBLE_EQ(j["train_metrics"]["loss"].get<double>(), 0.123);
   auto eval_yaml = robotrain::util::read_file(tmp.path() / "submitted.yaml");
   EXPECT_NE(eval_yaml.find("path: azureml://jobs/amlrun-7f3a/outputs/checkpoints"), std::string::npos) << eval_yaml;
