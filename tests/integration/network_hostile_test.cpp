@@ -311,7 +311,7 @@ TEST_F(NetworkHostile, EverySourceIsCheckedBeforeAnyDownload) {
 TEST_F(NetworkHostile, SubmitDryRunValidatesHubIdsAsTrainDoes) {
   for (const char* bad : {"a/b/c", "no-slash", "a/b..c", "a/-b"}) {
     auto o = run({"submit", "osmo", "-d", bad, "--dry-run"}, {});
-    expect_clean_failure(o, 2, "is not a Hub dataset id", 10);
+    expect_clean_failure(o, 2, "is not a Hub repository id", 10);
   }
   auto ok = run({"submit", "osmo", "-d", "lerobot/pusht", "--dry-run"}, {});
   EXPECT_EQ(ok.r.exit_code, 0) << ok.r.err;
