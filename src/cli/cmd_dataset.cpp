@@ -38,7 +38,8 @@ void add_synth(CLI::App& group) {
   cmd->add_option("--crf", o->crf, "Constant rate factor")->capture_default_str();
   cmd->add_flag("--overwrite", o->overwrite, "Replace an existing output directory");
   cmd->callback([o, output] {
-    dataset::synth_encoder_for(o->codec);  // flag errors before any work
+    if (output->empty()) throw util::InputError("--output is empty; name the directory to create");
+    dataset::check_synth_options(*o);  // flag errors before any work
     auto meta = dataset::synth_dataset(*output, *o);
     std::cout << "wrote " << meta.root.string() << ": " << meta.total_episodes << " episodes, " << meta.total_frames
               << " frames, " << meta.camera_keys().size() << " camera(s) " << o->width << "x" << o->height << " "
@@ -63,20 +64,30 @@ void add_info(CLI::App& group) {
 void add_validate(CLI::App& group) {
   auto* cmd = group.add_subcommand("validate", "Check every invariant of a LeRobot dataset; exit 1 when any is violated");
   cmd->footer(
-      "Checks: contiguous global index, episode ranges and lengths, frame_index sequences,\n"
-      "timestamp == frame_index / fps (1e-4 s), task references, feature columns, video files and\n"
-      "their durations against episode lengths. Every violation is listed.");
+      "Checks: info.json types and counts, contiguous global index, episode ranges and lengths,\n"
+      "task lists, frame_index sequences, timestamp == frame_index / fps (1e-4 s), task references,\n"
+      "every feature column against its dtype and shape, images against their declared size,\n"
+      "normalisation stats, paths inside the dataset, video files (duration, fps, resolution) and\n"
+      "a decode of the first, middle and last frame of each (--deep: every frame). Every violation\n"
+      "is listed; metadata that cannot be read at all is one error line (exit 2).");
   auto path = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
   auto limit = std::make_shared<int>(200);
+  auto deep = std::make_shared<bool>(false);
   cmd->add_option("path", *path, "Dataset root (the folder holding meta/)")->required();
   cmd->add_flag("--json", *json, "Print as JSON");
+  cmd->add_flag("--deep", *deep, "Decode every video frame and image (default: first, middle and last of each file)");
   cmd->add_option("--max-print", *limit, "Violations printed in text mode (all are counted)")->capture_default_str();
-  cmd->callback([path, json, limit] {
+  cmd->callback([path, json, limit, deep] {
+    if (*limit < 0) throw util::InputError("--max-print must be >= 0");
     auto meta = dataset::load_metadata(*path);
-    auto report = dataset::validate_dataset(meta, !*json);
+    dataset::ValidateOptions vo;
+    vo.progress = !*json;
+    vo.deep = *deep;
+    auto report = dataset::validate_dataset(meta, vo);
     if (*json) {
-      std::cout << dataset::report_to_json(report).dump(2) << "\n";
+      // Violations quote dataset strings, which need not be UTF-8.
+      std::cout << dataset::report_to_json(report).dump(2, ' ', false, util::Json::error_handler_t::replace) << "\n";
     } else {
       for (const auto& w : report.warnings) std::cout << "warning: " << w << "\n";
       int shown = 0;

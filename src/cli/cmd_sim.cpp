@@ -3,8 +3,11 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "dataset/synth.h"
 #include "eval/sim/pusht_record.h"
+#include "util/error.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace robotrain::cli {
 namespace {
@@ -28,6 +31,10 @@ CommandRegistrar reg(45, [](CLI::App& root) {
       ->capture_default_str();
   pusht->callback([o, out, all] {
     o->only_success = !*all;
+    if (out->empty()) throw util::InputError("--output is empty; name the dataset directory to create");
+    if (o->episodes < 1 || o->episodes > 100000)
+      throw util::InputError(util::cat("--episodes ", o->episodes, " is out of range: use 1..100000"));
+    o->codec = dataset::synth_encoder_for(o->codec);  // InputError for an unknown codec, before any work
     eval::validate_obs_type(o->obs_type);
     auto s = eval::record_pusht(*out, *o, [](const std::string& line) { util::log_info(line); });
     std::cout << "recorded " << s.episodes_written << " episodes (" << s.frames << " frames) from " << s.attempts << " attempts ("

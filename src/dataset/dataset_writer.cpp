@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "dataset/episodes_table.h"
+#include "dataset/staging.h"
 #include "dataset/tasks_table.h"
 #include "dataset/info.h"
 #include "dataset/parquet/parquet.h"
@@ -303,6 +304,7 @@ DatasetWriter::DatasetWriter(const fs::path& root, WriterOptions options) : impl
     // StagedDir::commit(replace_existing) swaps it out at the end.
   }
   if (root.has_parent_path()) fs::create_directories(fs::absolute(root).parent_path());
+  remove_stale_staging(fs::absolute(root));
   im.staged = std::make_unique<util::StagedDir>(fs::absolute(root));
   im.dir = im.staged->path();
   fs::create_directories(im.dir / "meta");

@@ -2,11 +2,11 @@
 #include "dataset/episode_stats.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 
 #include "dataset/parquet/parquet.h"
 #include "dataset/stats.h"
+#include "dataset/untrusted.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/strings.h"
@@ -69,22 +69,13 @@ void load_v3(const DatasetMeta& m, const std::map<int64_t, size_t>& pos, std::ve
 
 void load_v2(const DatasetMeta& m, const std::map<int64_t, size_t>& pos, std::vector<DatasetStats>& out) {
   const fs::path p = m.root / "meta/episodes_stats.jsonl";
-  std::ifstream in(p);
-  if (!in) return;
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (util::trim(line).empty()) continue;
-    util::Json j;
-    try {
-      j = util::Json::parse(line);
-    } catch (const std::exception& e) {
-      throw util::RuntimeError(cat(p.string(), ":", n, ": invalid JSON line (", e.what(), ")"));
-    }
-    if (!j.contains("episode_index") || !j["episode_index"].is_number() || !j.contains("stats")) continue;
+  if (!regular_file_exists(p)) return;
+  int64_t line = 0;
+  for (const auto& j : read_jsonl(p)) {
+    ++line;
+    if (!j.contains("episode_index") || !j["episode_index"].is_number_integer() || !j.contains("stats")) continue;
     auto it = pos.find(j["episode_index"].get<int64_t>());
-    if (it != pos.end()) out[it->second] = stats_from_json(j["stats"]);
+    if (it != pos.end()) out[it->second] = stats_from_json(j["stats"], cat(p.string(), " line ", line));
   }
 }
 

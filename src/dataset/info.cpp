@@ -1,5 +1,8 @@
 #include "dataset/info.h"
 
+#include <cctype>
+
+#include "dataset/untrusted.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -15,7 +18,7 @@ std::string format_path_template(const std::string& tmpl, const std::map<std::st
     if (c == '}' && i + 1 < tmpl.size() && tmpl[i + 1] == '}') { out += '}'; ++i; continue; }
     if (c != '{') { out += c; continue; }
     size_t close = tmpl.find('}', i);
-    if (close == std::string::npos) throw util::InputError(cat("path template '", tmpl, "': unclosed '{'"));
+    if (close == std::string::npos) throw util::InputError(cat("path template '", shown(tmpl), "': unclosed '{'"));
     std::string field = tmpl.substr(i + 1, close - i - 1);
     std::string spec;
     if (auto colon = field.find(':'); colon != std::string::npos) {
@@ -24,7 +27,7 @@ std::string format_path_template(const std::string& tmpl, const std::map<std::st
     }
     auto it = values.find(field);
     if (it == values.end())
-      throw util::InputError(cat("path template '", tmpl, "': unknown field '{", field, "}'; fix meta/info.json"));
+      throw util::InputError(cat("path template '", shown(tmpl), "': unknown field '{", shown(field), "}'; fix meta/info.json"));
     if (std::holds_alternative<std::string>(it->second)) {
       out += std::get<std::string>(it->second);
     } else {
@@ -37,36 +40,83 @@ std::string format_path_template(const std::string& tmpl, const std::map<std::st
         if (s.back() == 'd') s.pop_back();
         bool zero = !s.empty() && s[0] == '0';
         int64_t w = 0;
-        if (!s.empty() && !util::parse_int64(s, w))
-          throw util::InputError(cat("path template '", tmpl, "': unsupported format '", spec, "'"));
+        if (!s.empty() && (!std::isdigit(static_cast<unsigned char>(s[0])) || !util::parse_int64(s, w)))
+          throw util::InputError(cat("path template '", shown(tmpl), "': unsupported format '", shown(spec), "'"));
+        // The width comes from info.json: bound it before it sizes a string.
+        if (w > kMaxTemplateWidth)
+          throw util::InputError(cat("path template '", shown(tmpl), "': width ", shown(spec), " is more than ",
+                                     kMaxTemplateWidth, " digits; fix meta/info.json"));
         width = static_cast<size_t>(w);
         size_t sign = v < 0 ? 1 : 0;
         if (digits.size() + sign < width) digits.insert(0, width - digits.size() - sign, zero ? '0' : ' ');
       }
       out += (v < 0 ? "-" : "") + digits;
     }
+    if (out.size() > kMaxPathLength)
+      throw util::InputError(cat("path template '", shown(tmpl), "' expands to more than ", kMaxPathLength, " characters"));
     i = close;
   }
   return out;
 }
 
+namespace {
+
+// info.json shape: a list of positive integers, each at most kMaxFeatureDim; values per frame
+// of a non-camera feature at most kMaxFeatureValues (the policy sizes layers from them).
+std::vector<int64_t> parse_shape(const std::string& key, const util::Json& ft, const std::string& dtype) {
+  auto bad = [&](const std::string& why) {
+    return util::InputError(cat("meta/info.json: feature '", shown(key), "' shape ", why, "; fix meta/info.json"));
+  };
+  std::vector<int64_t> shape;
+  const bool text = dtype == "string" || dtype == "language";
+  if (!ft.contains("shape") || ft["shape"].is_null()) {
+    if (text) return shape;
+    throw bad("is missing");
+  }
+  const auto& s = ft["shape"];
+  if (!s.is_array()) throw bad(cat("is a JSON ", s.type_name(), ", a list of sizes is expected"));
+  if (s.size() > 8) throw bad(cat("has ", s.size(), " dimensions"));
+  int64_t values = 1;
+  for (const auto& d : s) {
+    if (!d.is_number_integer()) throw bad(cat(shown(s.dump()), " holds a ", d.type_name(), ", sizes are integers"));
+    const int64_t v = d.is_number_unsigned() && d.get<uint64_t>() > static_cast<uint64_t>(kMaxFeatureDim) ? kMaxFeatureDim + 1
+                                                                                                       : d.get<int64_t>();
+    if (v < 1) throw bad(cat(shown(s.dump()), " holds ", v, "; sizes must be >= 1"));
+    if (v > kMaxFeatureDim) throw bad(cat(shown(s.dump()), " holds a size above ", kMaxFeatureDim));
+    shape.push_back(v);
+    values *= v;
+  }
+  if (shape.empty() && !text) throw bad("is empty; a scalar feature has shape [1]");
+  const bool visual = dtype == "video" || dtype == "image";
+  if (!visual && values > kMaxFeatureValues)
+    throw bad(cat(shown(s.dump()), " holds ", values, " values per frame, more than ", kMaxFeatureValues));
+  return shape;
+}
+
+}  // namespace
+
 std::vector<Feature> parse_features(const util::Json& features, std::vector<std::string>& warnings) {
   std::vector<Feature> out;
-  if (!features.is_object()) throw util::RuntimeError("meta/info.json: \"features\" is missing or not an object");
+  if (!features.is_object())
+    throw util::InputError(cat("meta/info.json: \"features\" is ", features.is_null() ? "missing" : cat("a JSON ", features.type_name()),
+                               ", an object of features is expected"));
   for (const auto& [key, ft] : features.items()) {
-    if (!ft.is_object()) throw util::RuntimeError(cat("meta/info.json: feature '", key, "' is not an object"));
+    check_feature_key(key);
+    if (!ft.is_object())
+      throw util::InputError(cat("meta/info.json: feature '", shown(key), "' is a JSON ", ft.type_name(), ", not an object"));
     Feature f;
     f.key = key;
-    f.dtype = ft.value("dtype", std::string());
-    if (f.dtype.empty()) throw util::RuntimeError(cat("meta/info.json: feature '", key, "' has no dtype"));
-    if (ft.contains("shape") && ft["shape"].is_array()) {
-      for (const auto& d : ft["shape"]) f.shape.push_back(d.get<int64_t>());
-    }
+    if (!ft.contains("dtype") || !ft["dtype"].is_string() || ft["dtype"].get<std::string>().empty())
+      throw util::InputError(cat("meta/info.json: feature '", shown(key), "' dtype is ",
+                                 ft.contains("dtype") ? shown(ft["dtype"].dump()) : std::string("missing"),
+                                 "; a dtype name such as \"float32\" or \"video\" is expected"));
+    f.dtype = ft["dtype"].get<std::string>();
+    f.shape = parse_shape(key, ft, f.dtype);
     f.names = ft.contains("names") ? ft["names"] : util::Json();
     if (ft.contains("info")) f.info = ft["info"];
     else if (ft.contains("video_info")) f.info = ft["video_info"];  // v2.0 spelling
     if (f.is_visual() && f.shape.size() != 3)
-      throw util::RuntimeError(cat("meta/info.json: camera '", key, "' must have a 3-D shape"));
+      throw util::InputError(cat("meta/info.json: camera '", shown(key), "' must have a 3-D shape ([height, width, channels])"));
     if (!f.names.is_null() && !f.names.is_array())
       warnings.push_back(cat("feature '", key, "': names is a ", f.names.type_name(), ", not a list"));
     else if (f.names.is_array() && !f.names.empty() && f.names[0].is_array())

@@ -12,6 +12,7 @@
 #include "dataset/parquet/parquet.h"
 #include "dataset/png.h"
 #include "dataset/sampling.h"
+#include "dataset/untrusted.h"
 #include "dataset/video/video.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -35,6 +36,7 @@ struct ColumnData {
   std::vector<std::string> bytes;  // image: PNG bytes per row
   std::vector<std::string> paths;  // image: fallback path per row when bytes are null
   std::vector<int64_t> offsets;    // lists: row r is [offsets[r], offsets[r+1])
+  int image_width = 0, image_height = 0;  // image: the size info.json declares
 
   int64_t row_begin(int64_t r) const { return is_list ? offsets[r] : r; }
   int64_t row_len(int64_t r) const { return is_list ? offsets[r + 1] - offsets[r] : 1; }
@@ -81,6 +83,20 @@ ColumnData convert(const parquet::Column& c, const Feature& f) {
                                    "' is ", f.dtype));
   }
   return d;
+}
+
+// Every row of a feature column holds as many values as the feature's shape: checked once
+// per file, so a wrong shape in info.json is one clear error rather than a tensor mismatch
+// deep inside the model.
+void check_widths(const ColumnData& d, const Feature& f, int64_t rows, const fs::path& path) {
+  int64_t want = 1;
+  for (auto v : f.shape) want *= v;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t n = d.row_len(r);
+    if (n != want)
+      throw util::RuntimeError(cat(path.string(), " row ", r, ": column '", f.key, "' holds ", n, " value(s) but info.json shape ",
+                                   util::Json(f.shape).dump(), " says ", want, "; run `robotrain dataset validate`"));
+  }
 }
 
 void hwc_to_chw(const uint8_t* rgb, int h, int w, bool as_uint8, uint8_t* out_bytes) {
@@ -150,7 +166,12 @@ struct LeRobotDataset::Impl {
     }
     auto t = reader.read(cols);
     const auto& ep = t.column("episode_index");
+    if (ep.type != parquet::ValueType::Int32 && ep.type != parquet::ValueType::Int64)
+      throw util::RuntimeError(cat(path.string(), ": column 'episode_index' holds ", parquet::value_type_name(ep.type),
+                                   ", integers are expected; run `robotrain dataset validate`"));
     for (int64_t r = 0; r < t.num_rows; ++r) {
+      if (ep.is_list && ep.offsets.at(r + 1) <= ep.offsets.at(r))
+        throw util::RuntimeError(cat(path.string(), " row ", r, ": episode_index is an empty list"));
       int64_t v = ep.is_list ? ep.ints.at(ep.offsets[r]) : ep.ints.at(r);
       fd.first_row.emplace(v, r);
     }
@@ -168,9 +189,14 @@ struct LeRobotDataset::Impl {
               if (!c.valid[k]) d.bytes[k].clear();
         }
         if (t.has(f->key + ".path")) d.paths = std::move(t.column(f->key + ".path").strings);
+        const auto chw = camera_chw(*f);
+        d.image_height = static_cast<int>(chw[1]);
+        d.image_width = static_cast<int>(chw[2]);
         fd.columns[f->key] = std::move(d);
       } else {
-        fd.columns[f->key] = convert(t.column(f->key), *f);
+        auto d = convert(t.column(f->key), *f);
+        check_widths(d, *f, t.num_rows, path);
+        fd.columns[f->key] = std::move(d);
       }
     }
   }
@@ -220,11 +246,12 @@ struct LeRobotDataset::Impl {
       RgbImage img;
       std::string what = cat(file.string(), " column '", key, "' row ", r);
       if (r < static_cast<int64_t>(c.bytes.size()) && !c.bytes[r].empty()) {
-        img = decode_png(c.bytes[r], what);
+        img = decode_png(c.bytes[r], what, c.image_width, c.image_height);
       } else if (r < static_cast<int64_t>(c.paths.size()) && !c.paths[r].empty()) {
-        fs::path p = c.paths[r];
-        if (p.is_relative()) p = meta.root / p;
-        img = decode_png(util::read_file(p), p.string());
+        // The path comes from the dataset: it must name a regular file under the root.
+        const fs::path p = path_inside(meta.root, c.paths[r], cat(what, ": image path"));
+        if (!regular_file_exists(p)) throw util::RuntimeError(cat(what, ": image file ", p.string(), " is missing"));
+        img = decode_png(util::read_file(p), p.string(), c.image_width, c.image_height);
       } else {
         throw util::RuntimeError(cat(what, ": image has neither bytes nor a path"));
       }

@@ -11,8 +11,11 @@
 #include "dataset/episodes_table.h"
 #include "dataset/info.h"
 #include "dataset/parquet/parquet.h"
+#include "dataset/staging.h"
 #include "dataset/stats.h"
 #include "dataset/tasks_table.h"
+#include "dataset/untrusted.h"
+#include "dataset/validate.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -165,7 +168,9 @@ struct DataOut {
     }
     rows = bytes = 0;
   }
-  fs::path path() const { return dir / format_path_template(kDataTemplate, {{"chunk_index", chunk}, {"file_index", file}}); }
+  fs::path path() const {
+    return path_inside(dir, format_path_template(kDataTemplate, {{"chunk_index", chunk}, {"file_index", file}}), "output path");
+  }
   // Call after an episode: LeRobot starts a new file once the current one reaches the limit.
   void maybe_roll() {
     if (bytes >= limit_bytes) flush();
@@ -349,6 +354,20 @@ void check_files_present(const DatasetMeta& m) {
   }
 }
 
+// A source `dataset validate` rejects is never copied: its first violation is the error.
+void check_valid(const DatasetMeta& m) {
+  const auto report = validate_dataset(m, false);
+  if (report.ok()) return;
+  const auto& v = report.violations.front();
+  throw util::InputError(cat(m.root.string(), " is not a valid dataset (", report.violations.size(), " violation(s), first: ",
+                             v.where, ": ", v.what, "); run `robotrain dataset validate ", m.root.string(), "`"));
+}
+
+// Output paths are built from the first source's feature keys: each must stay in `dir`.
+fs::path output_path(const fs::path& dir, const std::string& relative) {
+  return path_inside(dir, relative, "output path");
+}
+
 }  // namespace
 
 MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& output_in, const MergeOptions& o) {
@@ -367,6 +386,7 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
     for (const auto& s : sources) metas.push_back(s.meta);
     check_mergeable(metas);
   }
+  for (const auto& s : sources) check_valid(s.meta);  // reads every file: after the cheap checks
   const fs::path output = fs::weakly_canonical(fs::absolute(output_in));
   check_output(sources, output, o.overwrite);
   const DatasetMeta& first = sources.front().meta;
@@ -390,6 +410,7 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
   const auto video_keys = first.video_keys();
 
   if (output.has_parent_path()) fs::create_directories(output.parent_path());
+  remove_stale_staging(output);
   util::StagedDir staged(output);
   const fs::path dir = staged.path();
   fs::create_directories(dir / "meta/episodes/chunk-000");
@@ -429,8 +450,8 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
         auto it = done.find(seg.path);
         if (it == done.end()) {
           auto& nv = next_video[k];
-          const fs::path dst =
-              dir / format_path_template(kVideoTemplate, {{"video_key", k}, {"chunk_index", nv.first}, {"file_index", nv.second}});
+          const fs::path dst = output_path(
+              dir, format_path_template(kVideoTemplate, {{"video_key", k}, {"chunk_index", nv.first}, {"file_index", nv.second}}));
           fs::create_directories(dst.parent_path());
           fs::copy_file(seg.path, dst);
           it = done.emplace(seg.path, nv).first;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dataset/untrusted.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -108,15 +109,21 @@ void nest(util::Json& out, const std::vector<double>& v, const std::vector<int64
   }
 }
 
-void flatten(const util::Json& j, std::vector<double>& v, std::vector<int64_t>& shape, size_t depth) {
+// Nested lists to values and a shape; false when ragged or holding anything but numbers/null.
+bool flatten(const util::Json& j, std::vector<double>& v, std::vector<int64_t>& shape, size_t depth) {
   if (j.is_array()) {
+    if (depth > 8) return false;
     if (shape.size() <= depth) shape.push_back(static_cast<int64_t>(j.size()));
-    for (const auto& x : j) flatten(x, v, shape, depth + 1);
-  } else if (j.is_number()) {
-    v.push_back(j.get<double>());
-  } else if (j.is_null()) {
-    v.push_back(std::nan(""));
+    else if (shape[depth] != static_cast<int64_t>(j.size())) return false;
+    for (const auto& x : j)
+      if (!flatten(x, v, shape, depth + 1)) return false;
+    return true;
   }
+  if (depth != shape.size()) return false;  // a number beside a list
+  if (j.is_number()) v.push_back(j.get<double>());
+  else if (j.is_null()) v.push_back(std::nan(""));
+  else return false;
+  return true;
 }
 
 }  // namespace
@@ -222,7 +229,22 @@ DatasetStats aggregate_stats(const std::vector<DatasetStats>& parts) {
   for (const auto& p : parts)
     for (const auto& [k, s] : p) by_key[k].push_back(s);
   DatasetStats out;
-  for (const auto& [k, list] : by_key) out[k] = aggregate_feature_stats(list);
+  for (const auto& [k, list] : by_key) {
+    // Aggregation indexes every part by the first one's size: they must all agree.
+    if (list.size() > 1) {
+      const auto& first = list.front().values;
+      for (const char* stat : {"mean", "std", "min", "max"}) {
+        auto f = first.find(stat);
+        for (const auto& part : list) {
+          auto it = part.values.find(stat);
+          if (it == part.values.end() || f == first.end() || it->second.size() != f->second.size())
+            throw util::InputError(util::cat("stats of '", shown(k), "' cannot be aggregated: '", stat,
+                                             "' is missing or differs in size between episodes or datasets; recompute the stats"));
+        }
+      }
+    }
+    out[k] = aggregate_feature_stats(list);
+  }
   return out;
 }
 
@@ -233,6 +255,9 @@ util::Json stats_to_json(const DatasetStats& stats) {
     for (const auto& [name, v] : fs.values) {
       auto it = fs.shapes.find(name);
       std::vector<int64_t> shape = it != fs.shapes.end() ? it->second : std::vector<int64_t>{static_cast<int64_t>(v.size())};
+      int64_t n = 1;
+      for (auto d : shape) n = d < 0 || n > (int64_t{1} << 40) ? -1 : n * d;
+      if (n != static_cast<int64_t>(v.size())) shape = {static_cast<int64_t>(v.size())};  // nest() must not read past v
       size_t pos = 0;
       util::Json value;
       nest(value, v, shape, 0, pos, name == "count");
@@ -243,11 +268,12 @@ util::Json stats_to_json(const DatasetStats& stats) {
   return j;
 }
 
-DatasetStats stats_from_json(const util::Json& j) {
+DatasetStats stats_from_json(const util::Json& j, const std::string& where) {
   DatasetStats out;
-  if (!j.is_object()) return out;
+  if (!j.is_object()) throw util::InputError(util::cat(where, ": a JSON ", j.type_name(), ", an object of features is expected"));
   for (const auto& [key, f] : j.items()) {
-    if (!f.is_object()) continue;
+    if (!f.is_object())
+      throw util::InputError(util::cat(where, ": '", shown(key), "' is a JSON ", f.type_name(), ", an object of statistics is expected"));
     FeatureStats fs;
     for (const auto& [name, value] : f.items()) {
       std::vector<double> v;
@@ -255,8 +281,11 @@ DatasetStats stats_from_json(const util::Json& j) {
       if (value.is_number()) {
         v.push_back(value.get<double>());
         shape = {1};
-      } else {
-        flatten(value, v, shape, 0);
+      } else if (!value.is_array() || !flatten(value, v, shape, 0)) {
+        std::string text = value.dump();
+        if (text.size() > 80) text = text.substr(0, 80) + "...";
+        throw util::InputError(util::cat(where, ": '", shown(key), "' ", shown(name), " is ", shown(text),
+                                         "; a number or a (nested, rectangular) list of numbers is expected"));
       }
       fs.values[name] = std::move(v);
       fs.shapes[name] = std::move(shape);

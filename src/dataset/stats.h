@@ -3,6 +3,7 @@
 // and histogram quantiles q01..q99 per dimension; cameras per channel in [0,1] with shape
 // (3,1,1) from a sample of frames; aggregation across episodes weighted by count.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "dataset/lerobot_dataset.h"
@@ -29,6 +30,8 @@ DatasetStats aggregate_stats(const std::vector<DatasetStats>& parts);
 
 // {feature: {stat: nested list}} (stats.json / episodes_stats.jsonl "stats").
 util::Json stats_to_json(const DatasetStats& stats);
-DatasetStats stats_from_json(const util::Json& j);
+// InputError naming `where` for anything but an object of objects of numbers or rectangular
+// nested lists of numbers (null reads as NaN).
+DatasetStats stats_from_json(const util::Json& j, const std::string& where = "stats");
 
 }  // namespace robotrain::dataset

@@ -63,13 +63,29 @@ std::string synth_encoder_for(const std::string& codec) {
   throw util::InputError(cat("--codec ", codec, " is not one of av1, h264, hevc, mpeg4"));
 }
 
+void check_synth_options(const SynthOptions& o) {
+  auto in = [](const char* flag, int64_t v, int64_t lo, int64_t hi) {
+    if (v < lo || v > hi) throw util::InputError(cat(flag, " ", v, " is out of range: use ", lo, "..", hi));
+  };
+  in("--episodes", o.episodes, 1, 100000);
+  in("--frames", o.frames, 2, 1000000);
+  if (static_cast<int64_t>(o.episodes) * o.frames > 10000000)
+    throw util::InputError(cat("--episodes x --frames is ", static_cast<int64_t>(o.episodes) * o.frames,
+                               " frames; synth writes at most 10000000"));
+  in("--cameras", o.cameras, 0, 16);
+  const std::string encoder = synth_encoder_for(o.codec);
+  const int min_side = encoder == "libsvtav1" ? 64 : 16;  // SVT-AV1 refuses smaller frames
+  in("--height", o.height, min_side, 4096);
+  in("--width", o.width, min_side, 4096);
+  if (o.height % 2 || o.width % 2) throw util::InputError(cat("--height and --width must be even for --codec ", o.codec));
+  in("--fps", o.fps, 1, 1000);
+  in("--gop", o.gop, 1, 1000);
+  in("--crf", o.crf, 0, encoder == "libsvtav1" ? 63 : 51);  // the encoders' own ranges
+}
+
 DatasetMeta synth_dataset(const std::filesystem::path& output, const SynthOptions& o) {
-  if (o.episodes < 1 || o.frames < 2) throw util::InputError("--episodes must be >= 1 and --frames >= 2");
-  if (o.cameras < 0 || o.cameras > 16) throw util::InputError("--cameras must be between 0 and 16");
-  const int min_side = synth_encoder_for(o.codec) == "libsvtav1" ? 64 : 16;  // SVT-AV1 refuses smaller frames
-  if (o.height < min_side || o.width < min_side || o.height % 2 || o.width % 2)
-    throw util::InputError(cat("--height and --width must be even and >= ", min_side, " for --codec ", o.codec));
-  if (o.fps < 1) throw util::InputError("--fps must be >= 1");
+  if (output.empty()) throw util::InputError("synth needs an output directory");
+  check_synth_options(o);
   WriterOptions w;
   w.fps = o.fps;
   w.robot_type = "synthetic_blob";

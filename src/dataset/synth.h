@@ -33,6 +33,9 @@ void synth_render(double x, double y, int camera, int height, int width, uint8_t
 // The ffmpeg encoder name for a --codec value; InputError for an unknown one.
 std::string synth_encoder_for(const std::string& codec);
 
+// InputError naming the flag for a size, rate or codec setting out of range.
+void check_synth_options(const SynthOptions& options);
+
 DatasetMeta synth_dataset(const std::filesystem::path& output, const SynthOptions& options);
 
 }  // namespace robotrain::dataset

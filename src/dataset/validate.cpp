@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "dataset/info.h"
 #include "dataset/parquet/parquet.h"
+#include "dataset/png.h"
+#include "dataset/untrusted.h"
 #include "dataset/video/video.h"
 #include "util/error.h"
+#include "util/fs.h"
 #include "util/progress.h"
 #include "util/strings.h"
 
@@ -29,24 +33,6 @@ int64_t dir_bytes(const fs::path& p) {
 }
 
 std::string rel(const DatasetMeta& m, const fs::path& p) { return fs::relative(p, m.root).string(); }
-
-int64_t int_at(const parquet::Column& c, int64_t r) {
-  const int64_t i = c.is_list ? c.offsets[r] : r;
-  switch (c.type) {
-    case parquet::ValueType::Float: return static_cast<int64_t>(c.floats[i]);
-    case parquet::ValueType::Double: return static_cast<int64_t>(c.doubles[i]);
-    default: return c.ints[i];
-  }
-}
-
-double double_at(const parquet::Column& c, int64_t r) {
-  const int64_t i = c.is_list ? c.offsets[r] : r;
-  switch (c.type) {
-    case parquet::ValueType::Float: return c.floats[i];
-    case parquet::ValueType::Double: return c.doubles[i];
-    default: return static_cast<double>(c.ints[i]);
-  }
-}
 
 }  // namespace
 
@@ -135,157 +121,389 @@ std::string format_summary(const util::Json& j) {
   return o.str();
 }
 
-ValidationReport validate_dataset(const DatasetMeta& m, bool progress) {
+namespace {
+
+// One validation pass: the report and the helpers every check shares.
+struct Validator {
+  const DatasetMeta& m;
+  const ValidateOptions& o;
   ValidationReport r;
-  r.warnings = m.warnings;
-  r.episodes = m.total_episodes;
-  auto bad = [&](std::string where, std::string what) { r.violations.push_back({std::move(where), std::move(what)}); };
-  auto ivalue = [&](const char* key) -> int64_t {
-    return m.info.contains(key) && m.info[key].is_number() ? m.info[key].get<int64_t>() : -1;
-  };
-  if (ivalue("total_episodes") >= 0 && ivalue("total_episodes") != m.total_episodes)
-    bad("meta/info.json", cat("total_episodes is ", ivalue("total_episodes"), " but ", m.total_episodes, " episodes are listed"));
-  if (ivalue("total_frames") >= 0 && ivalue("total_frames") != m.total_frames)
-    bad("meta/info.json", cat("total_frames is ", ivalue("total_frames"), " but the episodes hold ", m.total_frames, " frames"));
-  if (ivalue("total_tasks") >= 0 && ivalue("total_tasks") != static_cast<int64_t>(m.tasks.size()))
-    bad("meta/info.json", cat("total_tasks is ", ivalue("total_tasks"), " but ", m.tasks.size(), " tasks are listed"));
+
+  void bad(std::string where, std::string what) { r.violations.push_back({std::move(where), std::move(what)}); }
+
+  void check_counts() {
+    auto declared = [&](const char* key) -> int64_t {
+      const auto& j = m.info;
+      return j.contains(key) && j[key].is_number_integer() ? j[key].get<int64_t>() : -1;
+    };
+    if (declared("total_episodes") >= 0 && declared("total_episodes") != m.total_episodes)
+      bad("meta/info.json", cat("total_episodes is ", declared("total_episodes"), " but ", m.total_episodes, " episodes are listed"));
+    if (declared("total_frames") >= 0 && declared("total_frames") != m.total_frames)
+      bad("meta/info.json", cat("total_frames is ", declared("total_frames"), " but the episodes hold ", m.total_frames, " frames"));
+    if (declared("total_tasks") >= 0 && declared("total_tasks") != static_cast<int64_t>(m.tasks.size()))
+      bad("meta/info.json", cat("total_tasks is ", declared("total_tasks"), " but ", m.tasks.size(), " tasks are listed"));
+    if (m.episodes.empty()) bad("meta/episodes", "lists no episodes");
+    if (m.tasks.empty()) bad("meta/tasks", "lists no tasks");
+  }
 
   // Episode table: indices 0..n-1, contiguous global ranges matching the lengths.
-  int64_t expect_from = 0;
-  std::set<std::string> task_set(m.tasks.begin(), m.tasks.end());
-  for (size_t i = 0; i < m.episodes.size(); ++i) {
-    const auto& e = m.episodes[i];
-    const std::string where = cat("episode ", e.index);
-    if (e.index != static_cast<int64_t>(i)) bad(where, cat("episode indices are not contiguous (expected ", i, ")"));
-    if (e.length <= 0) bad(where, cat("length is ", e.length));
-    if (e.from_index != expect_from)
-      bad(where, cat("dataset_from_index is ", e.from_index, ", expected ", expect_from, " (end of the previous episode)"));
-    if (e.to_index - e.from_index != e.length)
-      bad(where, cat("dataset_to_index - dataset_from_index = ", e.to_index - e.from_index, " but length is ", e.length));
-    expect_from = e.to_index;
-    for (const auto& t : e.tasks)
-      if (!task_set.count(t)) bad(where, cat("task '", t, "' is not in the tasks table"));
+  void check_episodes() {
+    int64_t expect_from = 0;
+    std::set<std::string> task_set(m.tasks.begin(), m.tasks.end());
+    for (size_t i = 0; i < m.episodes.size(); ++i) {
+      const auto& e = m.episodes[i];
+      const std::string where = cat("episode ", e.index);
+      if (e.index != static_cast<int64_t>(i)) bad(where, cat("episode indices are not contiguous (expected ", i, ")"));
+      if (e.length <= 0) bad(where, cat("length is ", e.length));
+      if (e.from_index != expect_from)
+        bad(where, cat("dataset_from_index is ", e.from_index, ", expected ", expect_from, " (end of the previous episode)"));
+      if (e.to_index - e.from_index != e.length)
+        bad(where, cat("dataset_to_index - dataset_from_index = ", e.to_index - e.from_index, " but length is ", e.length));
+      expect_from = e.to_index;
+      if (e.tasks.empty()) bad(where, "has an empty task list");
+      for (const auto& t : e.tasks)
+        if (!task_set.count(t)) bad(where, cat("task '", shown(t), "' is not in the tasks table"));
+    }
   }
 
-  // Data files: every row checked against its episode.
-  std::map<fs::path, std::vector<const Episode*>> by_file;
-  std::map<int64_t, const Episode*> by_index;
-  for (const auto& e : m.episodes) {
-    by_index[e.index] = &e;
-    if (e.data_exists) by_file[e.data_path].push_back(&e);
-    else bad(cat("episode ", e.index), cat("data file ", rel(m, e.data_path), " is missing"));
-  }
-  std::vector<std::string> table_keys;
-  for (const auto& f : m.features)
-    if (!f.is_video() && f.dtype != "string") table_keys.push_back(f.key);
-  util::Progress bar("validate", static_cast<int64_t>(by_file.size()));
-  std::vector<uint8_t> seen(static_cast<size_t>(std::max<int64_t>(0, m.total_frames)), 0);
-  for (const auto& [path, eps] : by_file) {
-    const std::string file = rel(m, path);
-    parquet::Reader reader(path);
-    std::set<std::string> have;
-    for (const auto& c : reader.info().columns) have.insert(c.name);
-    for (const auto& k : table_keys) {
-      const Feature* f = m.feature(k);
-      bool present = have.count(k) || (f && f->dtype == "image" && (have.count(k + ".bytes") || have.count(k + ".path")));
-      if (!present) bad(file, cat("column '", k, "' of feature '", k, "' is missing"));
+  // What training normalises with: min/max/mean/std of every state, environment and action
+  // feature (sizes and types were checked when the metadata was read).
+  void check_stats() {
+    for (const auto& f : m.features) {
+      const auto role = feature_role(f);
+      if (role != FeatureRole::State && role != FeatureRole::Env && role != FeatureRole::Action) continue;
+      auto it = m.stats.find(f.key);
+      for (const char* stat : {"min", "max", "mean", "std"}) {
+        if (it == m.stats.end() || !it->second.values.count(stat)) {
+          bad("meta/stats", cat("'", f.key, "' has no '", stat, "' statistic; training normalises with it (recompute the stats)"));
+          continue;
+        }
+        for (double v : it->second.values.at(stat))
+          if (!std::isfinite(v)) {
+            bad("meta/stats", cat("'", f.key, "' ", stat, " holds ", v, "; statistics must be finite"));
+            break;
+          }
+      }
     }
+  }
+
+  // ---- data files -----------------------------------------------------------------------
+
+  // Values of a numeric column as int64 (nullopt for a null or non-numeric cell).
+  static std::optional<double> number_at(const parquet::Column& c, int64_t r) {
+    if (c.is_list && (r + 1 >= static_cast<int64_t>(c.offsets.size()) || c.offsets[r + 1] <= c.offsets[r])) return std::nullopt;
+    const int64_t i = c.is_list ? c.offsets[r] : r;
+    if (c.is_null(i)) return std::nullopt;
+    switch (c.type) {
+      case parquet::ValueType::Float: return c.floats.at(i);
+      case parquet::ValueType::Double: return c.doubles.at(i);
+      case parquet::ValueType::String:
+      case parquet::ValueType::Binary: return std::nullopt;
+      default: return static_cast<double>(c.ints.at(i));
+    }
+  }
+
+  static bool numeric(const parquet::Column& c) {
+    return c.type != parquet::ValueType::String && c.type != parquet::ValueType::Binary;
+  }
+
+  // A feature column against its info.json entry: the value type, and every row holding as
+  // many values as the shape (a list column for a shape other than [1]).
+  void check_feature_column(const std::string& file, const Feature& f, const parquet::Column& c) {
+    const bool text = f.dtype == "string" || f.dtype == "language";
+    if (text != !numeric(c)) {
+      bad(file, cat("column '", f.key, "' holds ", parquet::value_type_name(c.type), " values, info.json dtype is ", f.dtype));
+      return;
+    }
+    if (text) return;
+    int64_t want = 1;
+    for (auto d : f.shape) want *= d;
+    const int64_t rows = c.num_rows();
+    for (int64_t row = 0; row < rows; ++row) {
+      const int64_t n = c.is_list ? c.offsets[row + 1] - c.offsets[row] : 1;
+      const bool null_row = c.is_list ? !c.row_valid.empty() && !c.row_valid[row] : c.is_null(row);
+      if (null_row) {
+        bad(cat(file, " row ", row), cat("column '", f.key, "' is null"));
+        return;
+      }
+      if (n != want) {
+        bad(cat(file, " row ", row), cat("column '", f.key, "' holds ", n, " value(s) but info.json shape ", util::Json(f.shape).dump(),
+                                         " says ", want, "; fix the shape in meta/info.json or the data"));
+        return;  // one line per column and file is enough
+      }
+    }
+  }
+
+  // An image column: each PNG's header and CRCs (cheap), and a full decode of the first,
+  // middle and last rows (every row with --deep), against the declared height and width.
+  void check_image_column(const std::string& file, const Feature& f, const parquet::Table& t) {
+    const auto chw = camera_chw(f);
+    const parquet::Column* bytes = t.has(f.key + ".bytes") ? &t.column(f.key + ".bytes") : nullptr;
+    const parquet::Column* paths = t.has(f.key + ".path") ? &t.column(f.key + ".path") : nullptr;
+    int64_t problems = 0;
+    for (int64_t row = 0; row < t.num_rows && problems == 0; ++row) {
+      const std::string where = cat(file, " row ", row);
+      const bool decode = o.deep || row == 0 || row == t.num_rows / 2 || row == t.num_rows - 1;
+      std::string png, what;
+      try {
+        if (bytes && !bytes->is_null(row) && row < static_cast<int64_t>(bytes->strings.size()) && !bytes->strings[row].empty()) {
+          png = bytes->strings[row];
+          what = cat("column '", f.key, "'");
+        } else if (paths && !paths->is_null(row) && row < static_cast<int64_t>(paths->strings.size()) && !paths->strings[row].empty()) {
+          const fs::path p = path_inside(m.root, paths->strings[row], cat("image path of , f.key, "));
+          if (!regular_file_exists(p)) throw util::RuntimeError(cat("image file ", rel(m, p), " is missing"));
+          png = util::read_file(p);
+          what = cat("image file ", rel(m, p));
+        } else {
+          throw util::RuntimeError(cat("column '", f.key, "' has neither image bytes nor a path"));
+        }
+        const auto h = check_png(png, what);
+        if (h.height != chw[1] || h.width != chw[2])
+          throw util::RuntimeError(cat(what, ": image is ", h.width, "x", h.height, " (width x height) but info.json declares ",
+                                       chw[2], "x", chw[1]));
+        if (decode) decode_png(png, what, static_cast<int>(chw[2]), static_cast<int>(chw[1]));
+      } catch (const util::Error& e) {
+        bad(where, e.what());
+        ++problems;
+      }
+    }
+  }
+
+  void check_data_file(const fs::path& path, const std::vector<const Episode*>& eps, std::map<int64_t, const Episode*>& by_index,
+                       std::vector<int64_t>& indices_seen) {
+    const std::string file = rel(m, path);
+    std::optional<parquet::Reader> reader;
+    parquet::Table t;
+    std::set<std::string> have;
     std::vector<std::string> cols;
-    for (const char* c : {"index", "episode_index", "frame_index", "timestamp", "task_index"})
-      if (have.count(c)) cols.push_back(c);
-      else bad(file, cat("default column '", c, "' is missing"));
-    auto t = reader.read(cols);
-    auto col = [&](const char* n) -> const parquet::Column* { return t.has(n) ? &t.column(n) : nullptr; };
+    try {
+      reader.emplace(path);
+      for (const auto& c : reader->info().columns) have.insert(c.name);
+      for (const char* c : {"index", "episode_index", "frame_index", "timestamp", "task_index"})
+        if (have.count(c)) cols.push_back(c);
+        else bad(file, cat("default column '", c, "' is missing"));
+      for (const auto& f : m.features) {
+        if (f.is_video() || is_default_feature(f.key)) continue;
+        if (f.dtype == "image") {
+          if (!have.count(f.key + ".bytes") && !have.count(f.key + ".path"))
+            bad(file, cat("image column '", f.key, "' (struct bytes/path) is missing"));
+          for (const char* leaf : {".bytes", ".path"})
+            if (have.count(f.key + leaf)) cols.push_back(f.key + leaf);
+        } else if (!have.count(f.key)) {
+          bad(file, cat("column '", f.key, "' of feature '", f.key, "' is missing"));
+        } else {
+          cols.push_back(f.key);
+        }
+      }
+      t = reader->read(cols);
+    } catch (const util::Error& e) {
+      bad(file, cat("cannot be read: ", e.what()));
+      return;
+    }
+    for (const auto& f : m.features) {
+      if (f.is_video()) continue;
+      if (f.dtype == "image") check_image_column(file, f, t);
+      else if (t.has(f.key)) check_feature_column(file, f, t.column(f.key));
+    }
+    auto col = [&](const char* n) -> const parquet::Column* {
+      if (!t.has(n)) return nullptr;
+      const auto& c = t.column(n);
+      if (!numeric(c)) {
+        bad(file, cat("column '", n, "' holds ", parquet::value_type_name(c.type), ", integers are expected"));
+        return nullptr;
+      }
+      return &c;
+    };
     const auto *ci = col("index"), *ce = col("episode_index"), *cf = col("frame_index"), *ct = col("timestamp"), *ck = col("task_index");
     std::map<int64_t, int64_t> rows_per_ep;
-    int64_t prev_index = -1;
+    int64_t prev_index = -1, reported = 0;
+    auto bad_row = [&](const std::string& where, std::string what) {
+      // A file whose every row is off would print one line per row: a few show the pattern.
+      if (++reported <= 20) bad(where, std::move(what));
+      else if (reported == 21) bad(file, "more rows are inconsistent (not listed)");
+    };
     for (int64_t row = 0; row < t.num_rows; ++row) {
       const std::string where = cat(file, " row ", row);
-      int64_t ep = ce ? int_at(*ce, row) : -1;
+      auto ep_v = ce ? number_at(*ce, row) : std::nullopt;
+      if (ce && !ep_v) {
+        bad_row(where, "episode_index is null or empty");
+        continue;
+      }
+      const int64_t ep = ep_v ? static_cast<int64_t>(*ep_v) : -1;
       auto eit = by_index.find(ep);
       if (ce && eit == by_index.end()) {
-        bad(where, cat("episode_index ", ep, " is not in the episode table"));
+        bad_row(where, cat("episode_index ", *ep_v, " is not in the episode table"));
         continue;
       }
       const Episode* e = ce ? eit->second : nullptr;
-      if (e && e->data_path != path) bad(where, cat("episode ", ep, " row found in ", file, " but meta points at ", rel(m, e->data_path)));
-      int64_t fi = cf ? int_at(*cf, row) : -1;
+      if (e && e->data_path != path) bad_row(where, cat("episode ", ep, " row found in ", file, " but meta points at ", rel(m, e->data_path)));
+      auto fi_v = cf ? number_at(*cf, row) : std::nullopt;
+      const int64_t fi = fi_v && std::abs(*fi_v) < 9e15 ? static_cast<int64_t>(*fi_v) : -1;
       if (e && cf) {
         const int64_t expect = rows_per_ep[ep];
-        if (fi != expect) bad(where, cat("frame_index is ", fi, ", expected ", expect, " (episode ", ep, ")"));
-        if (fi >= e->length) bad(where, cat("frame_index ", fi, " is beyond episode ", ep, " length ", e->length));
+        if (fi != expect) bad_row(where, cat("frame_index is ", fi_v ? cat(*fi_v) : "null", ", expected ", expect, " (episode ", ep, ")"));
+        if (fi >= e->length) bad_row(where, cat("frame_index ", fi, " is beyond episode ", ep, " length ", e->length));
       }
       rows_per_ep[ep]++;
       if (ci) {
-        int64_t gi = int_at(*ci, row);
+        auto gi_v = number_at(*ci, row);
+        const int64_t gi = gi_v && std::abs(*gi_v) < 9e15 ? static_cast<int64_t>(*gi_v) : -1;
         if (e && cf && gi != e->from_index + fi)
-          bad(where, cat("index is ", gi, ", expected ", e->from_index + fi, " (episode ", ep, " from ", e->from_index, " + frame ", fi, ")"));
-        if (prev_index >= 0 && gi != prev_index + 1) bad(where, cat("index ", gi, " does not follow ", prev_index, " (not contiguous)"));
+          bad_row(where, cat("index is ", gi_v ? cat(*gi_v) : "null", ", expected ", e->from_index + fi, " (episode ", ep, " from ",
+                             e->from_index, " + frame ", fi, ")"));
+        if (prev_index >= 0 && gi != prev_index + 1) bad_row(where, cat("index ", gi, " does not follow ", prev_index, " (not contiguous)"));
         prev_index = gi;
-        if (gi >= 0 && gi < static_cast<int64_t>(seen.size())) {
-          if (seen[gi]) bad(where, cat("index ", gi, " appears twice"));
-          seen[gi] = 1;
-        } else {
-          bad(where, cat("index ", gi, " is outside [0, ", m.total_frames, ")"));
-        }
+        if (gi >= 0 && gi < m.total_frames) indices_seen.push_back(gi);
+        else bad_row(where, cat("index ", gi_v ? cat(*gi_v) : "null", " is outside [0, ", m.total_frames, ")"));
       }
       if (ct && cf) {
-        double ts = double_at(*ct, row), expect = static_cast<double>(fi) / m.fps;
-        if (std::abs(ts - expect) > 1e-4) bad(where, cat("timestamp ", ts, " != frame_index/fps = ", expect));
+        auto ts = number_at(*ct, row);
+        const double expect = static_cast<double>(fi) / m.fps;
+        if (!ts || !(std::abs(*ts - expect) <= 1e-4))
+          bad_row(where, cat("timestamp ", ts ? cat(*ts) : "null", " != frame_index/fps = ", expect));
       }
       if (ck) {
-        int64_t ti = int_at(*ck, row);
-        if (ti < 0 || ti >= static_cast<int64_t>(m.tasks.size()))
-          bad(where, cat("task_index ", ti, " is not in the tasks table (", m.tasks.size(), " tasks)"));
+        auto ti = number_at(*ck, row);
+        if (!ti || !(*ti >= 0 && *ti < static_cast<double>(m.tasks.size())))
+          bad_row(where, cat("task_index ", ti ? cat(*ti) : "null", " is not in the tasks table (", m.tasks.size(), " tasks)"));
       }
       ++r.frames_checked;
     }
     for (const Episode* e : eps)
       if (rows_per_ep[e->index] != e->length)
         bad(cat("episode ", e->index), cat(file, " holds ", rows_per_ep[e->index], " rows of it, length is ", e->length));
-    if (progress) bar.advance();
   }
-  if (progress) bar.finish();
-  int64_t unseen = 0;
-  for (size_t i = 0; i < seen.size(); ++i)
-    if (!seen[i] && by_file.size() == m.episodes.size()) ++unseen;
-  if (unseen) bad("data", cat(unseen, " global indices in [0, ", m.total_frames, ") have no row"));
 
-  // Videos: present, and long enough for the episode segments they hold.
-  std::map<fs::path, std::pair<double, int64_t>> file_needs;  // path -> (max to_timestamp, frames expected)
-  for (const auto& e : m.episodes) {
-    for (const auto& [k, seg] : e.videos) {
-      const std::string where = cat("episode ", e.index, " ", k);
-      if (!seg.exists) {
-        bad(where, cat("video ", rel(m, seg.path), " is missing"));
-        continue;
-      }
-      const double seg_len = seg.to_timestamp - seg.from_timestamp, want = static_cast<double>(e.length) / m.fps;
-      if (std::abs(seg_len - want) > 1.0 / m.fps + 1e-4)
-        bad(where, cat("video segment lasts ", seg_len, " s (", seg.from_timestamp, "..", seg.to_timestamp, "), episode length ",
-                       e.length, " frames = ", want, " s"));
-      auto& need = file_needs[seg.path];
-      need.first = std::max(need.first, seg.to_timestamp);
-      need.second += e.length;
+  void check_data() {
+    std::map<fs::path, std::vector<const Episode*>> by_file;
+    std::map<int64_t, const Episode*> by_index;
+    for (const auto& e : m.episodes) {
+      by_index[e.index] = &e;
+      if (e.data_exists) by_file[e.data_path].push_back(&e);
+      else bad(cat("episode ", e.index), cat("data file ", rel(m, e.data_path), " is missing"));
     }
+    util::Progress bar("validate", static_cast<int64_t>(by_file.size()));
+    // Global indices actually read (bounded by the rows present, never by a declared count).
+    std::vector<int64_t> seen;
+    for (const auto& [path, eps] : by_file) {
+      check_data_file(path, eps, by_index, seen);
+      if (o.progress) bar.advance();
+    }
+    if (o.progress) bar.finish();
+    std::sort(seen.begin(), seen.end());
+    int64_t duplicates = 0;
+    for (size_t i = 1; i < seen.size(); ++i) duplicates += seen[i] == seen[i - 1];
+    if (duplicates) bad("data", cat(duplicates, " global indices appear more than once"));
+    const auto distinct = static_cast<int64_t>(seen.size()) - duplicates;
+    if (by_file.size() == m.episodes.size() && distinct < m.total_frames)
+      bad("data", cat(m.total_frames - distinct, " global indices in [0, ", m.total_frames, ") have no row"));
   }
-  for (const auto& [path, need] : file_needs) {
+
+  // ---- videos -----------------------------------------------------------------------------
+
+  struct VideoNeeds {
+    const Feature* feature = nullptr;
+    double end_s = 0;                 // latest to_timestamp of its episodes
+    std::vector<double> probe_s;      // frame times (in the file) to decode
+    int64_t frames = 0;               // frames its episodes hold
+  };
+
+  void check_videos() {
+    std::map<fs::path, VideoNeeds> files;
+    for (const auto& e : m.episodes) {
+      for (const auto& [k, seg] : e.videos) {
+        const std::string where = cat("episode ", e.index, " ", k);
+        if (!seg.exists) {
+          bad(where, cat("video ", rel(m, seg.path), " is missing"));
+          continue;
+        }
+        const double seg_len = seg.to_timestamp - seg.from_timestamp, want = static_cast<double>(e.length) / m.fps;
+        if (std::abs(seg_len - want) > 1.0 / m.fps + 1e-4)
+          bad(where, cat("video segment lasts ", seg_len, " s (", seg.from_timestamp, "..", seg.to_timestamp, "), episode length ",
+                         e.length, " frames = ", want, " s"));
+        auto& need = files[seg.path];
+        need.feature = m.feature(k);
+        need.end_s = std::max(need.end_s, seg.to_timestamp);
+        need.frames += e.length;
+        if (e.length > 0) {
+          need.probe_s.push_back(seg.from_timestamp);
+          need.probe_s.push_back(seg.from_timestamp + static_cast<double>(e.length / 2) / m.fps);
+          need.probe_s.push_back(seg.from_timestamp + static_cast<double>(e.length - 1) / m.fps);
+        }
+      }
+    }
+    for (auto& [path, need] : files) check_video_file(path, need);
+  }
+
+  void check_video_file(const fs::path& path, VideoNeeds& need) {
     ++r.videos_checked;
+    const std::string file = rel(m, path);
     video::VideoInfo vi;
     try {
       vi = video::probe(path);
     } catch (const std::exception& ex) {
-      bad(rel(m, path), cat("cannot be read: ", ex.what()));
-      continue;
+      bad(file, cat("cannot be read: ", ex.what()));
+      return;
     }
     const double tol = 1.0 / m.fps + 1e-3;
-    if (vi.duration_s + tol < need.first)
-      bad(rel(m, path), cat("lasts ", vi.duration_s, " s but episodes reach ", need.first, " s"));
-    if (vi.duration_s > 0 && vi.duration_s - need.first > tol)
-      bad(rel(m, path), cat("lasts ", vi.duration_s, " s but its episodes end at ", need.first, " s"));
-    if (vi.fps > 0 && std::abs(vi.fps - m.fps) > 0.01) bad(rel(m, path), cat("is ", vi.fps, " fps, the dataset is ", m.fps, " fps"));
+    if (vi.duration_s + tol < need.end_s) bad(file, cat("lasts ", vi.duration_s, " s but episodes reach ", need.end_s, " s"));
+    if (vi.duration_s > 0 && vi.duration_s - need.end_s > tol)
+      bad(file, cat("lasts ", vi.duration_s, " s but its episodes end at ", need.end_s, " s"));
+    if (vi.fps > 0 && std::abs(vi.fps - m.fps) > 0.01) bad(file, cat("is ", vi.fps, " fps, the dataset is ", m.fps, " fps"));
+    std::vector<int64_t> chw = need.feature ? camera_chw(*need.feature) : std::vector<int64_t>{};
+    auto size_differs = [&](int w, int h) { return chw.size() == 3 && (h != chw[1] || w != chw[2]); };
+    auto size_message = [&](int w, int h) {
+      return cat("frames are ", w, "x", h, " (width x height) but info.json declares ", chw[2], "x", chw[1], " for '",
+                 need.feature->key, "'");
+    };
+    if (size_differs(vi.width, vi.height)) {
+      bad(file, size_message(vi.width, vi.height));
+      return;
+    }
+    try {
+      video::Decoder d(path);
+      if (o.deep) {
+        // Every frame, in order: a damaged packet anywhere shows up here.
+        video::Frame f;
+        int64_t n = 0;
+        while (d.next(f)) {
+          if (size_differs(f.width, f.height)) throw util::RuntimeError(size_message(f.width, f.height));
+          ++n;
+        }
+        if (n < need.frames) bad(file, cat("decodes to ", n, " frames but its episodes hold ", need.frames));
+        return;
+      }
+      // First, middle and last frames of the file's episodes (a bounded cost per file).
+      std::sort(need.probe_s.begin(), need.probe_s.end());
+      std::vector<double> probes;
+      if (!need.probe_s.empty())
+        probes = {need.probe_s.front(), need.probe_s[need.probe_s.size() / 2], need.probe_s.back()};
+      for (const auto& f : d.frames_at(probes, 1e-4))
+        if (size_differs(f.width, f.height)) throw util::RuntimeError(size_message(f.width, f.height));
+    } catch (const util::Error& ex) {
+      bad(file, cat("decode probe failed: ", ex.what()));
+    }
   }
-  return r;
+};
+
+}  // namespace
+
+ValidationReport validate_dataset(const DatasetMeta& m, const ValidateOptions& o) {
+  Validator v{m, o, {}};
+  v.r.warnings = m.warnings;
+  v.r.episodes = m.total_episodes;
+  v.check_counts();
+  v.check_episodes();
+  v.check_stats();
+  v.check_data();
+  v.check_videos();
+  return std::move(v.r);
+}
+
+ValidationReport validate_dataset(const DatasetMeta& meta, bool progress) {
+  ValidateOptions o;
+  o.progress = progress;
+  return validate_dataset(meta, o);
 }
 
 util::Json report_to_json(const ValidationReport& r) {

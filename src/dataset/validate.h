@@ -28,9 +28,20 @@ struct ValidationReport {
   bool ok() const { return violations.empty(); }
 };
 
-// Contiguous global index, episode ranges and lengths, frame_index sequences, timestamps ==
-// frame_index / fps (within 1e-4 s), task references, feature columns, video files present
-// and their durations vs. episode lengths.
+struct ValidateOptions {
+  bool progress = false;
+  // Decode every video frame and every image instead of the first, middle and last frames of
+  // each video file and image column (headers and CRCs of every image are checked either way).
+  bool deep = false;
+};
+
+// Counts in info.json, contiguous global index, episode ranges and lengths, task lists,
+// frame_index sequences, timestamps == frame_index / fps (within 1e-4 s), task references,
+// every feature column against its dtype and shape, images against their declared size,
+// normalisation stats of state/action features, video files present, their durations, fps
+// and resolution, and a decode probe. What load_metadata refuses (wrong JSON types, paths
+// leaving the root, sizes the files cannot hold) never gets here: it is an InputError.
+ValidationReport validate_dataset(const DatasetMeta& meta, const ValidateOptions& options);
 ValidationReport validate_dataset(const DatasetMeta& meta, bool progress = false);
 util::Json report_to_json(const ValidationReport& r);
 

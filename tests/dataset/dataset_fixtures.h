@@ -160,13 +160,18 @@ inline void write_v21_fixture(const fs::path& root, const FixtureOptions& o = {}
       for (int64_t f = 0; f < n; ++f) enc.add_frame(fx_frame(static_cast<int64_t>(e), f).data());
       enc.finish();
     }
-    // Per-episode stats: only what aggregation needs.
+    // Per-episode stats: only what aggregation and training need.
     util::Json s;
     s[o.state_key] = {{"min", {fx_state(e, 0, 0), fx_state(e, 0, 1), fx_state(e, 0, 2)}},
                       {"max", {fx_state(e, n - 1, 0), fx_state(e, n - 1, 1), fx_state(e, n - 1, 2)}},
                       {"mean", {1.0, 2.0, 3.0}},
                       {"std", {1.0, 1.0, 1.0}},
                       {"count", {n}}};
+    s[o.action_key] = {{"min", {fx_action(e, n - 1, 0), fx_action(e, n - 1, 1)}},
+                       {"max", {fx_action(e, 0, 0), fx_action(e, 0, 1)}},
+                       {"mean", {-1.0, -2.0}},
+                       {"std", {1.0, 1.0}},
+                       {"count", {n}}};
     stats += util::cat("{\"episode_index\": ", e, ", \"stats\": ", s.dump(), "}\n");
     offset += n;
   }
