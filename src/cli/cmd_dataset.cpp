@@ -125,8 +125,14 @@ void add_bench_loader(CLI::App& group) {
   cmd->add_flag("--uint8", *u8, "Cameras as uint8 instead of float32");
   cmd->add_flag("--json", *json, "Print as JSON");
   cmd->callback([=] {
-    if (*batch < 1 || *steps < 1 || *workers < 0 || *chunk < 0)
-      throw util::InputError("--batch-size and --steps must be >= 1, --num-workers and --chunk-size >= 0");
+    auto in = [](const char* flag, int v, int lo, int hi) {
+      if (v < lo || v > hi) throw util::InputError(cat(flag, " ", v, " is out of range: use ", lo, "..", hi));
+    };
+    // Each bound keeps the loader's buffers (batch x chunk frames, one batch per worker) sane.
+    in("--batch-size", *batch, 1, 65536);
+    in("--steps", *steps, 1, 100000000);
+    in("--num-workers", *workers, 0, 256);
+    in("--chunk-size", *chunk, 0, 100000);
     dataset::DatasetOptions opt;
     opt.images_as_uint8 = *u8;
     auto meta = dataset::load_metadata(*path);

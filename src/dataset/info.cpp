@@ -52,10 +52,10 @@ std::string format_path_template(const std::string& tmpl, const std::map<std::st
       }
       out += (v < 0 ? "-" : "") + digits;
     }
-    if (out.size() > kMaxPathLength)
-      throw util::InputError(cat("path template '", shown(tmpl), "' expands to more than ", kMaxPathLength, " characters"));
     i = close;
   }
+  if (out.size() > kMaxPathLength)
+    throw util::InputError(cat("path template '", shown(tmpl), "' expands to more than ", kMaxPathLength, " characters"));
   return out;
 }
 

@@ -354,6 +354,19 @@ void check_files_present(const DatasetMeta& m) {
   }
 }
 
+// Whatever is wrong with a source (unreadable metadata, a corrupt file) is invalid input to
+// merge: exit 2 with one line naming the source, before anything is written.
+template <class F>
+void as_source_error(const fs::path& source, F&& f) {
+  try {
+    f();
+  } catch (const util::Error& e) {
+    const std::string what = e.what();
+    const std::string name = fs::absolute(source).lexically_normal().string();
+    throw util::InputError(what.find(name) != std::string::npos ? what : cat("source ", name, ": ", what));
+  }
+}
+
 // A source `dataset validate` rejects is never copied: its first violation is the error.
 void check_valid(const DatasetMeta& m) {
   const auto report = validate_dataset(m, false);
@@ -376,9 +389,11 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
   std::vector<Source> sources;
   for (const auto& p : paths) {
     Source s;
-    s.meta = load_metadata(p);
-    if (s.meta.episodes.empty()) throw util::InputError(cat(s.meta.root.string(), ": the dataset has no episodes"));
-    check_files_present(s.meta);
+    as_source_error(p, [&] {
+      s.meta = load_metadata(p);
+      if (s.meta.episodes.empty()) throw util::InputError(cat(s.meta.root.string(), ": the dataset has no episodes"));
+      check_files_present(s.meta);
+    });
     sources.push_back(std::move(s));
   }
   {
@@ -386,7 +401,8 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
     for (const auto& s : sources) metas.push_back(s.meta);
     check_mergeable(metas);
   }
-  for (const auto& s : sources) check_valid(s.meta);  // reads every file: after the cheap checks
+  // Reads every file: after the cheap checks.
+  for (const auto& s : sources) as_source_error(s.meta.root, [&] { check_valid(s.meta); });
   const fs::path output = fs::weakly_canonical(fs::absolute(output_in));
   check_output(sources, output, o.overwrite);
   const DatasetMeta& first = sources.front().meta;

@@ -113,7 +113,10 @@ void nest(util::Json& out, const std::vector<double>& v, const std::vector<int64
 bool flatten(const util::Json& j, std::vector<double>& v, std::vector<int64_t>& shape, size_t depth) {
   if (j.is_array()) {
     if (depth > 8) return false;
-    if (shape.size() <= depth) shape.push_back(static_cast<int64_t>(j.size()));
+    if (shape.size() <= depth) {
+      if (!v.empty()) return false;  // a list where a sibling held a number
+      shape.push_back(static_cast<int64_t>(j.size()));
+    }
     else if (shape[depth] != static_cast<int64_t>(j.size())) return false;
     for (const auto& x : j)
       if (!flatten(x, v, shape, depth + 1)) return false;

@@ -175,7 +175,7 @@ struct Validator {
       auto it = m.stats.find(f.key);
       for (const char* stat : {"min", "max", "mean", "std"}) {
         if (it == m.stats.end() || !it->second.values.count(stat)) {
-          bad("meta/stats", cat("'", f.key, "' has no '", stat, "' statistic; training normalises with it (recompute the stats)"));
+          bad("meta/stats", cat("dataset stats lack '", f.key, ".", stat, "', which training normalises with (recompute the stats)"));
           continue;
         }
         for (double v : it->second.values.at(stat))
@@ -201,6 +201,13 @@ struct Validator {
       case parquet::ValueType::Binary: return std::nullopt;
       default: return static_cast<double>(c.ints.at(i));
     }
+  }
+
+  // A cell for a message: integers without an exponent, "null" for a missing one.
+  static std::string text(const std::optional<double>& v) {
+    if (!v) return "null";
+    if (std::isfinite(*v) && *v == std::floor(*v) && std::abs(*v) < 9e15) return cat(static_cast<int64_t>(*v));
+    return cat(*v);
   }
 
   static bool numeric(const parquet::Column& c) {
@@ -332,7 +339,7 @@ struct Validator {
       const int64_t ep = ep_v ? static_cast<int64_t>(*ep_v) : -1;
       auto eit = by_index.find(ep);
       if (ce && eit == by_index.end()) {
-        bad_row(where, cat("episode_index ", *ep_v, " is not in the episode table"));
+        bad_row(where, cat("episode_index ", text(ep_v), " is not in the episode table"));
         continue;
       }
       const Episode* e = ce ? eit->second : nullptr;
@@ -341,7 +348,7 @@ struct Validator {
       const int64_t fi = fi_v && std::abs(*fi_v) < 9e15 ? static_cast<int64_t>(*fi_v) : -1;
       if (e && cf) {
         const int64_t expect = rows_per_ep[ep];
-        if (fi != expect) bad_row(where, cat("frame_index is ", fi_v ? cat(*fi_v) : "null", ", expected ", expect, " (episode ", ep, ")"));
+        if (fi != expect) bad_row(where, cat("frame_index is ", text(fi_v), ", expected ", expect, " (episode ", ep, ")"));
         if (fi >= e->length) bad_row(where, cat("frame_index ", fi, " is beyond episode ", ep, " length ", e->length));
       }
       rows_per_ep[ep]++;
@@ -349,23 +356,23 @@ struct Validator {
         auto gi_v = number_at(*ci, row);
         const int64_t gi = gi_v && std::abs(*gi_v) < 9e15 ? static_cast<int64_t>(*gi_v) : -1;
         if (e && cf && gi != e->from_index + fi)
-          bad_row(where, cat("index is ", gi_v ? cat(*gi_v) : "null", ", expected ", e->from_index + fi, " (episode ", ep, " from ",
+          bad_row(where, cat("index is ", text(gi_v), ", expected ", e->from_index + fi, " (episode ", ep, " from ",
                              e->from_index, " + frame ", fi, ")"));
         if (prev_index >= 0 && gi != prev_index + 1) bad_row(where, cat("index ", gi, " does not follow ", prev_index, " (not contiguous)"));
         prev_index = gi;
         if (gi >= 0 && gi < m.total_frames) indices_seen.push_back(gi);
-        else bad_row(where, cat("index ", gi_v ? cat(*gi_v) : "null", " is outside [0, ", m.total_frames, ")"));
+        else bad_row(where, cat("index ", text(gi_v), " is outside [0, ", m.total_frames, ")"));
       }
       if (ct && cf) {
         auto ts = number_at(*ct, row);
         const double expect = static_cast<double>(fi) / m.fps;
         if (!ts || !(std::abs(*ts - expect) <= 1e-4))
-          bad_row(where, cat("timestamp ", ts ? cat(*ts) : "null", " != frame_index/fps = ", expect));
+          bad_row(where, cat("timestamp ", text(ts), " != frame_index/fps = ", expect));
       }
       if (ck) {
         auto ti = number_at(*ck, row);
         if (!ti || !(*ti >= 0 && *ti < static_cast<double>(m.tasks.size())))
-          bad_row(where, cat("task_index ", ti ? cat(*ti) : "null", " is not in the tasks table (", m.tasks.size(), " tasks)"));
+          bad_row(where, cat("task_index ", text(ti), " is not in the tasks table (", m.tasks.size(), " tasks)"));
       }
       ++r.frames_checked;
     }
