@@ -24,6 +24,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -57,6 +58,7 @@ struct Run {
   int signal = 0;
   bool timed_out = false;
   int64_t peak_rss = 0;  // bytes
+  double seconds = 0;
   std::string out, err;
 };
 
@@ -104,6 +106,7 @@ void run_capped(Run& r, const fs::path& scratch) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   r.peak_rss = static_cast<int64_t>(ru.ru_maxrss) * 1024;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   else if (WIFSIGNALED(status)) r.signal = WTERMSIG(status), r.exit_code = 128 + r.signal;
   r.out = slurp(out_path);
@@ -555,8 +558,10 @@ void check_case(const CaseRuns& cr, const fs::path& good) {
   for (auto [r, cmd] : std::vector<std::pair<const Run*, const char*>>{
            {&cr.info, "info"}, {&cr.validate, "validate"}, {&cr.loader, "bench-loader"}, {&cr.train, "train"}, {&cr.merge, "merge"}}) {
     check_one_line_failure(cr, *r, cmd);
-    // Bad size fields: nothing is sized from them (train's model is never built).
-    if (cr.c.bad_field) EXPECT_LT(r->peak_rss, kGiB) << name << " / " << cmd << ": peak RSS " << r->peak_rss;
+    // Nothing is sized from a bad field; train, whose ResNet alone takes most of a GiB when a
+    // model is built, is held to it for the bad size fields (refused before any model).
+    if (cr.c.bad_field || std::string(cmd) != "train")
+      EXPECT_LT(r->peak_rss, kGiB) << name << " / " << cmd << ": peak RSS " << r->peak_rss;
   }
   if (cr.v21) {
     check_one_line_failure(cr, cr.convert, "convert");
@@ -612,6 +617,17 @@ void run_corpus(const fs::path& tmp, const fs::path& base, const std::vector<Cas
   run_all(jobs, tmp / "scratch");
   std::cout << "[corpus] " << cases.size() << " cases, " << jobs.size() << " runs in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
+  std::map<std::string, std::pair<double, int64_t>> per_command;  // seconds, max RSS
+  for (const auto& cr : runs)
+    for (auto [r, cmd] : std::vector<std::pair<const Run*, const char*>>{{&cr->info, "info"}, {&cr->validate, "validate"},
+                                                                         {&cr->loader, "bench-loader"}, {&cr->train, "train"},
+                                                                         {&cr->merge, "merge"}, {&cr->convert, "convert"}}) {
+      auto& [secs, rss] = per_command[cmd];
+      secs += r->seconds;
+      rss = std::max(rss, r->peak_rss);
+    }
+  for (const auto& [cmd, v] : per_command)
+    if (v.first > 0) std::cout << "[corpus] " << cmd << ": " << v.first << " s in all, peak RSS " << (v.second >> 20) << " MiB\n";
   for (const auto& cr : runs) check_case(*cr, good);
   // Nothing appeared outside the cases' folders (path-escaping variants wrote nowhere).
   const auto after = listing(tmp);

@@ -2,10 +2,13 @@
 // input errors (incompatible sources, existing output, v3.0 to convert) exit 2 with one line
 // naming the problem, before anything is written.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "support/test_support.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/strings.h"
 
 using robotrain::test::run_robotrain;
 namespace util = robotrain::util;
@@ -66,4 +69,43 @@ TEST(DatasetMergeCli, MergeValidateAndInputErrors) {
   r = run_robotrain({"dataset", "convert", a.string(), "--output", (tmp.path() / "conv").string()});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("already v3.0"), std::string::npos) << r.err;
+}
+
+TEST(DatasetMergeCli, InvalidSourceIsRefusedNamingItsViolation) {
+  util::TempDir tmp;
+  const fs::path a = tmp.path() / "a", b = tmp.path() / "b", out = tmp.path() / "out";
+  synth(a, "1");
+  synth(b, "2");
+  // Readable metadata, but a count that contradicts the episodes: validate's violation.
+  auto info = util::read_json_file(b / "meta/info.json");
+  info["total_frames"] = 99;
+  util::write_json_file(b / "meta/info.json", info);
+  auto r = run_robotrain({"dataset", "merge", a.string(), b.string(), "--output", out.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(b.string() + " is not a valid dataset"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("total_frames is 99"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& e : fs::directory_iterator(tmp.path()))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+}
+
+TEST(DatasetMergeCli, StagingLeftByAKilledMergeIsRemovedByTheNextRun) {
+  util::TempDir tmp;
+  const fs::path a = tmp.path() / "a", out = tmp.path() / "out";
+  synth(a, "1");
+  // What a merge killed by SIGKILL leaves: its staging directory, named after its pid.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const fs::path stale = tmp.path() / util::cat(".out.tmp-", child, "-0");
+  const fs::path live = tmp.path() / util::cat(".out.tmp-", ::getpid(), "-0");  // a merge still running
+  fs::create_directories(stale / "data/chunk-000");
+  fs::create_directories(live / "data");
+  auto r = run_robotrain({"dataset", "merge", a.string(), "--output", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(fs::exists(out / "meta/info.json"));
 }
