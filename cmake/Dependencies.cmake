@@ -10,6 +10,9 @@ find_package(yaml-cpp REQUIRED)
 find_package(zstd REQUIRED)
 find_package(Snappy REQUIRED)
 find_package(ZLIB REQUIRED)
+# Parquet's LZ4/LZ4_RAW and BROTLI codecs (Debian's liblz4-dev, libbrotli-dev).
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+pkg_check_modules(BROTLI REQUIRED IMPORTED_TARGET libbrotlidec libbrotlienc)
 find_package(PNG REQUIRED)
 find_package(box2d REQUIRED)
 find_package(pugixml REQUIRED)  # the Blob listing XML

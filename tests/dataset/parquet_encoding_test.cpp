@@ -2,8 +2,11 @@
 // encoders used by the writer (each decoded back).
 #include <gtest/gtest.h>
 
+#include <lz4.h>
+
 #include <random>
 
+#include "dataset/parquet/compression.h"
 #include "dataset/parquet/encoding.h"
 #include "dataset/parquet/metadata.h"
 #include "dataset/parquet/thrift.h"
@@ -79,12 +82,41 @@ TEST(ParquetEncoding, DeltaByteArrays) {
   enc::encode_delta_byte_array(v.data(), v.size(), dba);
   std::vector<std::string> a(v.size()), b(v.size());
   enc::decode_delta_length_byte_array(reinterpret_cast<const uint8_t*>(dlba.data()), dlba.size(), v.size(), a.data());
-  enc::decode_delta_byte_array(reinterpret_cast<const uint8_t*>(dba.data()), dba.size(), v.size(), b.data());
+  EXPECT_EQ(enc::decode_delta_byte_array(reinterpret_cast<const uint8_t*>(dba.data()), dba.size(), v.size(),
+                                         b.data(), SIZE_MAX),
+            37u);
   EXPECT_EQ(a, v);
   EXPECT_EQ(b, v);
   EXPECT_THROW(enc::decode_delta_byte_array(reinterpret_cast<const uint8_t*>(dba.data()), dba.size() - 3, v.size(),
-                                            b.data()),
+                                            b.data(), SIZE_MAX),
                enc::EncodingError);
+  EXPECT_THROW(enc::decode_delta_byte_array(reinterpret_cast<const uint8_t*>(dba.data()), dba.size(), v.size(),
+                                            b.data(), 36),
+               enc::EncodingError)
+      << "the values' total size is checked before they are built";
+}
+
+// One 1000-byte value followed by a million values that repeat it whole (prefix 1000, empty
+// suffix): 80 KB that would expand to a gigabyte. The cap stops it before building.
+TEST(ParquetEncoding, DeltaByteArrayExpansionIsCapped) {
+  const size_t n = 1000000;
+  std::vector<int64_t> prefix(n, 1000), suffix(n, 0);
+  prefix[0] = 0;
+  suffix[0] = 1000;
+  std::string bytes;
+  enc::encode_delta_binary_packed(prefix.data(), n, bytes);
+  enc::encode_delta_binary_packed(suffix.data(), n, bytes);
+  bytes += std::string(1000, 'x');
+  ASSERT_LT(bytes.size(), 100000u);
+  std::vector<std::string> out(n);
+  try {
+    enc::decode_delta_byte_array(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), n, out.data(),
+                                 64u << 20);
+    FAIL() << "expected the expansion cap";
+  } catch (const enc::EncodingError& e) {
+    EXPECT_NE(std::string(e.what()).find("expands"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(out[1].empty()) << "nothing was built";
 }
 
 TEST(ParquetEncoding, ByteStreamSplitAndPlain) {
@@ -153,6 +185,76 @@ TEST(ParquetEncoding, ThriftFooterRoundTripAndCorruption) {
   std::string huge = "\x19\xfc\xff\xff\xff\x03";
   EXPECT_THROW(format::decode_file_metadata(reinterpret_cast<const uint8_t*>(huge.data()), huge.size()),
                thrift::ThriftError);
+}
+
+// The legacy LZ4 codec: parquet-mr's Hadoop framing (big-endian sizes before each block), and
+// the bare block older parquet-cpp wrote under the same codec id. pyarrow writes neither, so
+// the frames are made here with liblz4 itself.
+TEST(ParquetCompression, LegacyLz4HadoopFramingAndBareBlock) {
+  std::string text;
+  for (int i = 0; i < 4000; ++i) text += "robot " + std::to_string(i % 97) + " ";
+  auto block = [](const std::string& in) {
+    std::string out(static_cast<size_t>(LZ4_compressBound(static_cast<int>(in.size()))), '\0');
+    int n = LZ4_compress_default(in.data(), out.data(), static_cast<int>(in.size()), static_cast<int>(out.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
+  };
+  auto be32 = [](uint32_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+                       static_cast<char>(v)};
+  };
+  // Two Hadoop blocks.
+  const std::string a = text.substr(0, 10000), b = text.substr(10000);
+  std::string framed;
+  for (const std::string* part : {&a, &b}) {
+    std::string c = block(*part);
+    framed += be32(static_cast<uint32_t>(part->size())) + be32(static_cast<uint32_t>(c.size())) + c;
+  }
+  std::string out(text.size(), '\0');
+  auto run = [&](const std::string& src, size_t dst_size) {
+    out.assign(dst_size, '\0');
+    decompress(format::LZ4, reinterpret_cast<const uint8_t*>(src.data()), src.size(),
+               reinterpret_cast<uint8_t*>(out.data()), dst_size);
+  };
+  run(framed, text.size());
+  EXPECT_EQ(out, text);
+  run(block(text), text.size());  // a bare block under the legacy id
+  EXPECT_EQ(out, text);
+  // LZ4_RAW is the bare block only; both fail cleanly on a short or corrupt frame.
+  EXPECT_THROW(decompress(format::LZ4_RAW, reinterpret_cast<const uint8_t*>(framed.data()), framed.size(),
+                          reinterpret_cast<uint8_t*>(out.data()), text.size()),
+               std::runtime_error);
+  std::string cut = framed.substr(0, framed.size() - 5);
+  EXPECT_THROW(run(cut, text.size()), std::runtime_error);
+  EXPECT_THROW(run(framed, text.size() + 1), std::runtime_error) << "must fill the page exactly";
+}
+
+TEST(ParquetCompression, EveryCodecRoundTripsAndBoundedCodecsRefuseImpossibleRatios) {
+  std::string text(50000, '\0');
+  for (size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>((i * 7) % 13);
+  for (int32_t codec : {format::UNCOMPRESSED, format::SNAPPY, format::GZIP, format::ZSTD, format::LZ4_RAW,
+                        format::BROTLI}) {
+    SCOPED_TRACE(format::codec_name(codec));
+    std::string c;
+    compress(codec, reinterpret_cast<const uint8_t*>(text.data()), text.size(), c);
+    std::string back(text.size(), '\0');
+    decompress(codec, reinterpret_cast<const uint8_t*>(c.data()), c.size(), reinterpret_cast<uint8_t*>(back.data()),
+               back.size());
+    EXPECT_EQ(back, text);
+    EXPECT_LE(text.size(), max_decompressed_size(codec, c.size())) << "a real page is within the codec's bound";
+  }
+  // 16 compressed bytes can never be a megabyte of snappy, lz4 or gzip output.
+  std::string tiny(16, '\x01'), big(1 << 20, '\0');
+  for (int32_t codec : {format::SNAPPY, format::LZ4_RAW, format::GZIP}) {
+    try {
+      decompress(codec, reinterpret_cast<const uint8_t*>(tiny.data()), tiny.size(),
+                 reinterpret_cast<uint8_t*>(big.data()), big.size());
+      ADD_FAILURE() << format::codec_name(codec);
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("more than the codec can produce"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(max_decompressed_size(format::ZSTD, 16), SIZE_MAX) << "zstd's ratio is the budget's business";
 }
 
 }  // namespace

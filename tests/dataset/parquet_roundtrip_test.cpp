@@ -93,7 +93,7 @@ TEST_P(RoundTrip, EveryTypeWithNullsListsAndRowGroups) {
 
 INSTANTIATE_TEST_SUITE_P(Codecs, RoundTrip,
                          ::testing::Values(Compression::Uncompressed, Compression::Snappy, Compression::Zstd,
-                                           Compression::Gzip));
+                                           Compression::Gzip, Compression::Lz4Raw, Compression::Brotli));
 
 TEST(ParquetRoundTrip, NoNullsAreReportedAsNoValidity) {
   util::TempDir dir;

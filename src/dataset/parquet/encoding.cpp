@@ -85,6 +85,7 @@ size_t rle_decode(const uint8_t* data, size_t size, int w, size_t count, T* out)
       uint64_t groups = header >> 1;
       size_t avail = static_cast<size_t>(end - p);
       // A run spans groups*w bytes; the final run may be cut short after the last value needed.
+      // (groups <= avail here, so groups * w cannot overflow.)
       size_t group_bytes = groups > avail ? avail : static_cast<size_t>(std::min<uint64_t>(groups * w, avail));
       uint64_t useful_groups = std::min<uint64_t>(groups, (count - done + 7) / 8);
       size_t n = static_cast<size_t>(std::min<uint64_t>(useful_groups * 8, count - done));
@@ -280,38 +281,61 @@ void decode_plain_fixed_byte_array(const uint8_t* data, size_t size, size_t coun
   for (size_t i = 0; i < count; ++i) out[i].assign(reinterpret_cast<const char*>(data) + i * width, width);
 }
 
-void decode_delta_length_byte_array(const uint8_t* data, size_t size, size_t count, std::string* out) {
-  std::vector<int64_t> lengths;
+namespace {
+
+// The lengths section of DELTA_LENGTH_BYTE_ARRAY: `count` lengths, each checked, whose sum fits
+// in the bytes that follow. Returns where those bytes start.
+const uint8_t* read_lengths(const uint8_t* data, size_t size, size_t count, std::vector<int64_t>& lengths,
+                            const char* what) {
   size_t used = decode_delta_binary_packed(data, size, count, lengths);
-  if (lengths.size() < count) throw EncodingError("DELTA_LENGTH_BYTE_ARRAY has fewer lengths than values");
-  const uint8_t* p = data + used;
+  if (lengths.size() < count) throw EncodingError(std::string(what) + " has fewer lengths than values");
   size_t left = size - used;
   for (size_t i = 0; i < count; ++i) {
-    int64_t n = lengths[i];
-    if (n < 0 || static_cast<uint64_t>(n) > left) throw EncodingError("DELTA_LENGTH_BYTE_ARRAY value truncated");
-    out[i].assign(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
-    p += n;
+    const int64_t n = lengths[i];
+    if (n < 0 || static_cast<uint64_t>(n) > left) throw EncodingError(std::string(what) + " value truncated");
     left -= static_cast<size_t>(n);
+  }
+  return data + used;
+}
+
+}  // namespace
+
+void decode_delta_length_byte_array(const uint8_t* data, size_t size, size_t count, std::string* out) {
+  std::vector<int64_t> lengths;
+  const uint8_t* p = read_lengths(data, size, count, lengths, "DELTA_LENGTH_BYTE_ARRAY");
+  for (size_t i = 0; i < count; ++i) {
+    const size_t n = static_cast<size_t>(lengths[i]);
+    out[i].assign(reinterpret_cast<const char*>(p), n);
+    p += n;
   }
 }
 
-void decode_delta_byte_array(const uint8_t* data, size_t size, size_t count, std::string* out) {
-  std::vector<int64_t> prefix;
+size_t decode_delta_byte_array(const uint8_t* data, size_t size, size_t count, std::string* out,
+                               size_t max_total_bytes) {
+  std::vector<int64_t> prefix, suffix;
   size_t used = decode_delta_binary_packed(data, size, count, prefix);
   if (prefix.size() < count) throw EncodingError("DELTA_BYTE_ARRAY has fewer prefixes than values");
-  std::vector<std::string> suffix(count);
-  decode_delta_length_byte_array(data + used, size - used, count, suffix.data());
-  std::string prev;
+  const uint8_t* p = read_lengths(data + used, size - used, count, suffix, "DELTA_BYTE_ARRAY");
+  // Each prefix repeats bytes of the value before, so a few bytes can declare terabytes:
+  // add the lengths up, checked, before building anything.
+  size_t total = 0, prev = 0;
   for (size_t i = 0; i < count; ++i) {
-    int64_t k = prefix[i];
-    if (k < 0 || static_cast<uint64_t>(k) > prev.size()) throw EncodingError("DELTA_BYTE_ARRAY prefix too long");
-    std::string v;
-    v.reserve(static_cast<size_t>(k) + suffix[i].size());
-    v.append(prev, 0, static_cast<size_t>(k));
-    v.append(suffix[i]);
-    out[i] = v;
-    prev = std::move(v);
+    const int64_t k = prefix[i];
+    if (k < 0 || static_cast<uint64_t>(k) > prev) throw EncodingError("DELTA_BYTE_ARRAY prefix too long");
+    prev = static_cast<size_t>(k) + static_cast<size_t>(suffix[i]);  // both bounded by earlier checks
+    if (__builtin_add_overflow(total, prev, &total) || total > max_total_bytes)
+      throw EncodingError("DELTA_BYTE_ARRAY expands beyond what the file can justify (corrupt prefix lengths)");
   }
+  for (size_t i = 0; i < count; ++i) {
+    const size_t k = static_cast<size_t>(prefix[i]), n = static_cast<size_t>(suffix[i]);
+    std::string v;
+    v.reserve(k + n);
+    if (k) v.append(out[i - 1], 0, k);  // k > 0 only after a value of at least k bytes
+    v.append(reinterpret_cast<const char*>(p), n);
+    p += n;
+    out[i] = std::move(v);
+  }
+  return total;
 }
 
 void encode_delta_length_byte_array(const std::string* values, size_t count, std::string& out) {

@@ -35,7 +35,10 @@ void encode_delta_binary_packed(const int64_t* values, size_t count, std::string
 void decode_plain_byte_array(const uint8_t* data, size_t size, size_t count, std::string* out);
 void decode_plain_fixed_byte_array(const uint8_t* data, size_t size, size_t count, int width, std::string* out);
 void decode_delta_length_byte_array(const uint8_t* data, size_t size, size_t count, std::string* out);
-void decode_delta_byte_array(const uint8_t* data, size_t size, size_t count, std::string* out);
+// Fails when the values would exceed max_total_bytes in all (prefixes repeat earlier bytes, so
+// the output is not bounded by the input); returns their total size.
+size_t decode_delta_byte_array(const uint8_t* data, size_t size, size_t count, std::string* out,
+                               size_t max_total_bytes);
 void encode_delta_length_byte_array(const std::string* values, size_t count, std::string& out);
 void encode_delta_byte_array(const std::string* values, size_t count, std::string& out);
 

@@ -56,12 +56,14 @@ void expect(uint8_t type, uint8_t want) {
   if (type != want) throw ThriftError("thrift field has unexpected type");
 }
 
-template <class Fn>
+// Reads a list of elements that each decode into an Elem, charged to the decoder first.
+template <class Elem, class Fn>
 void read_list(Decoder& d, uint8_t type, uint8_t want_elem, Fn&& fn) {
   expect(type, thrift::kList);
   uint8_t et;
   uint32_t n = d.read_list_header(et);
   if (n > 0 && et != want_elem) throw ThriftError("thrift list has unexpected element type");
+  d.charge_elements(n, sizeof(Elem));
   for (uint32_t i = 0; i < n; ++i) fn();
 }
 
@@ -142,8 +144,8 @@ ColumnMetaData read_column_meta(Decoder& d) {
   read_struct(d, [&](int16_t id, uint8_t type) {
     switch (id) {
       case 1: m.type = i32(d, type); return true;
-      case 2: read_list(d, type, thrift::kI32, [&] { m.encodings.push_back(d.read_i32()); }); return true;
-      case 3: read_list(d, type, thrift::kBinary, [&] { m.path_in_schema.push_back(d.read_string()); }); return true;
+      case 2: read_list<int32_t>(d, type, thrift::kI32, [&] { m.encodings.push_back(d.read_i32()); }); return true;
+      case 3: read_list<std::string>(d, type, thrift::kBinary, [&] { m.path_in_schema.push_back(d.read_string()); }); return true;
       case 4: m.codec = i32(d, type); return true;
       case 5: m.num_values = i64(d, type); return true;
       case 6: m.total_uncompressed_size = i64(d, type); return true;
@@ -174,7 +176,7 @@ RowGroup read_row_group(Decoder& d) {
   RowGroup g;
   read_struct(d, [&](int16_t id, uint8_t type) {
     switch (id) {
-      case 1: read_list(d, type, thrift::kStruct, [&] { g.columns.push_back(read_column_chunk(d)); }); return true;
+      case 1: read_list<ColumnChunk>(d, type, thrift::kStruct, [&] { g.columns.push_back(read_column_chunk(d)); }); return true;
       case 2: g.total_byte_size = i64(d, type); return true;
       case 3: g.num_rows = i64(d, type); return true;
       case 5: g.file_offset = i64(d, type); return true;
@@ -189,15 +191,18 @@ RowGroup read_row_group(Decoder& d) {
 
 FileMetaData decode_file_metadata(const uint8_t* data, size_t size) {
   Decoder d(data, size);
+  // Real footers decode to a few times their size (schema elements are the densest, ~10x);
+  // a footer of empty structs would reach ~250x.
+  d.limit_memory(32 * size + (size_t(1) << 20));
   FileMetaData m;
   read_struct(d, [&](int16_t id, uint8_t type) {
     switch (id) {
       case 1: m.version = i32(d, type); return true;
-      case 2: read_list(d, type, thrift::kStruct, [&] { m.schema.push_back(read_schema_element(d)); }); return true;
+      case 2: read_list<SchemaElement>(d, type, thrift::kStruct, [&] { m.schema.push_back(read_schema_element(d)); }); return true;
       case 3: m.num_rows = i64(d, type); return true;
-      case 4: read_list(d, type, thrift::kStruct, [&] { m.row_groups.push_back(read_row_group(d)); }); return true;
+      case 4: read_list<RowGroup>(d, type, thrift::kStruct, [&] { m.row_groups.push_back(read_row_group(d)); }); return true;
       case 5:
-        read_list(d, type, thrift::kStruct, [&] {
+        read_list<std::pair<std::string, std::string>>(d, type, thrift::kStruct, [&] {
           std::string key, value;
           read_struct(d, [&](int16_t kid, uint8_t ktype) {
             if (kid == 1) { key = str(d, ktype); return true; }

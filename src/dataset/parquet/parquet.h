@@ -91,7 +91,7 @@ class Reader {
 // Convenience: open + read.
 Table read_table(const std::filesystem::path& path, const std::vector<std::string>& columns = {});
 
-enum class Compression : uint8_t { Uncompressed, Snappy, Zstd, Gzip };
+enum class Compression : uint8_t { Uncompressed, Snappy, Zstd, Gzip, Lz4Raw, Brotli };
 
 struct WriteOptions {
   Compression compression = Compression::Snappy;

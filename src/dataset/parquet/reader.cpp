@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <cstdint>
 #include <memory>
+#include <new>
 #include <type_traits>
 
 #include "dataset/parquet/compression.h"
@@ -30,17 +32,79 @@ using namespace format;
 constexpr size_t kMaxPageBytes = size_t(1) << 30;  // no real page is near this; larger = corrupt
 constexpr size_t kLevelSlack = size_t(1) << 22;    // all-null pages: many levels in few bytes
 
+// What one read() may allocate while decoding: the output columns and every scratch buffer.
+// Parquet legitimately expands (RLE runs and dictionaries turn a few bytes into a long column
+// of one value; ZSTD turns a page of zeros into a few dozen bytes), so no per-page ratio can be
+// trusted, but a file's columns cannot justify more than a fixed multiple of its bytes. Without
+// this, a 200-byte file whose page claims 2^31 values makes the reader zero-fill 16 GiB.
+constexpr size_t kDecodeFloorBytes = size_t(256) << 20;  // small files: far above any real one
+constexpr size_t kDecodeBytesPerFileByte = 64;           // LeRobot files expand 1-10x
+
+size_t decode_limit(int64_t file_size) {
+  const size_t f = static_cast<size_t>(std::max<int64_t>(file_size, 0));
+  if (f > (SIZE_MAX - kDecodeFloorBytes) / kDecodeBytesPerFileByte) return SIZE_MAX;
+  return kDecodeFloorBytes + f * kDecodeBytesPerFileByte;
+}
+
+class DecodeBudget {
+ public:
+  explicit DecodeBudget(size_t limit) : limit_(limit) {}
+  size_t left() const { return limit_ - used_; }
+  bool fits(size_t bytes) const { return bytes <= left(); }
+  // Called before allocating `bytes`; throws when the file cannot justify them.
+  void charge(size_t bytes) {
+    if (!fits(bytes))
+      throw enc::EncodingError(cat("decoding needs more than ", limit_ >> 20,
+                                   " MiB for this file's size (counts or sizes in the file are corrupt, or a "
+                                   "decompression bomb)"));
+    used_ += bytes;
+  }
+  // Element count times element size, failing on overflow as on any excess.
+  void charge(size_t count, size_t elem_bytes) {
+    size_t bytes;
+    if (__builtin_mul_overflow(count, elem_bytes, &bytes)) bytes = SIZE_MAX;
+    charge(bytes);
+  }
+
+ private:
+  size_t limit_;
+  size_t used_ = 0;
+};
+
+// Makes room for n elements in v, charging the growth (geometric where the budget allows, so
+// page after page appends in amortised constant time). Later resizes up to n allocate nothing.
+template <class V>
+void grow(V& v, size_t n, DecodeBudget& budget) {
+  const size_t cap = v.capacity();
+  if (n <= cap) return;
+  constexpr size_t elem = sizeof(typename V::value_type);
+  size_t want = std::max(n, cap + cap / 2);
+  if (want > SIZE_MAX / elem || !budget.fits((want - cap) * elem)) want = n;
+  budget.charge(want - cap, elem);
+  v.reserve(want);
+}
+
 // A growable scratch buffer that is not zero-filled (decompression overwrites it).
 struct Buffer {
   std::unique_ptr<uint8_t[]> data;
   size_t capacity = 0;
-  uint8_t* get(size_t n) {
+  uint8_t* get(size_t n, DecodeBudget& budget) {
     if (n > capacity) {
+      budget.charge(n - capacity);
       data.reset(new uint8_t[n]);
       capacity = n;
     }
     return data.get();
   }
+};
+
+// Scratch space of one column's decoding, reused page after page.
+struct Scratch {
+  DecodeBudget& budget;
+  std::vector<uint32_t> idx;    // dictionary indices
+  std::vector<uint8_t> bits;    // RLE booleans
+  std::vector<int64_t> ints;    // DELTA_BINARY_PACKED values
+  std::vector<uint8_t> bytes;   // BYTE_STREAM_SPLIT reassembly
 };
 
 // Decoding context of one column chunk: what errors must name.
@@ -59,7 +123,7 @@ std::vector<T>& values_of(Column& c) {
 
 // Values of BYTE_STREAM_SPLIT pages, reassembled then converted like PLAIN.
 template <class T>
-void decode_bss(const Leaf& leaf, const uint8_t* data, size_t size, size_t count, T* out) {
+void decode_bss(const Leaf& leaf, const uint8_t* data, size_t size, size_t count, T* out, Scratch& s) {
   int width;
   switch (leaf.physical) {
     case FLOAT:
@@ -71,42 +135,61 @@ void decode_bss(const Leaf& leaf, const uint8_t* data, size_t size, size_t count
   }
   if (width <= 0) throw enc::EncodingError("BYTE_STREAM_SPLIT with zero width");
   if (count > size / static_cast<size_t>(width)) throw enc::EncodingError("BYTE_STREAM_SPLIT values truncated");
-  std::vector<uint8_t> tmp(count * width);
-  enc::decode_byte_stream_split(data, size, count, width, tmp.data());
+  const size_t n = count * static_cast<size_t>(width);
+  grow(s.bytes, n, s.budget);
+  s.bytes.resize(n);
+  uint8_t* tmp = s.bytes.data();
+  enc::decode_byte_stream_split(data, size, count, width, tmp);
   if constexpr (std::is_same_v<T, std::string>) {
-    enc::decode_plain_fixed_byte_array(tmp.data(), tmp.size(), count, width, out);
+    s.budget.charge(n);  // the strings' bytes
+    enc::decode_plain_fixed_byte_array(tmp, n, count, width, out);
   } else if constexpr (std::is_same_v<T, int64_t>) {
     if (leaf.physical == INT32) {
-      if (leaf.unsigned_int) enc::decode_plain_fixed<uint32_t>(tmp.data(), tmp.size(), count, out);
-      else enc::decode_plain_fixed<int32_t>(tmp.data(), tmp.size(), count, out);
+      if (leaf.unsigned_int) enc::decode_plain_fixed<uint32_t>(tmp, n, count, out);
+      else enc::decode_plain_fixed<int32_t>(tmp, n, count, out);
     } else {
-      enc::decode_plain_fixed<int64_t>(tmp.data(), tmp.size(), count, out);
+      enc::decode_plain_fixed<int64_t>(tmp, n, count, out);
     }
   } else {
-    enc::decode_plain_fixed<T>(tmp.data(), tmp.size(), count, out);
+    enc::decode_plain_fixed<T>(tmp, n, count, out);
   }
 }
 
+// Dictionary indices of a page, each checked against the dictionary, into s.idx[0..count).
+void decode_dict_indices(const uint8_t* data, size_t size, size_t count, size_t dict_size, Scratch& s) {
+  if (size < 1) throw enc::EncodingError("dictionary indices truncated");
+  int w = data[0];
+  if (w > 32) throw enc::EncodingError("dictionary index bit width > 32");
+  grow(s.idx, count, s.budget);
+  s.idx.resize(count);
+  enc::decode_rle_hybrid(data + 1, size - 1, w, count, s.idx.data());
+  uint32_t worst = 0;
+  for (size_t i = 0; i < count; ++i) worst = std::max(worst, s.idx[i]);
+  if (count > 0 && worst >= dict_size) throw enc::EncodingError("dictionary index out of range");
+}
+
 // Decodes `count` non-null values of one page (or a dictionary page) into out[0..count).
+// Whatever the values allocate beyond out[] itself (string bytes) is charged first.
 template <class T>
 void decode_values(const Leaf& leaf, int32_t encoding, const uint8_t* data, size_t size, size_t count, T* out,
-                   const std::vector<T>* dict, std::vector<uint32_t>& idx_scratch) {
+                   const std::vector<T>* dict, Scratch& s) {
   if (encoding == RLE_DICTIONARY || encoding == PLAIN_DICTIONARY) {
     if (!dict) throw enc::EncodingError("dictionary-encoded page without a dictionary page");
     if (count == 0) return;
-    if (size < 1) throw enc::EncodingError("dictionary indices truncated");
-    int w = data[0];
-    if (w > 32) throw enc::EncodingError("dictionary index bit width > 32");
-    idx_scratch.resize(count);
-    enc::decode_rle_hybrid(data + 1, size - 1, w, count, idx_scratch.data());
-    const size_t n = dict->size();
+    decode_dict_indices(data, size, count, dict->size(), s);
     const T* d = dict->data();
-    for (size_t i = 0; i < count; ++i) {
-      uint32_t k = idx_scratch[i];
-      if (k >= n) throw enc::EncodingError("dictionary index out of range");
-      out[i] = d[k];
+    if constexpr (std::is_same_v<T, std::string>) {
+      // One long dictionary string repeated by an RLE run is a bomb of its own.
+      size_t total = 0;
+      for (size_t i = 0; i < count; ++i) total += d[s.idx[i]].size();  // each <= the page, no overflow
+      s.budget.charge(total);
     }
+    for (size_t i = 0; i < count; ++i) out[i] = d[s.idx[i]];
     return;
+  }
+  if constexpr (std::is_same_v<T, std::string>) {
+    // Every other string encoding copies its bytes from the page: at most `size` of them.
+    if (encoding != DELTA_BYTE_ARRAY && encoding != BYTE_STREAM_SPLIT) s.budget.charge(size);
   }
   switch (encoding) {
     case PLAIN:
@@ -129,9 +212,10 @@ void decode_values(const Leaf& leaf, int32_t encoding, const uint8_t* data, size
           uint32_t len;
           std::memcpy(&len, data, 4);
           if (len > size - 4) throw enc::EncodingError("RLE booleans truncated");
-          std::vector<uint8_t> bits(count);
-          enc::decode_rle_hybrid(data + 4, len, 1, count, bits.data());
-          for (size_t i = 0; i < count; ++i) out[i] = bits[i];
+          grow(s.bits, count, s.budget);
+          s.bits.resize(count);
+          enc::decode_rle_hybrid(data + 4, len, 1, count, s.bits.data());
+          for (size_t i = 0; i < count; ++i) out[i] = s.bits[i];
           return;
         }
       }
@@ -139,13 +223,13 @@ void decode_values(const Leaf& leaf, int32_t encoding, const uint8_t* data, size
     case DELTA_BINARY_PACKED:
       if constexpr (std::is_same_v<T, int64_t>) {
         if (leaf.physical == INT32 || leaf.physical == INT64) {
-          std::vector<int64_t> v;
-          enc::decode_delta_binary_packed(data, size, count, v);
-          if (v.size() < count) throw enc::EncodingError("DELTA_BINARY_PACKED has fewer values than the page");
+          grow(s.ints, count, s.budget);
+          enc::decode_delta_binary_packed(data, size, count, s.ints);
+          if (s.ints.size() < count) throw enc::EncodingError("DELTA_BINARY_PACKED has fewer values than the page");
           for (size_t i = 0; i < count; ++i) {
-            if (leaf.physical == INT64) out[i] = v[i];
-            else if (leaf.unsigned_int) out[i] = static_cast<uint32_t>(v[i]);
-            else out[i] = static_cast<int32_t>(static_cast<uint32_t>(v[i]));
+            if (leaf.physical == INT64) out[i] = s.ints[i];
+            else if (leaf.unsigned_int) out[i] = static_cast<uint32_t>(s.ints[i]);
+            else out[i] = static_cast<int32_t>(static_cast<uint32_t>(s.ints[i]));
           }
           return;
         }
@@ -159,11 +243,12 @@ void decode_values(const Leaf& leaf, int32_t encoding, const uint8_t* data, size
       break;
     case DELTA_BYTE_ARRAY:
       if constexpr (std::is_same_v<T, std::string>) {
-        enc::decode_delta_byte_array(data, size, count, out);
+        // Prefixes repeat earlier bytes, so the output is bounded by the budget, not the page.
+        s.budget.charge(enc::decode_delta_byte_array(data, size, count, out, s.budget.left()));
         return;
       }
       break;
-    case BYTE_STREAM_SPLIT: decode_bss(leaf, data, size, count, out); return;
+    case BYTE_STREAM_SPLIT: decode_bss(leaf, data, size, count, out, s); return;
     default: break;
   }
   throw enc::EncodingError(cat("unsupported encoding ", encoding_name(encoding), " for this column type"));
@@ -175,17 +260,28 @@ struct ColumnAssembler {
   const Leaf& leaf;
   Column& col;
   std::vector<T>& vals;
+  Scratch s;
   int64_t pending_rows = 0;  // rows started in the current chunk
   std::vector<T> dense;      // non-null values of a page that has nulls
   std::vector<uint8_t> defs, reps;
-  std::vector<uint32_t> idx;
   std::vector<T> dict;
   bool has_dict = false;
 
-  ColumnAssembler(const Leaf& l, Column& c) : leaf(l), col(c), vals(values_of<T>(c)) {}
+  ColumnAssembler(const Leaf& l, Column& c, DecodeBudget& budget)
+      : leaf(l), col(c), vals(values_of<T>(c)), s{budget, {}, {}, {}, {}} {}
+
+  DecodeBudget& budget() { return s.budget; }
+
+  // Level arrays of n entries (decoded by the caller into defs/reps).
+  uint8_t* levels(std::vector<uint8_t>& v, size_t n) {
+    grow(v, n, s.budget);
+    v.resize(n);
+    return v.data();
+  }
 
   void mark_valid(size_t old_slots, const uint8_t* def, size_t n, size_t slots, bool any_null) {
     if (!any_null && col.valid.empty()) return;
+    grow(col.valid, old_slots + slots, s.budget);
     if (col.valid.empty()) col.valid.assign(old_slots, 1);
     if (!any_null) {
       col.valid.resize(col.valid.size() + slots, 1);
@@ -204,8 +300,15 @@ struct ColumnAssembler {
     for (size_t i = 0; i < n; ++i) diff |= static_cast<uint8_t>(v[i] ^ x);
     return diff == 0;
   }
-  int64_t offsets_at_page_start = 0;
-  int64_t rows_before_page() const { return offsets_at_page_start; }
+
+  // Room for the row starts of a list page (rows begin where the repetition level is 0).
+  size_t reserve_rows(const uint8_t* rep, size_t n) {
+    size_t rows = 0;
+    for (size_t i = 0; i < n; ++i) rows += rep[i] == 0;
+    grow(col.offsets, col.offsets.size() + rows + 1, s.budget);  // +1: the final offset
+    if (!col.row_valid.empty()) grow(col.row_valid, col.offsets.size() + rows, s.budget);
+    return rows;
+  }
 
   // Appends one data page: n level entries, their levels, and the encoded values.
   void add_page(size_t n, const uint8_t* def, const uint8_t* rep, int32_t encoding, const uint8_t* data,
@@ -214,7 +317,8 @@ struct ColumnAssembler {
     const uint8_t ld = static_cast<uint8_t>(leaf.list_def);
     const size_t old = vals.size();
     size_t non_null = n, slots = n;
-    offsets_at_page_start = static_cast<int64_t>(col.offsets.size());
+    const int64_t rows_before = static_cast<int64_t>(col.offsets.size());
+    const size_t page_rows = leaf.is_list ? reserve_rows(rep, n) : 0;
     if (leaf.is_list && all_equal(def, n, md)) {
       // Common case (dense lists of non-null values): only row starts matter.
       uint8_t bad = 0;
@@ -225,7 +329,7 @@ struct ColumnAssembler {
       const int64_t base = static_cast<int64_t>(old);
       for (size_t i = 0; i < n; ++i)
         if (rep[i] == 0) col.offsets.push_back(base + static_cast<int64_t>(i));
-      const int64_t new_rows = static_cast<int64_t>(col.offsets.size()) - rows_before_page();
+      const int64_t new_rows = static_cast<int64_t>(col.offsets.size()) - rows_before;
       if (!col.row_valid.empty()) col.row_valid.resize(col.offsets.size(), 1);
       pending_rows += new_rows;
     } else if (leaf.is_list) {
@@ -242,7 +346,10 @@ struct ColumnAssembler {
           col.offsets.push_back(value_count + static_cast<int64_t>(slots));
           const bool present = d >= rd;
           if (!present || !col.row_valid.empty()) {  // validity materialized at the first null list
-            if (col.row_valid.empty()) col.row_valid.assign(col.offsets.size() - 1, 1);
+            if (col.row_valid.empty()) {
+              grow(col.row_valid, static_cast<size_t>(rows_before) + page_rows, s.budget);
+              col.row_valid.assign(col.offsets.size() - 1, 1);
+            }
             col.row_valid.push_back(present);
           }
           ++pending_rows;
@@ -266,24 +373,27 @@ struct ColumnAssembler {
       pending_rows += static_cast<int64_t>(n);
     }
 
+    grow(vals, old + slots, s.budget);
+    const std::vector<T>* d = has_dict ? &dict : nullptr;
     if (non_null == slots) {
       vals.resize(old + slots);
-      decode_values<T>(leaf, encoding, data, size, non_null, vals.data() + old, has_dict ? &dict : nullptr, idx);
+      decode_values<T>(leaf, encoding, data, size, non_null, vals.data() + old, d, s);
       mark_valid(old, def, n, slots, false);
       return;
     }
+    grow(dense, non_null, s.budget);
     dense.resize(non_null);
-    decode_values<T>(leaf, encoding, data, size, non_null, dense.data(), has_dict ? &dict : nullptr, idx);
+    decode_values<T>(leaf, encoding, data, size, non_null, dense.data(), d, s);
     vals.resize(old + slots);
-    size_t k = 0, s = old;
+    size_t k = 0, slot = old;
     for (size_t i = 0; i < n; ++i) {
       if (leaf.is_list && def[i] < ld) continue;
       if (def[i] == md) {
-        if constexpr (std::is_same_v<T, std::string>) vals[s] = std::move(dense[k]);
-        else vals[s] = dense[k];
+        if constexpr (std::is_same_v<T, std::string>) vals[slot] = std::move(dense[k]);
+        else vals[slot] = dense[k];
         ++k;
       }
-      ++s;
+      ++slot;
     }
     mark_valid(old, def, n, slots, true);
   }
@@ -321,10 +431,12 @@ struct Reader::Impl {
   }
 
   void open() {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) fail(cat("cannot open (", std::strerror(errno), ")"));
     struct stat st;
     if (::fstat(fd, &st) != 0) fail(cat("cannot stat (", std::strerror(errno), ")"));
+    if (!S_ISREG(st.st_mode)) fail("not a regular file (a FIFO, device or directory cannot be a Parquet file)");
     file_size = st.st_size;
     if (file_size < 12) fail("not a Parquet file (too small; expected 'PAR1' at both ends)");
     uint8_t head[4], tail[8];
@@ -350,18 +462,55 @@ struct Reader::Impl {
     build_info();
   }
 
+  // Every count in the footer is checked against the file here, before anything is sized by it.
   void validate() {
-    int64_t rows = 0;
+    const size_t limit = decode_limit(file_size);
+    uint64_t rows = 0;
     for (size_t g = 0; g < meta.row_groups.size(); ++g) {
       const RowGroup& rg = meta.row_groups[g];
       if (rg.columns.size() != leaves.size())
         fail(cat("row group ", g, " has ", rg.columns.size(), " column chunks, schema has ", leaves.size(), " leaves"));
       if (rg.num_rows < 0) fail(cat("row group ", g, " has a negative row count"));
-      rows += rg.num_rows;
-      if (rows < 0) fail("row count overflows");
+      if (__builtin_add_overflow(rows, static_cast<uint64_t>(rg.num_rows), &rows)) fail("row count overflows");
+      for (size_t i = 0; i < leaves.size(); ++i) validate_chunk(g, rg, leaves[i]);
     }
-    if (meta.num_rows != rows)
+    if (meta.num_rows < 0 || static_cast<uint64_t>(meta.num_rows) != rows)
       fail(cat("footer says ", meta.num_rows, " rows but its row groups hold ", rows, " (corrupt footer)"));
+    // Each row of a column decodes to at least one byte.
+    if (rows > limit)
+      fail(cat("footer claims ", rows, " rows, more than a file of ", file_size, " bytes can hold (corrupt footer)"));
+  }
+
+  void validate_chunk(size_t g, const RowGroup& rg, const Leaf& leaf) const {
+    const ColumnChunk& cc = rg.columns[leaf.chunk_index];
+    if (!cc.has_meta) return;  // an error when read
+    const ColumnMetaData& cm = cc.meta;
+    auto bad = [&](const std::string& what) { fail(cat("column '", leaf.name, "' row group ", g, ": ", what)); };
+    if (cm.num_values < 0) bad("negative value count");
+    if (cm.total_compressed_size < 0 || cm.total_uncompressed_size < 0) bad("negative column chunk size");
+    if (cc.file_path.empty() && !chunk_in_file(cm))
+      bad(cat("column chunk byte range [", chunk_start(cm), ", +", cm.total_compressed_size,
+              ") lies outside the file's data (", footer_start, " bytes); the file is truncated or corrupt"));
+    if (!leaf.unsupported.empty()) return;
+    // One level per value slot, and every row has at least one: a flat column has exactly as
+    // many values as rows, a list column at least as many.
+    if (leaf.max_rep == 0 ? cm.num_values != rg.num_rows : cm.num_values < rg.num_rows)
+      bad(cat("metadata says ", cm.num_values, " values for ", rg.num_rows, " rows (corrupt footer)"));
+    // Each value has a level (a byte decoded) at least.
+    if (static_cast<uint64_t>(cm.num_values) > decode_limit(file_size))
+      bad(cat("metadata claims ", cm.num_values, " values, more than a file of ", file_size, " bytes can hold"));
+  }
+
+  static int64_t chunk_start(const ColumnMetaData& cm) {
+    int64_t start = cm.data_page_offset;
+    if (cm.dictionary_page_offset && *cm.dictionary_page_offset >= 4 && *cm.dictionary_page_offset < start)
+      start = *cm.dictionary_page_offset;
+    return start;
+  }
+
+  bool chunk_in_file(const ColumnMetaData& cm) const {
+    const int64_t start = chunk_start(cm), len = cm.total_compressed_size;
+    return start >= 4 && len >= 0 && start <= footer_start && len <= footer_start - start;
   }
 
   void build_info() {
@@ -398,6 +547,7 @@ struct Reader::Impl {
 
   Table read(const std::vector<std::string>& names, int only_group) const {
     Table t;
+    DecodeBudget budget(decode_limit(file_size));
     Buffer chunk, page;  // reused across columns: fewer fresh pages to fault in
     for (const Leaf* l : select(names)) {
       Column c;
@@ -405,11 +555,11 @@ struct Reader::Impl {
       c.type = l->type;
       c.is_list = l->is_list;
       switch (l->physical) {
-        case FLOAT: read_column<float>(*l, c, only_group, chunk, page); break;
-        case DOUBLE: read_column<double>(*l, c, only_group, chunk, page); break;
+        case FLOAT: read_column<float>(*l, c, only_group, chunk, page, budget); break;
+        case DOUBLE: read_column<double>(*l, c, only_group, chunk, page, budget); break;
         case BYTE_ARRAY:
-        case FIXED_LEN_BYTE_ARRAY: read_column<std::string>(*l, c, only_group, chunk, page); break;
-        default: read_column<int64_t>(*l, c, only_group, chunk, page); break;
+        case FIXED_LEN_BYTE_ARRAY: read_column<std::string>(*l, c, only_group, chunk, page, budget); break;
+        default: read_column<int64_t>(*l, c, only_group, chunk, page, budget); break;
       }
       t.columns.push_back(std::move(c));
     }
@@ -419,18 +569,19 @@ struct Reader::Impl {
   }
 
   template <class T>
-  void read_column(const Leaf& leaf, Column& col, int only_group, Buffer& chunk, Buffer& page) const {
-    ColumnAssembler<T> a(leaf, col);
-    // Reserve from metadata only when the claim is plausible for the bytes on disk.
-    int64_t claimed = 0;
+  void read_column(const Leaf& leaf, Column& col, int only_group, Buffer& chunk, Buffer& page,
+                   DecodeBudget& budget) const {
+    ColumnAssembler<T> a(leaf, col, budget);
+    // Reserve from metadata (validated at open) when the whole claim fits the budget.
+    uint64_t claimed = 0, rows = 0;
     for (size_t g = 0; g < meta.row_groups.size(); ++g) {
       if (only_group >= 0 && static_cast<int>(g) != only_group) continue;
-      const auto& cc = meta.row_groups[g].columns[leaf.chunk_index];
-      claimed += std::max<int64_t>(0, cc.meta.num_values);
+      claimed += static_cast<uint64_t>(meta.row_groups[g].columns[leaf.chunk_index].meta.num_values);
+      rows += static_cast<uint64_t>(meta.row_groups[g].num_rows);
     }
-    if (claimed > 0 && claimed < file_size * 8 + static_cast<int64_t>(kLevelSlack)) {
-      a.vals.reserve(static_cast<size_t>(claimed));
-      if (leaf.is_list) col.offsets.reserve(static_cast<size_t>(std::min<int64_t>(claimed, meta.num_rows)) + 1);
+    if (claimed > 0 && claimed <= budget.left() / 4 / sizeof(T)) {
+      grow(a.vals, static_cast<size_t>(claimed), budget);
+      if (leaf.is_list) grow(col.offsets, static_cast<size_t>(std::min(claimed, rows)) + 1, budget);
     }
     for (size_t g = 0; g < meta.row_groups.size(); ++g) {
       if (only_group >= 0 && static_cast<int>(g) != only_group) continue;
@@ -439,11 +590,16 @@ struct Reader::Impl {
         read_chunk(leaf, meta.row_groups[g], a, chunk, page, ctx);
       } catch (const util::Error&) {
         throw;
+      } catch (const std::bad_alloc&) {
+        ctx.fail("out of memory while decoding");
       } catch (const std::exception& e) {
         ctx.fail(e.what());
       }
     }
-    if (leaf.is_list) col.offsets.push_back(static_cast<int64_t>(a.vals.size()));
+    if (leaf.is_list) {
+      grow(col.offsets, col.offsets.size() + 1, budget);
+      col.offsets.push_back(static_cast<int64_t>(a.vals.size()));
+    }
   }
 
   template <class T>
@@ -454,15 +610,15 @@ struct Reader::Impl {
     if (!cc.has_meta) ctx.fail("column chunk has no metadata");
     const ColumnMetaData& cm = cc.meta;
     if (cm.type != leaf.physical) ctx.fail("column chunk type differs from the schema");
-    int64_t start = cm.data_page_offset;
-    if (cm.dictionary_page_offset && *cm.dictionary_page_offset >= 4 && *cm.dictionary_page_offset < start)
-      start = *cm.dictionary_page_offset;
+    if (!codec_supported(cm.codec))
+      ctx.fail(cat("compression ", codec_name(cm.codec), " is not supported (supported: UNCOMPRESSED, SNAPPY, ZSTD, ",
+                   "GZIP, LZ4, LZ4_RAW, BROTLI)"));
+    const int64_t start = chunk_start(cm);
     const int64_t len = cm.total_compressed_size;
-    if (start < 4 || len < 0 || start > footer_start || len > footer_start - start)
-      ctx.fail(cat("column chunk byte range [", start, ", +", len, ") lies outside the file's data (",
-                   footer_start, " bytes); the file is truncated or corrupt"));
-    if (cm.num_values < 0) ctx.fail("negative value count");
-    uint8_t* buf = chunk_buf.get(static_cast<size_t>(len));
+    if (!chunk_in_file(cm))
+      ctx.fail(cat("column chunk byte range [", start, ", +", len, ") lies outside the file's data (", footer_start,
+                   " bytes); the file is truncated or corrupt"));
+    uint8_t* buf = chunk_buf.get(static_cast<size_t>(len), a.budget());
     pread_exact(buf, static_cast<size_t>(len), start);
 
     a.pending_rows = 0;
@@ -470,6 +626,7 @@ struct Reader::Impl {
     a.dict.clear();
     size_t pos = 0;
     int64_t seen = 0;
+    uint64_t page_bytes = 0;  // uncompressed bytes the pages declare so far
     const size_t total = static_cast<size_t>(len);
     while (seen < cm.num_values) {
       if (pos >= total) ctx.fail(cat("column chunk ends after ", seen, " of ", cm.num_values, " values (truncated)"));
@@ -485,41 +642,54 @@ struct Reader::Impl {
         ctx.fail(cat("page at offset ", start + static_cast<int64_t>(pos), " extends past its column chunk"));
       if (h.uncompressed_page_size < 0 || static_cast<size_t>(h.uncompressed_page_size) > kMaxPageBytes)
         ctx.fail("page declares an implausible uncompressed size");
+      // (The metadata's total counts the page headers too; some writers forget them.)
+      page_bytes += static_cast<uint64_t>(h.uncompressed_page_size);
+      if (page_bytes > static_cast<uint64_t>(cm.total_uncompressed_size))
+        ctx.fail(cat("pages declare more than the column chunk's ", cm.total_uncompressed_size,
+                     " uncompressed bytes (corrupt page header)"));
       const uint8_t* body = buf + pos;
       const size_t csize = static_cast<size_t>(h.compressed_page_size);
       pos += csize;
       if (h.type == DICTIONARY_PAGE) {
         if (!h.dictionary) ctx.fail("dictionary page without its header");
         if (a.has_dict) ctx.fail("second dictionary page in a column chunk");
-        const uint8_t* data = decompress_page(cm.codec, body, csize, h.uncompressed_page_size, page_buf);
-        size_t n = static_cast<size_t>(std::max(0, h.dictionary->num_values));
-        if (n > max_plain_values(leaf, static_cast<size_t>(h.uncompressed_page_size)))
-          ctx.fail("dictionary page holds more values than its bytes can encode");
+        const size_t usize = static_cast<size_t>(h.uncompressed_page_size);
+        if (h.dictionary->num_values < 0) ctx.fail("negative dictionary size");
+        const size_t n = static_cast<size_t>(h.dictionary->num_values);
+        if (n > max_plain_values(leaf, usize)) ctx.fail("dictionary page holds more values than its bytes can encode");
         if (h.dictionary->encoding != PLAIN && h.dictionary->encoding != PLAIN_DICTIONARY)
           ctx.fail(cat("dictionary page encoding ", encoding_name(h.dictionary->encoding), " is not supported"));
+        const uint8_t* data = decompress_page(cm.codec, body, csize, usize, page_buf, a.budget());
+        grow(a.dict, n, a.budget());
         a.dict.resize(n);
-        decode_values<T>(leaf, PLAIN, data, h.uncompressed_page_size, n, a.dict.data(), nullptr, a.idx);
+        decode_values<T>(leaf, PLAIN, data, usize, n, a.dict.data(), nullptr, a.s);
         a.has_dict = true;
-      } else if (h.type == DATA_PAGE) {
-        if (!h.data) ctx.fail("data page without its header");
-        seen += data_page_v1(leaf, cm, h, body, csize, a, page_buf, ctx);
-      } else if (h.type == DATA_PAGE_V2) {
-        if (!h.data_v2) ctx.fail("data page v2 without its header");
-        seen += data_page_v2(leaf, cm, h, body, csize, a, page_buf, ctx);
+      } else if (h.type == DATA_PAGE || h.type == DATA_PAGE_V2) {
+        if (h.type == DATA_PAGE ? !h.data : !h.data_v2) ctx.fail("data page without its header");
+        // Checked before the page is decoded: the chunk's count was checked against its rows.
+        const int32_t n = h.type == DATA_PAGE ? h.data->num_values : h.data_v2->num_values;
+        if (n > cm.num_values - seen) ctx.fail("pages hold more values than the column chunk metadata says");
+        seen += h.type == DATA_PAGE ? data_page_v1(leaf, cm, h, body, csize, a, page_buf, ctx)
+                                    : data_page_v2(leaf, cm, h, body, csize, a, page_buf, ctx);
       }  // index pages and unknown page types are skipped
-      if (seen > cm.num_values) ctx.fail("pages hold more values than the column chunk metadata says");
     }
     if (a.pending_rows != rg.num_rows)
       ctx.fail(cat("column chunk holds ", a.pending_rows, " rows, row group says ", rg.num_rows));
   }
 
-  static const uint8_t* decompress_page(int32_t codec, const uint8_t* src, size_t csize, int32_t usize, Buffer& b) {
+  // The page's bytes, decompressed into b unless stored plainly. The codec's own bound on its
+  // ratio is checked, and the budget charged, before the buffer is allocated.
+  static const uint8_t* decompress_page(int32_t codec, const uint8_t* src, size_t csize, size_t usize, Buffer& b,
+                                        DecodeBudget& budget) {
     if (codec == UNCOMPRESSED || (usize == 0 && csize == 0)) {  // (an empty v2 values section)
-      if (static_cast<size_t>(usize) != csize) throw enc::EncodingError("uncompressed page size mismatch");
+      if (usize != csize) throw enc::EncodingError("uncompressed page size mismatch");
       return src;
     }
-    uint8_t* dst = b.get(static_cast<size_t>(usize) + 1);
-    decompress(codec, src, csize, dst, static_cast<size_t>(usize));
+    if (usize > max_decompressed_size(codec, csize))
+      throw enc::EncodingError(cat(codec_name(codec), " page claims ", usize, " bytes from ", csize,
+                                   ", more than the codec can produce (corrupt page header)"));
+    uint8_t* dst = b.get(usize + 1, budget);
+    decompress(codec, src, csize, dst, usize);
     return dst;
   }
 
@@ -535,10 +705,11 @@ struct Reader::Impl {
     }
   }
 
-  size_t level_count(const Leaf& leaf, int32_t n, size_t page_bytes, const ChunkError& ctx) const {
+  // A page's level count, bounded by its uncompressed size: bit-packed levels take a bit each;
+  // RLE runs (all-null pages) take a few bytes per run, hence the slack.
+  static size_t level_count(int32_t n, size_t page_bytes, const ChunkError& ctx) {
     if (n < 0) ctx.fail("negative page value count");
     if (static_cast<size_t>(n) > page_bytes * 8 + kLevelSlack) ctx.fail("page value count implausible for its size");
-    (void)leaf;
     return static_cast<size_t>(n);
   }
 
@@ -548,8 +719,8 @@ struct Reader::Impl {
                        size_t csize, ColumnAssembler<T>& a, Buffer& page_buf, const ChunkError& ctx) const {
     const auto& dh = *h.data;
     const size_t usize = static_cast<size_t>(h.uncompressed_page_size);
-    const size_t n = level_count(leaf, dh.num_values, usize, ctx);
-    const uint8_t* data = decompress_page(cm.codec, body, csize, h.uncompressed_page_size, page_buf);
+    const size_t n = level_count(dh.num_values, usize, ctx);
+    const uint8_t* data = decompress_page(cm.codec, body, csize, usize, page_buf, a.budget());
     const uint8_t* p = data;
     size_t left = usize;
     auto levels = [&](int max, int32_t encoding, std::vector<uint8_t>& out, const char* what) {
@@ -558,8 +729,7 @@ struct Reader::Impl {
       uint32_t len;
       std::memcpy(&len, p, 4);
       if (len > left - 4) throw enc::EncodingError(cat(what, " levels truncated"));
-      out.resize(n);
-      enc::decode_rle_hybrid(p + 4, len, enc::bit_width(max), n, out.data());
+      enc::decode_rle_hybrid(p + 4, len, enc::bit_width(max), n, a.levels(out, n));
       p += 4 + len;
       left -= 4 + len;
     };
@@ -576,25 +746,22 @@ struct Reader::Impl {
                        size_t csize, ColumnAssembler<T>& a, Buffer& page_buf, const ChunkError& ctx) const {
     const auto& dh = *h.data_v2;
     const size_t usize = static_cast<size_t>(h.uncompressed_page_size);
-    const size_t n = level_count(leaf, dh.num_values, usize, ctx);
+    const bool compressed = dh.is_compressed && cm.codec != UNCOMPRESSED;
+    if (!compressed && usize != csize)
+      ctx.fail(cat("data page v2 stores ", csize, " bytes but declares ", usize, " uncompressed (corrupt page header)"));
+    const size_t n = level_count(dh.num_values, usize, ctx);
     if (dh.repetition_levels_byte_length < 0 || dh.definition_levels_byte_length < 0)
       ctx.fail("negative level lengths in data page v2");
     const size_t rl = static_cast<size_t>(dh.repetition_levels_byte_length);
     const size_t dl = static_cast<size_t>(dh.definition_levels_byte_length);
     if (rl + dl > csize || rl + dl > usize) ctx.fail("data page v2 level lengths exceed the page");
-    if (leaf.max_rep > 0) {
-      a.reps.resize(n);
-      enc::decode_rle_hybrid(body, rl, enc::bit_width(leaf.max_rep), n, a.reps.data());
-    }
-    if (leaf.max_def > 0) {
-      a.defs.resize(n);
-      enc::decode_rle_hybrid(body + rl, dl, enc::bit_width(leaf.max_def), n, a.defs.data());
-    }
+    if (leaf.max_rep > 0) enc::decode_rle_hybrid(body, rl, enc::bit_width(leaf.max_rep), n, a.levels(a.reps, n));
+    if (leaf.max_def > 0) enc::decode_rle_hybrid(body + rl, dl, enc::bit_width(leaf.max_def), n, a.levels(a.defs, n));
     const uint8_t* vals = body + rl + dl;
     size_t vsize = csize - rl - dl;
-    const size_t vusize = usize - rl - dl;
-    if (dh.is_compressed && cm.codec != UNCOMPRESSED) {
-      vals = decompress_page(cm.codec, vals, vsize, static_cast<int32_t>(vusize), page_buf);
+    if (compressed) {
+      const size_t vusize = usize - rl - dl;
+      vals = decompress_page(cm.codec, vals, vsize, vusize, page_buf, a.budget());
       vsize = vusize;
     }
     a.add_page(n, leaf.max_def > 0 ? a.defs.data() : nullptr, leaf.max_rep > 0 ? a.reps.data() : nullptr,

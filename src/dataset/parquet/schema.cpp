@@ -41,6 +41,11 @@ struct Walker {
 
   static ValueType value_type(const SchemaElement& e, bool& unsigned_int, std::string& unsupported) {
     int32_t ct = e.converted_type.value_or(-1);
+    // Reading these as their physical type would give wrong numbers, not an error.
+    if (e.logical == LT_DECIMAL || ct == CT_DECIMAL) unsupported = "DECIMAL is not supported";
+    if (e.logical == LT_FLOAT16) unsupported = "FLOAT16 is not supported";
+    if (*e.type == INT64 && (ct == CT_UINT_64 || (e.logical == LT_INTEGER && !e.logical_int_signed)))
+      unsupported = "UINT64 is not supported (values above 2^63 do not fit int64)";
     switch (*e.type) {
       case BOOLEAN: return ValueType::Bool;
       case INT32:

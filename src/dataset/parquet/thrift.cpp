@@ -97,6 +97,12 @@ uint32_t Decoder::read_list_header(uint8_t& elem_type) {
   return static_cast<uint32_t>(n);
 }
 
+void Decoder::charge_elements(uint32_t count, size_t elem_bytes) {
+  if (elem_bytes != 0 && count > memory_left_ / elem_bytes)
+    throw ThriftError("thrift lists decode to more memory than their bytes justify");
+  memory_left_ -= count * elem_bytes;
+}
+
 void Decoder::skip(uint8_t type, int depth) {
   if (depth > kMaxDepth) throw ThriftError("thrift nesting too deep");
   switch (type) {

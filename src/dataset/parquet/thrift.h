@@ -2,6 +2,7 @@
 // Thrift compact protocol, just what Parquet's footer and page headers need. The decoder
 // never trusts a length: every size is checked against the bytes left, and nesting is capped,
 // so a corrupt footer ends in ThriftError instead of a crash or a huge allocation.
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,11 @@ class Decoder {
   std::string read_string();
   // Returns the element count (validated against remaining bytes) and the element type.
   uint32_t read_list_header(uint8_t& elem_type);
+  // What the decoded structures may occupy in memory. An element can be a single byte on the
+  // wire (an empty struct) yet a few hundred bytes decoded, so list lengths alone do not bound
+  // the decoded size; callers charge each list's elements before decoding them.
+  void limit_memory(size_t bytes) { memory_left_ = bytes; }
+  void charge_elements(uint32_t count, size_t elem_bytes);
   void skip(uint8_t type, int depth = 0);
 
  private:
@@ -54,6 +60,7 @@ class Decoder {
   int16_t last_id_ = 0;
   bool pending_bool_ = false;
   bool pending_bool_value_ = false;
+  size_t memory_left_ = SIZE_MAX;
 };
 
 class Encoder {

@@ -45,6 +45,8 @@ int32_t codec_of(Compression c) {
     case Compression::Snappy: return SNAPPY;
     case Compression::Zstd: return ZSTD;
     case Compression::Gzip: return GZIP;
+    case Compression::Lz4Raw: return LZ4_RAW;
+    case Compression::Brotli: return BROTLI;
   }
   return UNCOMPRESSED;
 }
