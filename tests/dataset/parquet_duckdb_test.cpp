@@ -1,6 +1,7 @@
-// Cross-checks against DuckDB (@duckdb/node-api): DuckDB writes files with every codec, page
-// version, encoding, list shape and struct we support and we must read the same values; we
-// write files and DuckDB must read back exactly what we wrote.
+// Cross-checks against DuckDB (the PyPI package, driven by tests/peers/parquet_duckdb_*.py):
+// DuckDB writes files with every codec, page version, encoding, list shape and struct we
+// support and we must read the same values; we write files and DuckDB must read back exactly
+// what we wrote. A missing DuckDB fails the tests (CI must not pass without its peer).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -21,31 +22,8 @@ namespace fs = std::filesystem;
 using testing::json_equal;
 using testing::row_json;
 
-std::string modules_dir() {
-  return util::get_env_or("ROBOTRAIN_NODE_MODULES", test::node_modules_dir());
-}
-
-std::string script(const std::string& name) { return test::source_dir() + "/tests/node/" + name; }
-
-util::ProcessResult run_node(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"node"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  util::ProcessOptions o;
-  o.env["ROBOTRAIN_NODE_MODULES"] = modules_dir();
-  o.timeout_s = 300;
-  return util::run_process(argv, o);
-}
-
-// Empty when DuckDB can be used from node; otherwise why not.
-std::string duckdb_unavailable() {
-  if (!test::node_available()) return "node is not on PATH";
-  auto r = run_node({"-e",
-                     "const m=require('module').createRequire(require('path').dirname(process.env.ROBOTRAIN_NODE_MODULES)+'/x.js');"
-                     "m('@duckdb/node-api').DuckDBInstance.create(':memory:').then(()=>process.exit(0),e=>{console.error(e);process.exit(1)})"});
-  if (r.exit_code != 0)
-    return util::cat("@duckdb/node-api is not usable from ", modules_dir(), " (exit ", r.exit_code, ": ",
-                     r.err.substr(0, 300), "); run scripts/install-deps.sh or set ROBOTRAIN_NODE_MODULES");
-  return "";
+util::ProcessResult run_duckdb(const std::string& script, const std::vector<std::string>& args) {
+  return test::run_peer_script(script, args, {}, 300);
 }
 
 ValueType expected_type(std::string duck, bool& is_list) {
@@ -114,12 +92,12 @@ void expect_matches_dump(const Table& table, const util::Json& dump, const std::
 class DuckDBCrossCheck : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    skip_reason_ = duckdb_unavailable();
-    if (!skip_reason_.empty()) return;
+    missing_ = test::peer_missing("duckdb");
+    if (!missing_.empty()) return;
     dir_ = new util::TempDir("parquet-duckdb");
-    auto r = run_node({script("parquet_duckdb_write.mjs"), (dir_->path() / "duck").string()});
+    auto r = run_duckdb("parquet_duckdb_write.py", {(dir_->path() / "duck").string()});
     if (r.exit_code != 0) {
-      write_error_ = util::cat("parquet_duckdb_write.mjs failed (exit ", r.exit_code, "): ", r.err);
+      write_error_ = util::cat("parquet_duckdb_write.py failed (exit ", r.exit_code, "): ", r.err);
       return;
     }
     manifest_ = util::read_json_file(dir_->path() / "duck" / "manifest.json");
@@ -129,11 +107,11 @@ class DuckDBCrossCheck : public ::testing::Test {
     dir_ = nullptr;
   }
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+    ASSERT_TRUE(missing_.empty()) << "DuckDB is a required peer: " << missing_;
     ASSERT_TRUE(write_error_.empty()) << write_error_;
   }
 
-  static inline std::string skip_reason_;
+  static inline std::string missing_;
   static inline std::string write_error_;
   static inline util::TempDir* dir_ = nullptr;
   static inline util::Json manifest_;
@@ -146,7 +124,8 @@ TEST_F(DuckDBCrossCheck, DuckDBFilesCoverEveryEncodingAndCodec) {
   for (const char* want : {"PLAIN", "RLE_DICTIONARY", "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY",
                            "BYTE_STREAM_SPLIT"})
     EXPECT_TRUE(enc.count(want)) << "DuckDB fixtures no longer use " << want;
-  for (const char* want : {"UNCOMPRESSED", "SNAPPY", "ZSTD", "GZIP"}) EXPECT_TRUE(codecs.count(want)) << want;
+  for (const char* want : {"UNCOMPRESSED", "SNAPPY", "ZSTD", "GZIP", "LZ4_RAW", "BROTLI"})
+    EXPECT_TRUE(codecs.count(want)) << want;
   bool multi_group = false;
   for (const auto& f : manifest_["files"]) multi_group |= f["row_groups"].get<int>() > 1;
   EXPECT_TRUE(multi_group);
@@ -198,13 +177,15 @@ TEST_F(DuckDBCrossCheck, CorruptDuckDBFilesFailCleanly) {
   int checked = 0;
   for (const auto& f : manifest_["files"]) {
     std::string name = f["name"];
-    if (name != "src_uncompressed_v2" && name != "src_snappy_v2" && name != "src_gzip_v1") continue;
+    if (name != "src_uncompressed_v2" && name != "src_snappy_v2" && name != "src_gzip_v1" && name != "src_lz4_v2" &&
+        name != "src_brotli_v1")
+      continue;
     SCOPED_TRACE(name);
     int failures = testing::fuzz_file(util::read_file(f["parquet"].get<std::string>()), dir_->path(), 17 + checked, 150);
     EXPECT_GT(failures, 30);
     ++checked;
   }
-  EXPECT_EQ(checked, 3);
+  EXPECT_EQ(checked, 5);
 }
 
 // Our writer -> DuckDB: every type, nulls, lists (3-level LIST), several row groups, each codec.
@@ -266,7 +247,8 @@ TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
     img_path.valid.push_back(r % 4 != 1);
   }
   t.columns = {i32, i64, f, d, b, s, bin, task, lf, ls, li, mean, grid, img_bytes, img_path};
-  for (Compression comp : {Compression::Uncompressed, Compression::Snappy, Compression::Zstd, Compression::Gzip}) {
+  for (Compression comp : {Compression::Uncompressed, Compression::Snappy, Compression::Zstd, Compression::Gzip,
+                           Compression::Lz4Raw, Compression::Brotli}) {
     WriteOptions o;
     o.compression = comp;
     o.row_group_rows = 1000;
@@ -277,7 +259,7 @@ TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
     fs::path file = dir_->path() / util::cat("ours_", static_cast<int>(comp), ".parquet");
     fs::path out = dir_->path() / util::cat("ours_", static_cast<int>(comp), ".json");
     write_table(file, t, o);
-    auto r = run_node({script("parquet_duckdb_read.mjs"), file.string(), out.string()});
+    auto r = run_duckdb("parquet_duckdb_read.py", {file.string(), out.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     util::Json dump = util::read_json_file(out);
     expect_matches_dump(t, dump, file.filename().string());
@@ -285,8 +267,11 @@ TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
     EXPECT_EQ(dump["columns"][12]["type"], "FLOAT[][]");
     EXPECT_EQ(dump["columns"].size(), 15u);  // the struct's two fields, flattened by the dump
     EXPECT_EQ(dump["struct_types"]["observation.image"], "STRUCT(bytes BLOB, path VARCHAR)");
-    EXPECT_EQ(dump["rows"][1]["stats/observation.images.top/mean"].dump(), "[[[0.01]],[[1.01]],[[2.01]]]");
-    EXPECT_EQ(dump["rows"][0]["grid"].dump(), "[[0,0.5,1],[1.5,null,2.5]]");
+    EXPECT_TRUE(json_equal(dump["rows"][1]["stats/observation.images.top/mean"],
+                           util::Json::parse("[[[0.01]],[[1.01]],[[2.01]]]"), false))
+        << dump["rows"][1]["stats/observation.images.top/mean"].dump();
+    EXPECT_TRUE(json_equal(dump["rows"][0]["grid"], util::Json::parse("[[0,0.5,1],[1.5,null,2.5]]"), true))
+        << dump["rows"][0]["grid"].dump();
     EXPECT_EQ(dump["key_value_metadata"]["huggingface"], "{\"info\": 1}");
   }
 }
