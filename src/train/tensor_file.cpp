@@ -5,6 +5,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/safetensors.h"
 #include "util/strings.h"
 
 namespace robotrain::train {
@@ -54,32 +55,18 @@ void save_tensor_file(const std::filesystem::path& path,
 
 std::map<std::string, torch::Tensor> load_tensor_file(const std::filesystem::path& path) {
   std::string data = util::read_file(path);
-  auto bad = [&](const std::string& why) {
-    return util::RuntimeError(util::cat(path.string(), ": not a valid safetensors file (", why, ")"));
-  };
-  if (data.size() < 8) throw bad("shorter than its 8-byte header length");
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(data[static_cast<size_t>(i)]);
-  if (n > data.size() - 8) throw bad("header length beyond the end of the file");
-  auto header = util::Json::parse(data.substr(8, n), nullptr, false);
-  if (header.is_discarded() || !header.is_object()) throw bad("header is not a JSON object");
-  const size_t base = 8 + n;
+  // Every size is checked (overflow included) before a tensor is allocated from it.
+  const util::SafetensorsHeader header = util::parse_safetensors_header(data, path.string());
   std::map<std::string, torch::Tensor> out;
-  for (auto& [name, info] : header.items()) {
-    if (name == "__metadata__") continue;
-    std::string dt = info.value("dtype", "");
+  for (const auto& [name, info] : header.tensors) {
     c10::ScalarType type = torch::kFloat32;
     bool found = false;
     for (const auto& d : kDTypes)
-      if (dt == d.name) type = d.type, found = true;
-    if (!found) throw bad(util::cat("tensor '", name, "' has unsupported dtype '", dt, "'"));
-    auto shape = info.at("shape").get<std::vector<int64_t>>();
-    auto offs = info.at("data_offsets").get<std::vector<uint64_t>>();
-    if (offs.size() != 2 || offs[1] < offs[0] || base + offs[1] > data.size()) throw bad(util::cat("tensor '", name, "' lies outside the file"));
-    auto t = torch::empty(shape, torch::TensorOptions().dtype(type));
-    if (static_cast<uint64_t>(t.numel()) * t.element_size() != offs[1] - offs[0])
-      throw bad(util::cat("tensor '", name, "': shape and byte size disagree"));
-    if (t.numel() > 0) std::memcpy(t.data_ptr(), data.data() + base + offs[0], offs[1] - offs[0]);
+      if (info.dtype == d.name) type = d.type, found = true;
+    if (!found)
+      throw util::RuntimeError(util::cat(path.string(), ": tensor '", name, "' has unsupported dtype '", info.dtype, "'"));
+    auto t = torch::empty(info.shape, torch::TensorOptions().dtype(type));
+    if (t.numel() > 0) std::memcpy(t.data_ptr(), data.data() + header.data_start + info.begin, info.end - info.begin);
     out.emplace(name, t);
   }
   return out;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace robotrain::util {
@@ -24,8 +25,25 @@ struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
 };
 
-// RuntimeError naming the file on truncation, overlapping or out-of-range offsets, bad JSON,
-// dtype/shape/size mismatches.
+// One tensor of a parsed header: its bytes are data[data_start + begin, data_start + end).
+struct SafetensorsEntry {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  uint64_t begin = 0, end = 0;
+};
+
+struct SafetensorsHeader {
+  std::map<std::string, SafetensorsEntry> tensors;
+  std::map<std::string, std::string> metadata;
+  size_t data_start = 0;
+};
+
+// Validates a whole file's header against its bytes without copying any tensor: header length
+// within the file (and 100 MB), known dtypes, integer non-negative shapes whose numel x
+// itemsize does not overflow and equals the byte range, ranges that tile the data section
+// (in range, no overlap, no gap), string metadata. RuntimeError naming `origin` otherwise.
+SafetensorsHeader parse_safetensors_header(std::string_view data, const std::string& origin);
+// The same, with each tensor's bytes copied out.
 SafetensorsFile read_safetensors(const std::filesystem::path& path);
 SafetensorsFile parse_safetensors(const std::string& data, const std::string& origin);
 // Atomic write; metadata defaults to {"format": "pt"}.
