@@ -14,10 +14,12 @@ find_package(ZLIB REQUIRED)
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
 pkg_check_modules(BROTLI REQUIRED IMPORTED_TARGET libbrotlidec libbrotlienc)
 find_package(PNG REQUIRED)
-find_package(box2d REQUIRED)
 find_package(pugixml REQUIRED)  # the Blob listing XML
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
-include(${CMAKE_CURRENT_LIST_DIR}/Torch.cmake)
+if(NOT ROBOTRAIN_TORCH_FREE)  # (cmake/Sanitizers.cmake)
+  find_package(box2d REQUIRED)
+  include(${CMAKE_CURRENT_LIST_DIR}/Torch.cmake)
+endif()
 
 # glibc returns big freed blocks to the OS after every step unless told not to (main.cpp's
 # mallopt); jemalloc keeps them too. ROBOTRAIN_USE_JEMALLOC links it into every executable.

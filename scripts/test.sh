@@ -7,3 +7,4 @@ bash scripts/build.sh
 cd "${BUILD_DIR:-build}"
 # CUDA-labelled tests need a GPU: scripts/gpu-check.sh runs them.
 ctest --output-on-failure -j "$(nproc)" --timeout 1200 -LE cuda "$@"
+[ "${ROBOTRAIN_SANITIZE_LANES:-1}" = 0 ] || bash "$OLDPWD/scripts/sanitize.sh"  # ASan+UBSan, TSan, fuzz: docs/fuzzing.md

@@ -325,7 +325,7 @@ void DatasetWriter::add_frame(const std::map<std::string, Array>& frame, const s
   auto& im = *impl_;
   if (!im.in_episode) throw util::RuntimeError("dataset writer: add_frame outside begin_episode/end_episode");
   for (const auto& [k, a] : frame)
-    if (!std::any_of(im.features.begin(), im.features.end(), [&](const Feature& f) { return f.key == k; }) || is_default_feature(k))
+    if (!std::any_of(im.features.begin(), im.features.end(), [&, &k = k](const Feature& f) { return f.key == k; }) || is_default_feature(k))
       throw util::InputError(cat("frame has key '", k, "', which is not a declared feature"));
   // Validate everything before appending anything, so a bad frame leaves no partial row.
   for (const auto& c : im.columns) {

@@ -284,7 +284,7 @@ std::vector<std::pair<std::string, std::string>> common_stat_columns(const std::
       auto it = fst.values.find(stat);
       if (it == fst.values.end() || !fst.shapes.count(stat)) continue;
       const size_t n = it->second.size();
-      bool all = std::all_of(eps.begin(), eps.end(), [&](const EpisodeOut& e) {
+      bool all = std::all_of(eps.begin(), eps.end(), [&, &key = key](const EpisodeOut& e) {
         auto f = e.stats.find(key);
         return f != e.stats.end() && f->second.values.count(stat) && f->second.values.at(stat).size() == n &&
                f->second.shapes.count(stat);

@@ -213,7 +213,7 @@ FeatureStats aggregate_feature_stats(const std::vector<FeatureStats>& parts) {
   out.values["count"] = {total};
   for (const auto& [name, v] : first.values) {
     if (name.size() < 2 || name[0] != 'q') continue;
-    bool all = std::all_of(parts.begin(), parts.end(), [&](const FeatureStats& p) { return p.values.count(name) > 0; });
+    bool all = std::all_of(parts.begin(), parts.end(), [&, &name = name](const FeatureStats& p) { return p.values.count(name) > 0; });
     if (!all) continue;
     std::vector<double> q(v.size(), 0.0);
     for (const auto& p : parts)

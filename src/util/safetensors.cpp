@@ -72,7 +72,8 @@ SafetensorsHeader parse_safetensors_header(std::string_view data, const std::str
       }
       continue;
     }
-    auto bad = [&](const std::string& why) { return fail("tensor '" + name + "' " + why); };
+    const std::string& tensor = name;  // (a structured binding: lambdas capture it only from C++20 compilers on)
+    auto bad = [&](const std::string& why) { return fail("tensor '" + tensor + "' " + why); };
     if (!v.is_object()) throw bad("entry is not an object");
     SafetensorsEntry t;
     auto dtype = v.find("dtype");

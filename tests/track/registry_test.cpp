@@ -111,7 +111,7 @@ TEST(WarmStartUri, EveryInvalidFormIsRejectedWithItsReason) {
       {"azureml:m:1\n", "control characters"},
   };
   for (auto& [uri, why] : cases) {
-    auto msg = error_of([&] { parse_warm_start_uri(uri); });
+    auto msg = error_of([&, &uri = uri] { parse_warm_start_uri(uri); });
     EXPECT_NE(msg.find("--init-from-policy-model"), std::string::npos) << uri << ": " << msg;
     EXPECT_NE(msg.find(why), std::string::npos) << uri << ": " << msg;
   }
