@@ -26,11 +26,15 @@ std::string host_of(const std::string& url) {
 constexpr int kMaxTreePages = 100000;
 constexpr size_t kMaxTreeFiles = 2000000;
 
-util::Json parse_json(const util::HttpRequest& req, const util::HttpResponse& resp) {
+// Runs parse(json of body); invalid JSON, or JSON of unexpected types, is a RuntimeError.
+template <class Fn>
+auto parse_answer(const std::string& body, const std::string& who, const char* what, Fn&& parse) {
   try {
-    return util::Json::parse(resp.body);
+    return parse(util::Json::parse(body));
+  } catch (const util::Error&) {
+    throw;
   } catch (const std::exception& e) {
-    throw util::RuntimeError(cat(req.method, " ", util::redact_url(req.url), " returned invalid JSON (",
+    throw util::RuntimeError(cat(who, ": the hub's ", what, " is malformed (",
                                  util::one_line(e.what(), 200), ")"));
   }
 }
@@ -43,6 +47,52 @@ double env_timeout_s(const char* name) {
 }
 
 }  // namespace
+
+std::vector<HubRef> parse_refs(const std::string& body, const std::string& who) {
+  return parse_answer(body, who, "list of refs", [](const util::Json& j) {
+    std::vector<HubRef> refs;
+    for (const char* kind : {"branches", "tags"}) {
+      if (!j.contains(kind) || !j[kind].is_array()) continue;
+      for (const auto& r : j[kind])
+        refs.push_back({r.value("name", ""), r.value("targetCommit", ""), std::string(kind) == "tags"});
+    }
+    return refs;
+  });
+}
+
+std::string parse_revision_sha(const std::string& body, const std::string& who, const std::string& revision) {
+  std::string sha = parse_answer(body, who, "revision info", [](const util::Json& j) {
+    return j.is_object() && j.contains("sha") && j["sha"].is_string() ? j["sha"].get<std::string>() : std::string();
+  });
+  if (sha.empty()) throw util::RuntimeError(cat(who, ": revision ", revision, " has no commit sha in the hub's answer"));
+  check_commit_id(sha, cat(who, " revision ", revision));
+  return sha;
+}
+
+std::vector<HubFile> parse_tree_page(const std::string& body, const std::string& who) {
+  return parse_answer(body, who, "tree listing", [&](const util::Json& j) {
+    if (!j.is_array()) throw util::RuntimeError(cat(who, ": tree listing is not a JSON array"));
+    std::vector<HubFile> files;
+    for (const auto& e : j) {
+      if (e.value("type", "") != "file") continue;
+      HubFile f;
+      f.path = e.value("path", "");
+      f.size = e.value("size", int64_t{0});
+      f.oid = e.value("oid", "");
+      if (e.contains("lfs") && e["lfs"].is_object()) {
+        f.sha256 = e["lfs"].value("oid", e["lfs"].value("sha256", ""));
+        f.size = e["lfs"].value("size", f.size);
+      }
+      check_repo_path(f.path);
+      std::string what = cat("the listing of ", util::one_line(f.path, 200));
+      if (!f.oid.empty()) check_object_id(f.oid, what);
+      if (!f.sha256.empty()) check_object_id(f.sha256, what);
+      if (f.size < 0) throw util::RuntimeError(cat("hub: ", what, " gives a negative size"));
+      files.push_back(std::move(f));
+    }
+    return files;
+  });
+}
 
 std::string normalize_etag(const std::string& etag) {
   std::string e = util::trim(etag);
@@ -137,25 +187,14 @@ std::vector<HubRef> HubClient::list_refs() const {
   util::HttpRequest req;
   req.url = api_base() + "/refs";
   auto resp = get(req.url, "listing refs");
-  util::Json j = parse_json(req, resp);
-  std::vector<HubRef> refs;
-  for (const char* kind : {"branches", "tags"}) {
-    if (!j.contains(kind) || !j[kind].is_array()) continue;
-    for (const auto& r : j[kind])
-      refs.push_back({r.value("name", ""), r.value("targetCommit", ""), std::string(kind) == "tags"});
-  }
-  return refs;
+  return parse_refs(resp.body, describe());
 }
 
 std::string HubClient::resolve_commit(const std::string& revision) const {
   util::HttpRequest req;
   req.url = api_base() + "/revision/" + util::url_encode(revision);
   auto resp = get(req.url, cat("resolving revision ", revision));
-  util::Json j = parse_json(req, resp);
-  std::string sha = j.is_object() && j.contains("sha") && j["sha"].is_string() ? j["sha"].get<std::string>() : "";
-  if (sha.empty()) throw util::RuntimeError(cat(describe(), ": revision ", revision, " has no commit sha in the hub's answer"));
-  check_commit_id(sha, cat(describe(), " revision ", revision));
-  return sha;
+  return parse_revision_sha(resp.body, describe(), revision);
 }
 
 std::vector<HubFile> HubClient::list_files(const std::string& revision) const {
@@ -169,28 +208,8 @@ std::vector<HubFile> HubClient::list_files(const std::string& revision) const {
     if (!seen_pages.insert(url).second)
       throw util::RuntimeError(cat(describe(), ": the tree listing loops (page ", util::one_line(util::redact_url(url), 200),
                                    " came back as its own next page); retry later"));
-    util::HttpRequest req;
-    req.url = url;
     auto resp = get(url, "listing files");
-    util::Json j = parse_json(req, resp);
-    if (!j.is_array()) throw util::RuntimeError(cat(describe(), ": tree listing is not a JSON array"));
-    for (const auto& e : j) {
-      if (e.value("type", "") != "file") continue;
-      HubFile f;
-      f.path = e.value("path", "");
-      f.size = e.value("size", int64_t{0});
-      f.oid = e.value("oid", "");
-      if (e.contains("lfs") && e["lfs"].is_object()) {
-        f.sha256 = e["lfs"].value("oid", e["lfs"].value("sha256", ""));
-        f.size = e["lfs"].value("size", f.size);
-      }
-      check_repo_path(f.path);
-      std::string what = cat("the listing of ", util::one_line(f.path, 200));
-      if (!f.oid.empty()) check_object_id(f.oid, what);
-      if (!f.sha256.empty()) check_object_id(f.sha256, what);
-      if (f.size < 0) throw util::RuntimeError(cat("hub: ", what, " gives a negative size"));
-      files.push_back(std::move(f));
-    }
+    for (auto& f : parse_tree_page(resp.body, describe())) files.push_back(std::move(f));
     std::string next = next_page_link(resp.header("link"));
     if (!next.empty() && next.find("://") == std::string::npos) next = endpoint_ + next;
     url = next;

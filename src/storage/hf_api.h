@@ -68,6 +68,12 @@ class HubClient {
   HubRepoType type_;
 };
 
+// The Hub's JSON answers, parsed (pure functions: the client calls them, the fuzzer too).
+// A malformed answer is a RuntimeError naming `who`, the repository ("dataset owner/name").
+std::vector<HubRef> parse_refs(const std::string& body, const std::string& who);
+std::string parse_revision_sha(const std::string& body, const std::string& who, const std::string& revision);
+std::vector<HubFile> parse_tree_page(const std::string& body, const std::string& who);
+
 // huggingface_hub's etag normalisation: drop a weak "W/" prefix and surrounding quotes.
 std::string normalize_etag(const std::string& etag);
 // The URL in a Link header's rel="next" entry, or "".
