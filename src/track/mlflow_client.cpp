@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "track/file_store.h"
@@ -27,7 +28,16 @@ bool MlflowError::transient() const {
 int64_t json_int64(const Json& j, const char* key, int64_t fallback) {
   if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
   const auto& v = j[key];
-  if (v.is_number()) return v.get<int64_t>();
+  if (v.is_number_unsigned()) {
+    auto u = v.get<uint64_t>();
+    return u <= static_cast<uint64_t>(INT64_MAX) ? static_cast<int64_t>(u) : fallback;
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    // A hostile or broken server may send 1e40 or NaN: converting those to int64 is undefined.
+    double d = v.get<double>();
+    return std::isfinite(d) && d >= -0x1p63 && d < 0x1p63 ? static_cast<int64_t>(d) : fallback;
+  }
   if (v.is_string()) {
     int64_t out;
     if (util::parse_int64(v.get<std::string>(), out)) return out;
