@@ -1,5 +1,8 @@
 // mp4 encoding as LeRobot writes its videos (libsvtav1, yuv420p, GOP 2, crf 30, preset 12),
 // written under a temporary name and renamed when complete.
+#include <cstring>
+#include <vector>
+
 #include "dataset/video/ffmpeg_common.h"
 #include "util/fs.h"
 
@@ -14,6 +17,9 @@ struct Encoder::Impl {
   FramePtr frame{av_frame_alloc()};
   PacketPtr packet{av_packet_alloc()};
   SwsContext* sws = nullptr;
+  // swscale's SIMD reads a few bytes past the source rows, so the caller's frame is copied into
+  // a padded buffer first (a 640x480 RGB frame is exactly 225 pages: the over-read can fault).
+  std::vector<uint8_t> padded;
   int64_t written = 0;
   bool finished = false;
 
@@ -105,7 +111,10 @@ void Encoder::add_frame(const uint8_t* rgb) {
   if (m.finished) throw util::RuntimeError("add_frame after finish on " + m.final_path.string());
   int r = av_frame_make_writable(m.frame.get());
   if (r < 0) throw ffmpeg_error("encoding " + m.final_path.string(), r);
-  const uint8_t* src[4] = {rgb, nullptr, nullptr, nullptr};
+  size_t bytes = static_cast<size_t>(m.opt.width) * 3 * m.opt.height;
+  m.padded.resize(bytes + AV_INPUT_BUFFER_PADDING_SIZE);
+  std::memcpy(m.padded.data(), rgb, bytes);
+  const uint8_t* src[4] = {m.padded.data(), nullptr, nullptr, nullptr};
   int stride[4] = {m.opt.width * 3, 0, 0, 0};
   sws_scale(m.sws, src, stride, 0, m.opt.height, m.frame->data, m.frame->linesize);
   m.frame->pts = m.written++;
