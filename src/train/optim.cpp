@@ -231,12 +231,15 @@ void LrScheduler::step() {
 Json LrScheduler::state_json() const {
   Json last_lr = Json::array();
   for (size_t g = 0; g < base_lrs_.size(); ++g) last_lr.push_back(optimizer_.lr(g));
-  // torch.optim.lr_scheduler.LambdaLR.state_dict() of a function lambda.
+  // torch 2.10's LambdaLR.state_dict() of a function lambda, every key in its order: LeRobot's
+  // load_scheduler_state rejects a file whose keys differ from the live scheduler's
+  // (_is_initial is True only inside the constructor's first step).
   Json lambdas = Json::array();
   for (size_t g = 0; g < base_lrs_.size(); ++g) lambdas.push_back(nullptr);
   return Json{{"base_lrs", base_lrs_},
               {"last_epoch", last_epoch_},
               {"_step_count", last_epoch_ + 1},
+              {"_is_initial", false},
               {"_get_lr_called_within_step", false},
               {"_last_lr", last_lr},
               {"lr_lambdas", lambdas}};

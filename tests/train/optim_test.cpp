@@ -173,6 +173,11 @@ TEST(Scheduler, DiffuserCosineWithWarmup) {
   Json st = s.state_json();
   EXPECT_EQ(st["last_epoch"], 110);
   EXPECT_EQ(st["_step_count"], 111);
+  // torch 2.10's LambdaLR.state_dict() keys, in order (LeRobot's load_scheduler_state insists).
+  std::vector<std::string> keys;
+  for (auto& [k, v] : st.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"base_lrs", "last_epoch", "_step_count", "_is_initial",
+                                            "_get_lr_called_within_step", "_last_lr", "lr_lambdas"}));
   EXPECT_EQ(st["base_lrs"], Json({1e-2, 1e-3}));
   // A fresh scheduler loaded from the state is at the same point.
   rt::LrScheduler s2(rt::SchedulerConfig{"diffuser", "cosine", 10}, 110, opt);
