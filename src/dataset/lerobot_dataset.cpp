@@ -106,10 +106,10 @@ void hwc_to_chw(const uint8_t* rgb, int h, int w, bool as_uint8, uint8_t* out_by
       for (int c = 0; c < 3; ++c) out_bytes[c * plane + p] = rgb[p * 3 + c];
     return;
   }
+  // Divided, not multiplied by 1/255: the same float32 LeRobot yields (x / 255), to the bit.
   float* out = reinterpret_cast<float*>(out_bytes);
-  constexpr float k = 1.0f / 255.0f;
   for (int64_t p = 0; p < plane; ++p)
-    for (int c = 0; c < 3; ++c) out[c * plane + p] = rgb[p * 3 + c] * k;
+    for (int c = 0; c < 3; ++c) out[c * plane + p] = static_cast<float>(rgb[p * 3 + c]) / 255.0f;
 }
 
 }  // namespace
