@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/json.h"
@@ -51,6 +52,14 @@ struct OptimizerPreset {
   int64_t warmup_steps = 0;
 };
 
+// The random draws of one training step, supplied from outside instead of the default
+// generator (tests that hold robotrain and LeRobot to the same step feed both the same
+// tensors). ACT: latent_eps (B, latent_dim), the ε of the VAE's reparameterised sample.
+// Diffusion: noise (B, horizon, A) and timesteps (B,) int64. Undefined ones are drawn as usual.
+struct TrainingDraws {
+  torch::Tensor latent_eps, noise, timesteps;
+};
+
 class Policy : public torch::nn::Module {
  public:
   virtual ~Policy() = default;
@@ -88,6 +97,14 @@ class Policy : public torch::nn::Module {
   // only: a pretrained or resumed policy gets every weight from its checkpoint. Afterwards
   // config_json() records what LeRobot can load.
   virtual void load_pretrained_backbone() {}
+  // Used (then forgotten) by the next forward_loss(); see TrainingDraws.
+  void set_next_training_draws(TrainingDraws draws) { next_draws_ = std::move(draws); }
+
+ protected:
+  TrainingDraws take_training_draws() { return std::exchange(next_draws_, TrainingDraws{}); }
+
+ private:
+  TrainingDraws next_draws_;
 };
 
 }  // namespace robotrain::policy

@@ -121,7 +121,8 @@ torch::Tensor ActModelImpl::encode_latent(const ActInputs& in, ActOutputs& out) 
   auto params = vae_encoder_latent_output_proj(cls_out);
   out.mu = params.narrow(1, 0, cfg.latent_dim);
   out.log_sigma_x2 = params.narrow(1, cfg.latent_dim, cfg.latent_dim);
-  return out.mu + (out.log_sigma_x2 / 2).exp() * torch::randn_like(out.mu);
+  auto eps = in.latent_eps.defined() ? in.latent_eps.to(out.mu.options()) : torch::randn_like(out.mu);
+  return out.mu + (out.log_sigma_x2 / 2).exp() * eps;
 }
 
 }  // namespace robotrain::policy::act

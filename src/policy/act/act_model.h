@@ -16,6 +16,7 @@ struct ActInputs {
   std::vector<torch::Tensor> images;   // per camera (B, 3, H, W)
   torch::Tensor actions;               // (B, chunk, A): training with the VAE
   torch::Tensor action_is_pad;         // (B, chunk) bool
+  torch::Tensor latent_eps;            // (B, latent): the VAE sample's ε instead of a fresh draw
 };
 
 struct ActOutputs {

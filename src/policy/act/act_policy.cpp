@@ -82,6 +82,7 @@ ActInputs ActPolicy::normalized_inputs(const TensorMap& batch, bool with_actions
 
 LossOutput ActPolicy::forward_loss(const TensorMap& batch) {
   auto in = normalized_inputs(batch, true);
+  in.latent_eps = take_training_draws().latent_eps;
   auto out = model_->forward(in);
   auto err = (in.actions - out.actions).abs();
   if (in.action_is_pad.defined()) err = err * (~in.action_is_pad).unsqueeze(-1).to(err.dtype());

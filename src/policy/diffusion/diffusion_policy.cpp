@@ -142,8 +142,9 @@ LossOutput DiffusionPolicy::forward_loss(const TensorMap& batch) {
   auto actions = normalize(akey, FeatureType::Action, a->second.to(torch::kFloat32));
   auto pad = batch.find(akey + "_is_pad");
   torch::Tensor is_pad = pad == batch.end() ? torch::Tensor() : pad->second.to(torch::kBool);
+  auto draws = take_training_draws();
   LossOutput out;
-  out.loss = diffusion_->compute_loss(obs, actions, is_pad);
+  out.loss = diffusion_->compute_loss(obs, actions, is_pad, draws.noise, draws.timesteps);
   return out;
 }
 

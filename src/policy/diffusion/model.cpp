@@ -72,7 +72,8 @@ torch::Tensor DiffusionModelImpl::global_conditioning(const Observations& obs) {
 }
 
 torch::Tensor DiffusionModelImpl::compute_loss(const Observations& obs, const torch::Tensor& actions,
-                                               const torch::Tensor& action_is_pad) {
+                                               const torch::Tensor& action_is_pad, const torch::Tensor& noise,
+                                               const torch::Tensor& timesteps) {
   if (actions.size(1) != cfg_.horizon)
     throw util::InputError(util::cat("diffusion: batch action has ", actions.size(1), " steps, horizon is ",
                                      cfg_.horizon, " (check the action delta indices)"));
@@ -80,9 +81,10 @@ torch::Tensor DiffusionModelImpl::compute_loss(const Observations& obs, const to
     throw util::InputError(util::cat("diffusion: batch state has ", obs.state.size(1), " steps, n_obs_steps is ",
                                      cfg_.n_obs_steps));
   auto global_cond = global_conditioning(obs);
-  auto eps = torch::randn(actions.sizes(), actions.options());
-  auto t = torch::randint(0, cfg_.num_train_timesteps, {actions.size(0)},
-                          torch::TensorOptions().dtype(torch::kLong).device(actions.device()));
+  auto eps = noise.defined() ? noise.to(actions.options()) : torch::randn(actions.sizes(), actions.options());
+  const auto long_options = torch::TensorOptions().dtype(torch::kLong).device(actions.device());
+  auto t = timesteps.defined() ? timesteps.to(long_options)
+                               : torch::randint(0, cfg_.num_train_timesteps, {actions.size(0)}, long_options);
   auto noisy = scheduler_.add_noise(actions, eps, t);
   auto pred = unet->forward(noisy, t, global_cond);
   auto target = cfg_.prediction_type == "epsilon" ? eps : actions;

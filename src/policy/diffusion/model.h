@@ -26,9 +26,11 @@ class DiffusionModelImpl : public torch::nn::Module {
   // (B, global_cond_dim): [state, camera features..., env] per step, flattened over steps.
   torch::Tensor global_conditioning(const Observations& obs);
   // Denoising MSE (vs epsilon or the clean sample); actions (B, horizon, A) normalised,
-  // action_is_pad (B, horizon) used only with do_mask_loss_for_padding.
+  // action_is_pad (B, horizon) used only with do_mask_loss_for_padding. `noise` (B, horizon, A)
+  // and `timesteps` (B,) replace the random draws when defined.
   torch::Tensor compute_loss(const Observations& obs, const torch::Tensor& actions,
-                             const torch::Tensor& action_is_pad);
+                             const torch::Tensor& action_is_pad, const torch::Tensor& noise = {},
+                             const torch::Tensor& timesteps = {});
   // Full reverse diffusion from `noise` (or fresh N(0, I)): (B, horizon, A).
   torch::Tensor conditional_sample(int64_t batch, const torch::Tensor& global_cond,
                                    std::optional<torch::Tensor> noise = std::nullopt,
