@@ -117,20 +117,29 @@ torch::Tensor affine(const torch::Tensor& img, double angle_deg, double tx, doub
   auto sizes = img.sizes().vec();
   int64_t c = sizes[sizes.size() - 3], h = sizes[sizes.size() - 2], w = sizes[sizes.size() - 1];
   auto flat = img.reshape({-1, c, h, w});
-  // Output pixel -> input pixel (the inverse map), expressed in normalised coordinates.
-  double a = angle_deg * M_PI / 180.0;
-  double r00 = std::cos(a), r01 = -std::sin(a), r10 = std::sin(a), r11 = std::cos(a);
-  double W = static_cast<double>(w), H = static_cast<double>(h);
-  auto theta = torch::tensor({r00, r01 * H / W, -(2.0 / W) * (r00 * tx + r01 * ty),
-                              r10 * W / H, r11, -(2.0 / H) * (r10 * tx + r11 * ty)},
-                             torch::TensorOptions().dtype(img.scalar_type()))
-                   .reshape({1, 2, 3})
-                   .to(img.device())
-                   .expand({flat.size(0), 2, 3});
-  auto grid = F::affine_grid(theta, {flat.size(0), c, h, w}, /*align_corners=*/false);
-  auto out = F::grid_sample(flat, grid,
+  const auto dtype = img.is_floating_point() ? img.scalar_type() : torch::kFloat32;
+  const auto opts = torch::TensorOptions().dtype(dtype).device(img.device());
+  // torchvision's _get_inverse_affine_matrix (centre at the image centre, scale 1, no shear):
+  // output pixel -> input pixel, in pixels from the centre, computed in double as there, so
+  // that nearest-neighbour picks the same pixel even at ties.
+  const double rot = angle_deg * M_PI / 180.0;
+  const double a = std::cos(rot), b = -std::sin(rot), cc = std::sin(rot), d = std::cos(rot);
+  std::vector<double> m = {d, -b, 0.0, -cc, a, 0.0};
+  m[2] += (0.0 - m[0] * tx) - m[1] * ty;
+  m[5] += (0.0 - m[3] * tx) - m[4] * ty;
+  auto theta = torch::tensor(m, torch::kDouble).to(opts).reshape({1, 2, 3});
+  // torchvision's _affine_grid: pixel-centred base grid, normalised after applying theta.
+  const double W = static_cast<double>(w), H = static_cast<double>(h);
+  const auto on_device = torch::TensorOptions().device(img.device());
+  auto base = torch::empty({1, h, w, 3}, opts);
+  base.select(-1, 0).copy_(torch::linspace((1.0 - W) * 0.5, (W - 1.0) * 0.5, w, on_device));
+  base.select(-1, 1).copy_(torch::linspace((1.0 - H) * 0.5, (H - 1.0) * 0.5, h, on_device).unsqueeze(-1));
+  base.select(-1, 2).fill_(1);
+  auto rescaled = theta.transpose(1, 2).div(torch::tensor({0.5 * W, 0.5 * H}, opts));
+  auto grid = base.view({1, h * w, 3}).bmm(rescaled).view({1, h, w, 2}).expand({flat.size(0), h, w, 2});
+  auto out = F::grid_sample(flat.to(dtype), grid,
                             F::GridSampleFuncOptions().mode(torch::kNearest).padding_mode(torch::kZeros).align_corners(false));
-  return out.reshape(sizes);
+  return out.to(img.scalar_type()).reshape(sizes);
 }
 
 ImageTransforms::ImageTransforms(const ImageTransformsConfig& config) : random_order_(config.random_order) {
@@ -187,7 +196,8 @@ torch::Tensor ImageTransforms::apply_one(const Tf& tf, const torch::Tensor& img,
     double angle = uniform(gen, tf.degrees_lo, tf.degrees_hi);
     double w = static_cast<double>(img.size(-1)), h = static_cast<double>(img.size(-2));
     double max_dx = tf.translate_x * w, max_dy = tf.translate_y * h;
-    double tx = std::round(uniform(gen, -max_dx, max_dx)), ty = std::round(uniform(gen, -max_dy, max_dy));
+    // Python's round(): halves to even.
+    double tx = std::nearbyint(uniform(gen, -max_dx, max_dx)), ty = std::nearbyint(uniform(gen, -max_dy, max_dy));
     return affine(img, angle, tx, ty);
   }
   return img;

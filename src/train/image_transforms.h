@@ -41,8 +41,9 @@ torch::Tensor adjust_contrast(const torch::Tensor& img, double factor);
 torch::Tensor adjust_saturation(const torch::Tensor& img, double factor);
 torch::Tensor adjust_hue(const torch::Tensor& img, double hue_factor);
 torch::Tensor adjust_sharpness(const torch::Tensor& img, double factor);
-// Rotation (degrees, counter-clockwise) and translation (pixels) about the centre,
-// nearest-neighbour, zero fill.
+// torchvision's affine with scale 1 and no shear: rotation by angle_deg about the centre
+// (clockwise on screen, y pointing down) and translation by (tx, ty) pixels, nearest-neighbour,
+// zero fill.
 torch::Tensor affine(const torch::Tensor& img, double angle_deg, double tx, double ty);
 
 }  // namespace robotrain::train

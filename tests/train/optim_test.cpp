@@ -1,5 +1,5 @@
-// Optimizer, scheduler, gradient clipping, RNG and training-state files, batch adapter and
-// image augmentations.
+// Optimizer, scheduler, gradient clipping, RNG and training-state files, batch adapter (the
+// image augmentations are in image_transforms_test.cpp).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -7,7 +7,6 @@
 #include <limits>
 
 #include "train/batch.h"
-#include "train/image_transforms.h"
 #include "train/loss_scaler.h"
 #include "train/optim.h"
 #include "train/tensor_file.h"
@@ -254,53 +253,4 @@ TEST(BatchAdapter, WrapsArraysAndScalesCameras) {
   EXPECT_FLOAT_EQ(t["observation.state"][1][1].item<float>(), 1.5f);
   EXPECT_EQ(t["index"][1].item<int64_t>(), 77);
   EXPECT_EQ(t["observation.state"].sizes(), (std::vector<int64_t>{2, 3}));
-}
-
-TEST(ImageTransforms, FunctionalMatchesTorchvisionDefinitions) {
-  torch::manual_seed(3);
-  auto img = torch::rand({3, 8, 8});
-  EXPECT_TRUE(torch::allclose(rt::adjust_brightness(img, 1.0), img));
-  EXPECT_TRUE(torch::allclose(rt::adjust_brightness(img, 0.5), img * 0.5));
-  EXPECT_TRUE(torch::allclose(rt::adjust_contrast(img, 1.0), img));
-  EXPECT_TRUE(torch::allclose(rt::adjust_saturation(img, 1.0), img));
-  EXPECT_TRUE(torch::allclose(rt::adjust_sharpness(img, 1.0), img));
-  EXPECT_TRUE(torch::allclose(rt::adjust_hue(img, 1.0), img, 1e-5, 1e-5));  // a full turn
-  EXPECT_TRUE(torch::allclose(rt::affine(img, 0, 0, 0), img));
-  // Saturation 0 is the grayscale image on every channel.
-  auto gray = rt::adjust_saturation(img, 0.0);
-  EXPECT_TRUE(torch::allclose(gray[0], gray[1]));
-  // Contrast 0 is the mean gray level everywhere.
-  auto flat = rt::adjust_contrast(img, 0.0);
-  EXPECT_NEAR((flat.max() - flat.min()).item<float>(), 0.0f, 1e-6);
-  // Hue shift keeps value (max channel) and changes colour.
-  auto shifted = rt::adjust_hue(img, 0.25);
-  EXPECT_TRUE(torch::allclose(std::get<0>(shifted.max(0)), std::get<0>(img.max(0)), 1e-5, 1e-5));
-  EXPECT_FALSE(torch::allclose(shifted, img, 1e-3, 1e-3));
-  // Translation by one pixel moves content by one column.
-  auto moved = rt::affine(img, 0, 1, 0);
-  EXPECT_TRUE(torch::allclose(moved.index({torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(1)}),
-                              img.index({torch::indexing::Slice(), torch::indexing::Slice(), torch::indexing::Slice(0, -1)})));
-}
-
-TEST(ImageTransforms, RandomSubsetIsSeededAndBounded) {
-  rt::ImageTransformsConfig cfg;
-  rt::ImageTransforms off(cfg);
-  EXPECT_FALSE(off.enabled());
-  cfg.enable = true;
-  cfg.max_num_transforms = 1;
-  cfg.tfs = {{"brightness", "ColorJitter", 1.0, Json{{"brightness", {0.5, 0.6}}}},
-             {"never", "ColorJitter", 0.0, Json{{"contrast", {0.1, 0.1}}}}};
-  rt::ImageTransforms tf(cfg);
-  ASSERT_TRUE(tf.enabled());
-  auto img = torch::full({2, 3, 4, 4}, 0.5);
-  auto g1 = at::make_generator<at::CPUGeneratorImpl>(5), g2 = at::make_generator<at::CPUGeneratorImpl>(5);
-  auto o1 = tf.apply_batch(img, g1), o2 = tf.apply_batch(img, g2);
-  EXPECT_TRUE(torch::equal(o1, o2));
-  // Only brightness in [0.5, 0.6] can apply (the zero-weight transform is dropped).
-  EXPECT_GE(o1.min().item<float>(), 0.25f - 1e-6f);
-  EXPECT_LE(o1.max().item<float>(), 0.30f + 1e-6f);
-  // Each sample draws its own factor.
-  EXPECT_NE(o1[0].mean().item<float>(), o1[1].mean().item<float>());
-  cfg.tfs = {{"x", "GaussianBlur", 1.0, Json::object()}};
-  EXPECT_THROW(rt::ImageTransforms{cfg}, robotrain::util::InputError);
 }
