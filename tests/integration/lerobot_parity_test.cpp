@@ -258,17 +258,24 @@ void expect_parity(ParityRun& run) {
   EXPECT_GT(moved, 20 * lr0);
 }
 
-}  // namespace
-
-TEST(LeRobotParity, ActAndDiffusionTrainingMatchLeRobotOver50Steps) {
-  RT_REQUIRE_LEROBOT();
+// One test per policy (each well under a minute on one thread).
+void expect_training_parity(const std::string& type, Case c) {
   lt::use_one_thread();
   robotrain::util::TempDir tmp("rt-parity");
-  std::vector<ParityRun> runs;
-  runs.push_back(prepare("act", act_case(), tmp.path() / "act"));
-  runs.push_back(prepare("diffusion", diffusion_case(), tmp.path() / "diffusion"));
-  // One Python process trains both (LeRobot is imported once).
-  auto peer = lt::run_policy_peer(tmp.path(), {{"train", Json::array({runs[0].peer_job(), runs[1].peer_job()})}});
+  auto run = prepare(type, std::move(c), tmp.path() / type);
+  auto peer = lt::run_policy_peer(tmp.path(), {{"train", Json::array({run.peer_job()})}});
   ASSERT_EQ(peer.exit_code, 0) << peer.err;
-  for (auto& run : runs) expect_parity(run);
+  expect_parity(run);
+}
+
+}  // namespace
+
+TEST(LeRobotParity, ActTrainingMatchesLeRobotOver50Steps) {
+  RT_REQUIRE_LEROBOT();
+  expect_training_parity("act", act_case());
+}
+
+TEST(LeRobotParity, DiffusionTrainingMatchesLeRobotOver50Steps) {
+  RT_REQUIRE_LEROBOT();
+  expect_training_parity("diffusion", diffusion_case());
 }
