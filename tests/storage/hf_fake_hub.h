@@ -44,6 +44,10 @@ class FakeHub {
   size_t page_size = 4;
   std::string required_token;  // when set, hub requests without "Bearer <token>" get 401
   bool gated = false;          // answer 403 GatedRepo instead
+  // The CDN's host name in LFS redirects. "localhost" makes it another host for clients that
+  // compare names, not ports: huggingface_hub follows a redirect to the same host name and
+  // would take the CDN's answer (no X-Repo-Commit) for the file's metadata.
+  std::string cdn_host = "127.0.0.1";
   // Faults, each consumed once (by repository path for the CDN).
   std::atomic<int> refs_429{0};
   std::set<std::string> cdn_503_once, cdn_corrupt_always;
@@ -205,7 +209,7 @@ class FakeHub {
     if (f.lfs) {
       cdn_blobs_[f.sha256] = {it->first, f.content};
       resp.status = 302;
-      resp.headers.emplace_back("Location", cdn_.url() + "/blobs/" + f.sha256 + "?X-Amz-Signature=abc");
+      resp.headers.emplace_back("Location", "http://" + cdn_host + ":" + std::to_string(cdn_.port()) + "/blobs/" + f.sha256 + "?X-Amz-Signature=abc");
       resp.headers.emplace_back("X-Linked-Etag", "\"" + f.sha256 + "\"");
       resp.headers.emplace_back("X-Linked-Size", std::to_string(f.content.size()));
       resp.headers.emplace_back("ETag", "W/\"pointer-etag\"");
