@@ -51,3 +51,22 @@ TEST(Strings, OneLineEscapesControlCharactersAndCutsOnUtf8Boundaries) {
   EXPECT_EQ(one_line("abcdef", 3), "abc...");
   EXPECT_EQ(one_line(std::string("a\0b", 3)), "a\\x00b");
 }
+
+TEST(Strings, Utf8ValidationFollowsRfc3629) {
+  EXPECT_TRUE(is_valid_utf8("plain/path"));
+  EXPECT_TRUE(is_valid_utf8("d\xc3\xa9j\xc3\xa0 \xe2\x82\xac \xf0\x9f\xa4\x96"));  // é à € 🤖
+  EXPECT_FALSE(is_valid_utf8("run\xff"));
+  EXPECT_FALSE(is_valid_utf8("\xc3"));                // truncated sequence
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));            // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));        // UTF-16 surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));    // above U+10FFFF
+}
+
+TEST(Strings, EscapeOneLineKeepsTextPrintableOnOneLine) {
+  EXPECT_EQ(escape_one_line("a\nb\r\tc"), "a\\nb\\r\\tc");
+  EXPECT_EQ(escape_one_line(std::string("x\0y\x1b[2J", 7)), "x\\x00y\\x1b[2J");
+  EXPECT_EQ(escape_one_line("bad\xff byte"), "bad\\xff byte");
+  EXPECT_EQ(escape_one_line("caf\xc3\xa9"), "caf\xc3\xa9");  // UTF-8 stays as it is
+  // A forged log line stays inside the message.
+  EXPECT_EQ(escape_one_line("blob\nERROR 2026-01-01 fake").find('\n'), std::string::npos);
+}
