@@ -1,5 +1,7 @@
 // `robotrain dataset synth|info|validate|bench-loader`.
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <iostream>
 #include <thread>
 
@@ -17,6 +19,8 @@ namespace {
 
 using util::cat;
 
+constexpr int64_t kMaxSeed = 4294967295;
+
 void add_synth(CLI::App& group) {
   auto* cmd = group.add_subcommand("synth", "Write a small synthetic LeRobot v3.0 dataset (state, action, AV1 cameras)");
   cmd->footer(
@@ -26,16 +30,20 @@ void add_synth(CLI::App& group) {
   auto o = std::make_shared<dataset::SynthOptions>();
   auto output = std::make_shared<std::string>();
   cmd->add_option("--output,-o", *output, "Directory to create (must not exist unless --overwrite)")->required();
-  cmd->add_option("--episodes", o->episodes, "Number of episodes")->capture_default_str();
-  cmd->add_option("--frames", o->frames, "Frames per episode")->capture_default_str();
-  cmd->add_option("--cameras", o->cameras, "Number of cameras (observation.images.cam<i>)")->capture_default_str();
-  cmd->add_option("--height", o->height, "Camera height in pixels")->capture_default_str();
-  cmd->add_option("--width", o->width, "Camera width in pixels")->capture_default_str();
-  cmd->add_option("--fps", o->fps, "Frames per second")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Random seed (start positions)")->capture_default_str();
+  cmd->add_option("--episodes", o->episodes, "Number of episodes")->capture_default_str()->transform(int_in(1, 100000));
+  cmd->add_option("--frames", o->frames, "Frames per episode")->capture_default_str()->transform(int_in(2, 1000000));
+  cmd->add_option("--cameras", o->cameras, "Number of cameras (observation.images.cam<i>)")
+      ->capture_default_str()
+      ->transform(int_in(0, 16));
+  cmd->add_option("--height", o->height, "Camera height in pixels")->capture_default_str()->transform(int_in(16, 4096));
+  cmd->add_option("--width", o->width, "Camera width in pixels")->capture_default_str()->transform(int_in(16, 4096));
+  cmd->add_option("--fps", o->fps, "Frames per second")->capture_default_str()->transform(int_in(1, 1000));
+  cmd->add_option("--seed", o->seed, "Random seed (start positions)")->capture_default_str()->transform(int_in(0, kMaxSeed));
   cmd->add_option("--codec,--vcodec", o->codec, "Video codec: av1 (libsvtav1), h264, hevc, mpeg4")->capture_default_str();
-  cmd->add_option("--gop,-g", o->gop, "Keyframe interval")->capture_default_str();
-  cmd->add_option("--crf", o->crf, "Constant rate factor")->capture_default_str();
+  cmd->add_option("--gop,-g", o->gop, "Keyframe interval")->capture_default_str()->transform(int_in(1, 10000));
+  cmd->add_option("--crf", o->crf, "Constant rate factor (av1 0-63, h264/hevc 0-51; mpeg4 ignores it)")
+      ->capture_default_str()
+      ->transform(int_in(0, 63));
   cmd->add_flag("--overwrite", o->overwrite, "Replace an existing output directory");
   cmd->callback([o, output] {
     if (output->empty()) throw util::InputError("--output is empty; name the directory to create");
@@ -77,9 +85,10 @@ void add_validate(CLI::App& group) {
   cmd->add_option("path", *path, "Dataset root (the folder holding meta/)")->required();
   cmd->add_flag("--json", *json, "Print as JSON");
   cmd->add_flag("--deep", *deep, "Decode every video frame and image (default: first, middle and last of each file)");
-  cmd->add_option("--max-print", *limit, "Violations printed in text mode (all are counted)")->capture_default_str();
+  cmd->add_option("--max-print", *limit, "Violations printed in text mode (all are counted)")
+      ->capture_default_str()
+      ->transform(int_in(0, std::numeric_limits<int>::max()));
   cmd->callback([path, json, limit, deep] {
-    if (*limit < 0) throw util::InputError("--max-print must be >= 0");
     auto meta = dataset::load_metadata(*path);
     dataset::ValidateOptions vo;
     vo.progress = !*json;
@@ -105,6 +114,16 @@ void add_validate(CLI::App& group) {
   });
 }
 
+// An action chunk longer than every episode is padding only, and its offsets are allocated
+// for every sample: the data bounds it.
+void check_chunk_fits(int chunk, const dataset::DatasetMeta& meta) {
+  int64_t longest = 0;
+  for (const auto& e : meta.episodes) longest = std::max(longest, e.length);
+  if (chunk > longest)
+    throw util::InputError(cat("--chunk-size ", chunk, " is longer than every episode of ", meta.root.string(),
+                               " (the longest has ", longest, " frames); give at most ", longest));
+}
+
 void add_bench_loader(CLI::App& group) {
   auto* cmd = group.add_subcommand("bench-loader", "Time the data loader over a dataset (samples/s, data wait per batch)");
   cmd->footer("Loads batches as training would (ACT-style action chunk), with no compute between steps.");
@@ -117,25 +136,22 @@ void add_bench_loader(CLI::App& group) {
   auto u8 = std::make_shared<bool>(false);
   auto json = std::make_shared<bool>(false);
   cmd->add_option("path", *path, "Dataset root")->required();
-  cmd->add_option("--batch-size,--batch_size", *batch, "Samples per batch")->capture_default_str();
-  cmd->add_option("--steps", *steps, "Batches to load")->capture_default_str();
-  cmd->add_option("--num-workers,--num_workers", *workers, "Loader threads (0: load on the calling thread)")->capture_default_str();
-  cmd->add_option("--chunk-size", *chunk, "Action offsets 0..N-1 per sample (0: none)")->capture_default_str();
-  cmd->add_option("--seed", *seed, "Sampler seed")->capture_default_str();
+  cmd->add_option("--batch-size,--batch_size", *batch, "Samples per batch")->capture_default_str()->transform(int_in(1, 65536));
+  cmd->add_option("--steps", *steps, "Batches to load")->capture_default_str()->transform(int_in(1, 1000000000));
+  cmd->add_option("--num-workers,--num_workers", *workers, "Loader threads (0: load on the calling thread)")
+      ->capture_default_str()
+      ->transform(int_in(0, max_loader_workers()));
+  cmd->add_option("--chunk-size", *chunk, "Action offsets 0..N-1 per sample (0: none; at most the longest episode)")
+      ->capture_default_str()
+      ->transform(int_in(0, 100000));
+  cmd->add_option("--seed", *seed, "Sampler seed")->capture_default_str()->transform(int_in(0, kMaxSeed));
   cmd->add_flag("--uint8", *u8, "Cameras as uint8 instead of float32");
   cmd->add_flag("--json", *json, "Print as JSON");
   cmd->callback([=] {
-    auto in = [](const char* flag, int v, int lo, int hi) {
-      if (v < lo || v > hi) throw util::InputError(cat(flag, " ", v, " is out of range: use ", lo, "..", hi));
-    };
-    // Each bound keeps the loader's buffers (batch x chunk frames, one batch per worker) sane.
-    in("--batch-size", *batch, 1, 65536);
-    in("--steps", *steps, 1, 100000000);
-    in("--num-workers", *workers, 0, 256);
-    in("--chunk-size", *chunk, 0, 100000);
     dataset::DatasetOptions opt;
     opt.images_as_uint8 = *u8;
     auto meta = dataset::load_metadata(*path);
+    check_chunk_fits(*chunk, meta);
     for (const auto& f : meta.features)
       if (dataset::feature_role(f) == dataset::FeatureRole::Action && *chunk > 0) {
         std::vector<int> d(*chunk);

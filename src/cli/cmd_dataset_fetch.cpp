@@ -69,7 +69,7 @@ CommandRegistrar reg(11, [](CLI::App& root) {
   cmd->add_option("--output,-o", f->output,
                   "Dataset directory to create (default: the hub cache for a Hub source, else ~/.robotrain/datasets/..., reused while its blob prefixes are unchanged)");
   cmd->add_flag("--overwrite", f->options.overwrite, "Replace an existing output directory (fetch again)");
-  cmd->add_option("--parallel", f->options.parallel, "Concurrent downloads")->capture_default_str();
+  cmd->add_option("--parallel", f->options.parallel, "Concurrent downloads")->capture_default_str()->transform(int_in(1, 64));
   cmd->add_flag("--json", f->json, "Print the result as JSON");
   cmd->callback([f] { run(*f); });
 });

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -197,15 +198,23 @@ CommandRegistrar reg(40, [](CLI::App& root) {
   c->add_option("--blob-endpoint", f->blob_endpoint, "Blob service endpoint for emulators (Azurite)");
   c->add_option("--dataset-download-dir", f->download_dir, "Where fetched datasets go (default ~/.robotrain/datasets/...)");
   c->add_option("--env", f->env, "Simulation environment (pusht)");
-  c->add_option("--eval-episodes,--eval.n_episodes", f->episodes, "Episodes to evaluate (replay 10, sim 50)");
+  c->add_option("--eval-episodes,--eval.n_episodes", f->episodes, "Episodes to evaluate (replay 10, sim 50)")
+      ->transform(int_in(1, 100000));
   c->add_option("--output_dir,--output-dir", f->output_dir, "Where results, plots, report and videos go");
-  c->add_option("--seed", f->seed, "First episode seed (sim); deterministic per seed")->capture_default_str();
-  c->add_option("--parallel-envs", f->parallel, "Environments stepped together (sim)")->capture_default_str();
-  c->add_option("--videos", f->videos, "Rollout videos for the first N episodes (sim)")->capture_default_str();
+  c->add_option("--seed", f->seed, "First episode seed (sim); deterministic per seed")
+      ->capture_default_str()
+      ->transform(int_in(0, 4294967295));
+  c->add_option("--parallel-envs", f->parallel, "Environments stepped together (sim)")
+      ->capture_default_str()
+      ->transform(int_in(1, 1024));
+  c->add_option("--videos", f->videos, "Rollout videos for the first N episodes (sim)")
+      ->capture_default_str()
+      ->transform(int_in(0, 100000));
   c->add_flag("--expert", f->expert, "Evaluate the scripted Push-T expert instead of a policy");
   c->add_option("--policy.device,--device", f->device, "cpu or cuda (default: cuda when available)");
-  c->add_option("--max-action-mse", f->max_action_mse, "Gate (replay): pass when aggregate action MSE <= this");
-  c->add_option("--min-success", f->min_success, "Gate (sim): pass when the success rate >= this");
+  c->add_option("--max-action-mse", f->max_action_mse, "Gate (replay): pass when aggregate action MSE <= this")
+      ->transform(real_in(0, std::numeric_limits<double>::max()));
+  c->add_option("--min-success", f->min_success, "Gate (sim): pass when the success rate >= this")->transform(real_in(0, 1));
   c->add_option("--register-checkpoint,-r", f->register_name,
                 "Register the checkpoint under this name when the gate passes (without a gate: once the evaluation succeeded; "
                 "the version's quality_gate tag says which)");

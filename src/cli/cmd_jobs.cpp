@@ -81,7 +81,9 @@ CommandRegistrar reg(61, [](CLI::App& root) {
     auto* c = jobs.add_subcommand("logs", "Print a job's logs (--follow: until it ends)");
     add_common(c, *f, true);
     c->add_flag("-f,--follow", f->follow, "Keep printing until the job ends");
-    c->add_option("--poll-interval", f->poll_interval_s, "Seconds between checks when following")->capture_default_str();
+    c->add_option("--poll-interval", f->poll_interval_s, "Seconds between checks when following")
+        ->capture_default_str()
+        ->transform(real_in(0.01, 86400));
     c->callback([f] {
       auto store = f->store();
       auto r = store.load(f->id);

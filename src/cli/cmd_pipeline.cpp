@@ -1,6 +1,7 @@
 // `robotrain pipeline`: train -> wait -> evaluate -> register (the seed's
 // run-lerobot-pipeline.sh, with its known bugs fixed), on local (default), azureml or osmo.
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include "cli/command.h"
@@ -61,16 +62,20 @@ CommandRegistrar reg(62, [](CLI::App& root) {
   f->submit.poll_interval_s = 60;
   f->submit.add_to(c, platform::Platform::AzureML, true);
   c->add_option("--on", f->on, "Where to run: local (default), azureml, osmo")->capture_default_str();
-  c->add_option("--eval-episodes", f->p.eval_episodes, "Episodes to evaluate")->capture_default_str();
+  c->add_option("--eval-episodes", f->p.eval_episodes, "Episodes to evaluate")->capture_default_str()->transform(int_in(1, 100000));
   c->add_flag("--skip-inference", f->p.skip_inference, "Do not evaluate");
   c->add_option("-r,--register-model", f->p.register_model,
                 "Register the evaluated checkpoint under this name: when it passes --max-action-mse / --min-success, or "
                 "without a gate once training and evaluation succeeded (recorded as quality_gate: none)");
   c->add_flag("--skip-register", f->p.skip_register, "Never register");
   c->add_flag("--skip-wait", f->p.skip_wait, "Submit training and return (prints how to follow it)");
-  c->add_option("--timeout", f->p.timeout_min, "Minutes to wait for each job")->capture_default_str();
-  c->add_option("--min-success", f->min_success, "Quality gate: minimum closed-loop success rate in [0,1] (with --eval-env)");
-  c->add_option("--max-action-mse", f->max_action_mse, "Quality gate: maximum offline-replay action MSE");
+  c->add_option("--timeout", f->p.timeout_min, "Minutes to wait for each job")
+      ->capture_default_str()
+      ->transform(real_in(0.01, 366 * 24 * 60));
+  c->add_option("--min-success", f->min_success, "Quality gate: minimum closed-loop success rate in [0,1] (with --eval-env)")
+      ->transform(real_in(0, 1));
+  c->add_option("--max-action-mse", f->max_action_mse, "Quality gate: maximum offline-replay action MSE")
+      ->transform(real_in(0, std::numeric_limits<double>::max()));
   c->add_option("--eval-env", f->p.eval_env, "Evaluate in simulation (pusht) instead of offline replay");
   c->add_flag("--json", f->json, "Print the summary as JSON");
   c->callback([f] { run(*f); });

@@ -91,7 +91,7 @@ CommandRegistrar reg(60, [](CLI::App& root) {
     auto* c = runs.add_subcommand("list", "List runs, newest first");
     add_common(c, *f);
     c->add_option("--experiment,--experiment-name", f->experiment, "Only this experiment");
-    c->add_option("--max-results", f->max_results, "At most this many runs (default 100)");
+    c->add_option("--max-results", f->max_results, "At most this many runs (default 100)")->transform(int_in(1, 1000000));
     c->callback([f] { list_runs(*f); });
   }
   {

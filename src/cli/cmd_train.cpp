@@ -47,6 +47,9 @@ namespace {
 using train::TrainConfig;
 using util::Json;
 
+constexpr int64_t kMaxSteps = 1'000'000'000'000;  // far beyond any run, far below overflow
+constexpr int64_t kMaxSeed = 4294967295;           // numpy's seeds (LeRobot seeds numpy too)
+
 bool parse_bool(const std::string& flag, const std::string& value) {
   std::string v = util::to_lower(util::trim(value));
   if (v.empty() || v == "true" || v == "1" || v == "yes" || v == "on") return true;
@@ -77,12 +80,6 @@ struct TrainFlags {
   int nproc_per_node = 1;
 };
 
-int64_t to_int(const std::string& flag, const std::string& v) {
-  int64_t out = 0;
-  if (!util::parse_int64(util::trim(v), out)) throw util::InputError(util::cat(flag, ": '", v, "' is not an integer"));
-  return out;
-}
-
 void add_flag(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::string& help,
               std::function<void(TrainConfig&, const std::string&)> apply, bool is_bool = false) {
   auto value = std::make_shared<std::string>();
@@ -91,10 +88,14 @@ void add_flag(CLI::App* cmd, TrainFlags& f, const std::string& names, const std:
   f.flags.push_back({opt, value, std::move(apply)});
 }
 
+// Range-checked when parsed (exit 2 naming the flag) and again when applied.
 template <class Setter>
-void add_int(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::string& help, Setter set) {
+void add_int(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::string& help, int64_t min, int64_t max,
+             Setter set) {
   std::string flag = util::split(names, ',').front();
-  add_flag(cmd, f, names, help, [flag, set](TrainConfig& c, const std::string& v) { set(c, to_int(flag, v)); });
+  add_flag(cmd, f, names, help,
+           [flag, min, max, set](TrainConfig& c, const std::string& v) { set(c, parse_int_flag(flag, v, min, max)); });
+  f.flags.back().opt->transform(int_in(min, max));
 }
 
 template <class Setter>
@@ -109,6 +110,26 @@ void apply_flags(const TrainFlags& f, TrainConfig& c) {
   for (const auto& e : f.edits) e(c);
 }
 
+// --optimizer.<field> / --scheduler.<field> values LibTorch would reject mid-setup, or train on
+// silently (a negative warm-up), are refused naming the flag.
+void check_optimizer_overrides(const TrainConfig& c) {
+  auto check = [](const char* flag, double v, double min, double max, bool min_open) {
+    if (!std::isfinite(v) || (min_open ? v <= min : v < min) || v > max)
+      throw util::InputError(util::cat(flag, " must be in ", min_open ? "(" : "[", min, ", ", max, "], got ", v));
+  };
+  if (c.optimizer) {
+    const auto& o = *c.optimizer;
+    check("--optimizer.lr", o.lr, 0, 10, true);
+    check("--optimizer.weight_decay", o.weight_decay, 0, 10, false);
+    check("--optimizer.grad_clip_norm", o.grad_clip_norm, 0, 1e9, true);
+    for (double beta : {o.beta1, o.beta2})
+      if (!(beta >= 0 && beta < 1)) throw util::InputError(util::cat("--optimizer.betas must be in [0, 1), got ", beta));
+    check("--optimizer.eps", o.eps, 0, 1, true);
+  }
+  if (c.scheduler && c.scheduler->num_warmup_steps < 0)
+    throw util::InputError(util::cat("--scheduler.num_warmup_steps must be 0 or more, got ", c.scheduler->num_warmup_steps));
+}
+
 // --policy.<field>[=value] / --optimizer.<field> / --scheduler.<field> for any config field.
 void apply_extras(const std::vector<std::string>& extras, TrainFlags& f) {
   for (size_t i = 0; i < extras.size(); ++i) {
@@ -120,9 +141,11 @@ void apply_extras(const std::vector<std::string>& extras, TrainFlags& f) {
     } else {
       key = arg;
       if (i + 1 >= extras.size() || util::starts_with(extras[i + 1], "--"))
-        throw util::InputError(util::cat(arg, ": missing value (use ", arg, "=VALUE)"));
+        throw util::InputError(util::cat(arg, " needs a value (", arg, " VALUE or ", arg, "=VALUE)"));
       value = extras[++i];
     }
+    if (!util::is_valid_utf8(value))
+      throw util::InputError(util::cat(key, " '", util::escape_one_line(value), "' is not valid UTF-8"));
     std::string section;
     for (const char* s : {"--policy.", "--optimizer.", "--scheduler."})
       if (util::starts_with(key, s)) section = s;
@@ -142,6 +165,7 @@ void apply_extras(const std::vector<std::string>& extras, TrainFlags& f) {
         TrainConfig tmp = train::train_config_from_json(Json{{opt ? "optimizer" : "scheduler", j}});
         if (opt) c.optimizer = tmp.optimizer;
         else c.scheduler = tmp.scheduler;
+        check_optimizer_overrides(c);
         // Explicit optimizer settings only take effect without the policy preset (LeRobot).
         c.use_policy_training_preset = false;
       });
@@ -502,7 +526,7 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            "LeRobot image augmentations (brightness, contrast, saturation, hue, sharpness, affine)",
            [](C& c, bool b) { c.dataset.image_transforms.enable = b; });
   add_int(cmd, f, "--dataset.image_transforms.max_num_transforms,--dataset-image-transforms-max-num-transforms",
-          "At most this many augmentations per image (default 3)",
+          "At most this many augmentations per image (default 3)", 1, 64,
           [](C& c, int64_t v) { c.dataset.image_transforms.max_num_transforms = static_cast<int>(v); });
   add_bool(cmd, f, "--dataset.image_transforms.random_order,--dataset-image-transforms-random-order",
            "Apply the drawn augmentations in random order", [](C& c, bool b) { c.dataset.image_transforms.random_order = b; });
@@ -519,20 +543,22 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            [](C& c, S v) { c.policy["device"] = v; });
   add_bool(cmd, f, "--use_amp,--use-amp,--policy.use_amp,--policy-use-amp", "Mixed precision (bf16 autocast) on CUDA",
            [](C& c, bool b) { c.policy["use_amp"] = b; });
-  add_int(cmd, f, "--steps", "Training steps (default 100000)", [](C& c, int64_t v) { c.steps = v; });
-  add_int(cmd, f, "--batch_size,--batch-size", "Batch size (default 8)",
+  add_int(cmd, f, "--steps", "Training steps (default 100000)", 1, kMaxSteps, [](C& c, int64_t v) { c.steps = v; });
+  add_int(cmd, f, "--batch_size,--batch-size", "Batch size (default 8)", 1, 65536,
           [](C& c, int64_t v) { c.batch_size = static_cast<int>(v); });
-  add_int(cmd, f, "--save_freq,--save-freq", "Checkpoint every N steps and at the end (default 20000)",
+  add_int(cmd, f, "--save_freq,--save-freq", "Checkpoint every N steps and at the end (default 20000)", 1, kMaxSteps,
           [](C& c, int64_t v) { c.save_freq = v; });
   add_bool(cmd, f, "--save_checkpoint,--save-checkpoint", "Write checkpoints (default true)",
            [](C& c, bool b) { c.save_checkpoint = b; });
-  add_int(cmd, f, "--log_freq,--log-freq", "Log line and metrics every N steps (default 200)",
+  add_int(cmd, f, "--log_freq,--log-freq", "Log line and metrics every N steps (default 200; 0: never)", 0, kMaxSteps,
           [](C& c, int64_t v) { c.log_freq = v; });
-  add_int(cmd, f, "--eval_freq,--eval-freq", "val/loss on the held-out episodes (--val-split) every N steps (default 20000)",
+  add_int(cmd, f, "--eval_freq,--eval-freq", "val/loss on the held-out episodes (--val-split) every N steps (default 20000; 0: never)",
+          0, kMaxSteps,
           [](C& c, int64_t v) { c.eval_freq = v; });
-  add_int(cmd, f, "--num_workers,--num-workers", "Data loader threads (default 4)",
+  add_int(cmd, f, "--num_workers,--num-workers", "Data loader threads (default 4)", 0, max_loader_workers(),
           [](C& c, int64_t v) { c.num_workers = static_cast<int>(v); });
-  add_int(cmd, f, "--seed", "Seed for weights, sampling and augmentation (default 1000)", [](C& c, int64_t v) { c.seed = v; });
+  add_int(cmd, f, "--seed", "Seed for weights, sampling and augmentation (default 1000)", 0, kMaxSeed,
+          [](C& c, int64_t v) { c.seed = v; });
   add_flag(cmd, f, "--output_dir,--output-dir", "Run directory (default outputs/train/<date>/<time>_<job>)",
            [](C& c, S v) { c.output_dir = v; });
   add_flag(cmd, f, "--job_name,--job-name", "Job name (default: the policy type)", [](C& c, S v) { c.job_name = v; });
@@ -546,15 +572,18 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            [](C& c, S v) { c.tracking_uri = v; });
   add_flag(cmd, f, "--experiment-name,--experiment_name", "MLflow experiment (default lerobot-<policy>-<job>)",
            [](C& c, S v) { c.experiment_name = v; });
-  add_int(cmd, f, "--num-threads,--num_threads", "Intra-op CPU threads (default: all cores)",
+  add_int(cmd, f, "--num-threads,--num_threads", "Intra-op CPU threads (default 0: all cores)", 0, 1024,
           [](C& c, int64_t v) { c.num_threads = static_cast<int>(v); });
   // Seed-system submission settings (robotrain submit passes these to the job).
   auto& o = f.options;
   cmd->add_option("--mixed-precision,--mixed_precision", o.mixed_precision, "no | fp16 | bf16 (CUDA autocast)");
-  cmd->add_option("--val-split,--val_split", o.val_split, "Fraction of episodes held out for val/loss and replay evaluation, recorded in the checkpoint (default 0.1; 0 trains on all)");
-  cmd->add_option("--val-batches,--val_batches", o.val_max_batches, "val/loss over at most this many batches (16)");
+  cmd->add_option("--val-split,--val_split", o.val_split, "Fraction of episodes held out for val/loss and replay evaluation, recorded in the checkpoint (default 0.1; 0 trains on all)")
+      ->transform(real_in(0, 1));
+  cmd->add_option("--val-batches,--val_batches", o.val_max_batches, "val/loss over at most this many batches (16)")
+      ->transform(int_in(1, 1000000));
   cmd->add_option("--dist-timeout,--dist_timeout", o.dist_timeout_s,
-                  "Distributed: seconds before a silent worker fails the job (600)");
+                  "Distributed: seconds before a silent worker fails the job (600)")
+      ->transform(real_in(0, 7 * 86400));
   cmd->add_option("--policy-repo-id", o.policy_repo_id, kPolicyRepoIdHelp);
   cmd->add_option("--register-checkpoint,--register_checkpoint", o.register_checkpoint,
                   "Register the final checkpoint under this name in the tracking URI's model registry");
@@ -579,7 +608,8 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   cmd->add_option("--dataset-download-dir", f.download_dir,
                   "Where fetched datasets go (default ~/.robotrain/datasets/<source>-<hash>, reused when complete)");
   cmd->add_option("--nproc-per-node,--nproc_per_node", f.nproc_per_node,
-                  "Data-parallel worker processes on this machine (1); effective batch = batch_size x workers");
+                  "Data-parallel worker processes on this machine (1); effective batch = batch_size x workers")
+      ->transform(int_in(1, 1024));
   cmd->callback([fp, cmd, sysm, sysm_opt, logck, logck_opt] {
     if (sysm_opt->count()) fp->options.system_metrics = parse_bool("--system-metrics", *sysm);
     if (logck_opt->count()) fp->options.log_checkpoints = parse_bool("--log-checkpoints", *logck);

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/command.h"
 #include "cli/pretrained_source.h"
 #include "platform/azureml_job.h"
 #include "platform/env_file.h"
@@ -74,7 +75,9 @@ void SubmitFlags::add_to(CLI::App* c, Platform p, bool for_pipeline) {
     c->add_flag("--json", json, "Print the job record as JSON");
     c->add_option("forward", o.forward_args, "Arguments after -- go to the platform CLI (az ml job create / osmo workflow submit)");
   }
-  c->add_option("--poll-interval", poll_interval_s, "Seconds between status checks")->capture_default_str();
+  c->add_option("--poll-interval", poll_interval_s, "Seconds between status checks")
+      ->capture_default_str()
+      ->transform(real_in(0.01, 86400));
   c->add_option("--env-file", env_file, "Environment file with Azure context")->capture_default_str();
   c->add_option("--jobs-dir", jobs_dir, "Job store directory (default $ROBOTRAIN_HOME/jobs or ~/.robotrain/jobs)");
   c->footer(
@@ -86,10 +89,21 @@ void SubmitFlags::add_to(CLI::App* c, Platform p, bool for_pipeline) {
 
 namespace {
 
-int64_t positive_int(const std::string& raw, const char* flag) {
+constexpr int64_t kMaxSteps = 1'000'000'000'000;
+
+// These settings are strings (a flag, else the environment, else the .env file), so the flag
+// layer cannot range-check them: done here, never truncated (4294967298 is not 2), naming
+// where the value came from.
+int64_t whole_number(const std::string& raw, const std::string& from, int64_t min, int64_t max) {
   int64_t v = 0;
-  if (!util::parse_int64(raw, v) || v < 1) throw util::InputError(std::string(flag) + " must be a positive integer (got '" + raw + "')");
+  if (!util::parse_int64(util::trim(raw), v) || v < min || v > max)
+    throw util::InputError(util::cat(from, min == 0 ? " must be a non-negative integer" : " must be a positive integer",
+                                     " up to ", max, " (got '", util::one_line(raw, 40), "')"));
   return v;
+}
+
+int64_t positive_int(const std::string& raw, const std::string& from, int64_t max = kMaxSteps) {
+  return whole_number(raw, from, 1, max);
 }
 
 }  // namespace
@@ -114,30 +128,28 @@ platform::SubmitOptions SubmitFlags::resolve(Platform p) {
     }
     return from;
   };
-  auto int_setting = [&](std::string& raw, const char* flag, const char* var, auto assign) {
+  auto int_setting = [&](std::string& raw, const char* flag, const char* var, int64_t max, auto assign) {
     std::string from = setting(raw, flag, var);
-    if (!raw.empty()) assign(positive_int(raw, from.c_str()));
+    if (!raw.empty()) assign(positive_int(raw, from, max));
   };
-  int_setting(training_steps, "--training-steps", "TRAINING_STEPS", [&](int64_t v) { r.training_steps = v; });
-  int_setting(batch_size, "--batch-size", "BATCH_SIZE", [&](int64_t v) { r.batch_size = v; });
-  int_setting(save_freq, "--save-freq", "SAVE_FREQ", [&](int64_t v) { r.save_freq = v; });
-  int_setting(eval_freq, "--eval-freq", "EVAL_FREQ", [&](int64_t v) { r.eval_freq = v; });
-  int_setting(log_freq, "--log-freq", "LOG_FREQ", [&](int64_t v) { r.log_freq = v; });
-  int_setting(num_gpus, "--num-gpus", "NUM_GPUS", [&](int64_t v) { r.num_gpus = static_cast<int>(v); });
-  if (std::string from = setting(lr_warmup_steps, "--lr-warmup-steps", "LR_WARMUP_STEPS"); !lr_warmup_steps.empty()) {
-    int64_t v = 0;
-    if (!util::parse_int64(lr_warmup_steps, v) || v < 0)
-      throw util::InputError(from + " must be a non-negative integer (got '" + lr_warmup_steps + "')");
-    r.lr_warmup_steps = v;
-  }
+  int_setting(training_steps, "--training-steps", "TRAINING_STEPS", kMaxSteps, [&](int64_t v) { r.training_steps = v; });
+  int_setting(batch_size, "--batch-size", "BATCH_SIZE", 65536, [&](int64_t v) { r.batch_size = v; });
+  int_setting(save_freq, "--save-freq", "SAVE_FREQ", kMaxSteps, [&](int64_t v) { r.save_freq = v; });
+  int_setting(eval_freq, "--eval-freq", "EVAL_FREQ", kMaxSteps, [&](int64_t v) { r.eval_freq = v; });
+  int_setting(log_freq, "--log-freq", "LOG_FREQ", kMaxSteps, [&](int64_t v) { r.log_freq = v; });
+  int_setting(num_gpus, "--num-gpus", "NUM_GPUS", 1024, [&](int64_t v) { r.num_gpus = static_cast<int>(v); });
+  if (std::string from = setting(lr_warmup_steps, "--lr-warmup-steps", "LR_WARMUP_STEPS"); !lr_warmup_steps.empty())
+    r.lr_warmup_steps = whole_number(lr_warmup_steps, from, 0, kMaxSteps);
   if (std::string from = setting(learning_rate, "--learning-rate", "LEARNING_RATE"); !learning_rate.empty()) {
     double v = 0;
-    if (!util::parse_double(learning_rate, v) || !(v > 0)) throw util::InputError(from + " must be a positive number (got '" + learning_rate + "')");
+    if (!util::parse_double(util::trim(learning_rate), v) || !(v > 0 && v <= 10))
+      throw util::InputError(from + " must be a positive number up to 10 (got '" + util::one_line(learning_rate, 40) + "')");
     r.learning_rate = v;
   }
   if (std::string from = setting(val_split, "--val-split", "VAL_SPLIT"); !val_split.empty()) {
     double v = 0;
-    if (!util::parse_double(val_split, v)) throw util::InputError(from + " must be a number in [0, 1) (got '" + val_split + "')");
+    if (!util::parse_double(util::trim(val_split), v) || !(v >= 0 && v < 1))
+      throw util::InputError(from + " must be a number in [0, 1) (got '" + util::one_line(val_split, 40) + "')");
     r.val_split = v;
   }
   r.val_split_enabled = !no_val_split;
