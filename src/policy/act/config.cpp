@@ -1,7 +1,9 @@
 #include "policy/act/config.h"
 
+#include <cmath>
 #include <set>
 
+#include "policy/config_fields.h"
 #include "policy/features.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -18,8 +20,33 @@ Json opt(const std::optional<T>& v) {
 }
 }  // namespace
 
+namespace {
+// Every numeric field and what it may hold. LeRobot checks none of them; out of range they
+// divide by zero (n_heads 0), allocate without bound (chunk_size 1e8) or train nothing.
+void check_numeric_fields(const ActConfig& c) {
+  check_fields<ActConfig>("act", c,
+                          {{"n_obs_steps", &ActConfig::n_obs_steps, 1, 1},
+                           {"chunk_size", &ActConfig::chunk_size, 1, 1000},
+                           {"n_action_steps", &ActConfig::n_action_steps, 1, 1000},
+                           {"dim_model", &ActConfig::dim_model, 2, 8192},
+                           {"n_heads", &ActConfig::n_heads, 1, 256},
+                           {"dim_feedforward", &ActConfig::dim_feedforward, 1, 65536},
+                           {"n_encoder_layers", &ActConfig::n_encoder_layers, 1, 64},
+                           {"n_decoder_layers", &ActConfig::n_decoder_layers, 1, 64},
+                           {"latent_dim", &ActConfig::latent_dim, 1, 4096},
+                           {"n_vae_encoder_layers", &ActConfig::n_vae_encoder_layers, 1, 64}},
+                          {{"dropout", &ActConfig::dropout, 0, 1, false, true},
+                           {"kl_weight", &ActConfig::kl_weight, 0, 1e6},
+                           {"optimizer_lr", &ActConfig::optimizer_lr, 0, 10, true},
+                           {"optimizer_weight_decay", &ActConfig::optimizer_weight_decay, 0, 10},
+                           {"optimizer_lr_backbone", &ActConfig::optimizer_lr_backbone, 0, 10}});
+  if (c.temporal_ensemble_coeff && !std::isfinite(*c.temporal_ensemble_coeff))
+    throw InputError("act: temporal_ensemble_coeff must be a finite number or null");
+}
+}  // namespace
+
 void ActConfig::validate() const {
-  if (n_obs_steps != 1) throw InputError("act: n_obs_steps must be 1 (multiple observation steps are not handled by ACT)");
+  check_numeric_fields(*this);
   if (n_action_steps > chunk_size)
     throw InputError(util::cat("act: n_action_steps (", n_action_steps, ") must be <= chunk_size (", chunk_size, ")"));
   if (temporal_ensemble_coeff && n_action_steps > 1)
@@ -31,8 +58,6 @@ void ActConfig::validate() const {
     throw InputError("act: feedforward_activation must be relu, gelu or glu");
   if (image_features().empty() && !env_state_feature())
     throw InputError("act: you must provide at least one image or the environment state among the inputs");
-  if (chunk_size < 1 || latent_dim < 1 || n_encoder_layers < 1 || n_decoder_layers < 1)
-    throw InputError("act: chunk_size, latent_dim and layer counts must be positive");
 }
 
 std::vector<PolicyFeature> ActConfig::image_features() const {
@@ -113,54 +138,50 @@ ActConfig ActConfig::from_json(const Json& j) {
   for (auto& [k, v] : j.items())
     if (!known.count(k)) throw InputError("act: unknown config field '" + k + "' (see LeRobot's ACTConfig for the field names)");
   ActConfig c;
+  const char* P = "act";
   try {
-    auto get = [&](const char* k, auto& field) {
-      if (j.contains(k) && !j[k].is_null()) field = j[k].get<std::decay_t<decltype(field)>>();
-    };
-    auto get_opt = [&](const char* k, auto& field) {
-      if (!j.contains(k)) return;
-      if (j[k].is_null()) field.reset();
-      else field = j[k].get<typename std::decay_t<decltype(field)>::value_type>();
-    };
-    get("n_obs_steps", c.n_obs_steps);
+    read_field(j, P, "n_obs_steps", c.n_obs_steps);
     if (j.contains("input_features")) c.input_features = features_from_json(j["input_features"], "input_features");
     if (j.contains("output_features")) c.output_features = features_from_json(j["output_features"], "output_features");
-    get("device", c.device);
-    get("use_amp", c.use_amp);
-    get("use_peft", c.use_peft);
-    get("push_to_hub", c.push_to_hub);
-    get_opt("repo_id", c.repo_id);
+    if (j.contains("device") && !j["device"].is_null()) c.device = json_string(j["device"], P, "device");
+    read_field(j, P, "use_amp", c.use_amp);
+    read_field(j, P, "use_peft", c.use_peft);
+    read_field(j, P, "push_to_hub", c.push_to_hub);
+    read_field(j, P, "repo_id", c.repo_id);
     if (j.contains("private") && j["private"].is_boolean()) c.is_private = j["private"].get<bool>();
-    get_opt("tags", c.tags);
-    get_opt("license", c.license);
-    get_opt("pretrained_path", c.pretrained_path);
-    get("chunk_size", c.chunk_size);
-    get("n_action_steps", c.n_action_steps);
+    read_field(j, P, "tags", c.tags);
+    read_field(j, P, "license", c.license);
+    read_field(j, P, "pretrained_path", c.pretrained_path);
+    read_field(j, P, "chunk_size", c.chunk_size);
+    read_field(j, P, "n_action_steps", c.n_action_steps);
     if (j.contains("normalization_mapping") && j["normalization_mapping"].is_object()) {
       c.normalization_mapping.clear();
-      for (auto& [k, v] : j["normalization_mapping"].items()) c.normalization_mapping.emplace_back(k, v.get<std::string>());
+      for (auto& [k, v] : j["normalization_mapping"].items())
+        c.normalization_mapping.emplace_back(k, json_string(v, P, "normalization_mapping"));
     }
-    get("vision_backbone", c.vision_backbone);
-    get_opt("pretrained_backbone_weights", c.pretrained_backbone_weights);
-    if (j.contains("replace_final_stride_with_dilation") && !j["replace_final_stride_with_dilation"].is_null())
-      c.replace_final_stride_with_dilation = j["replace_final_stride_with_dilation"].is_boolean() ? j["replace_final_stride_with_dilation"].get<bool>()
-                                                                                                   : j["replace_final_stride_with_dilation"].get<int>() != 0;
-    get("pre_norm", c.pre_norm);
-    get("dim_model", c.dim_model);
-    get("n_heads", c.n_heads);
-    get("dim_feedforward", c.dim_feedforward);
-    get("feedforward_activation", c.feedforward_activation);
-    get("n_encoder_layers", c.n_encoder_layers);
-    get("n_decoder_layers", c.n_decoder_layers);
-    get("use_vae", c.use_vae);
-    get("latent_dim", c.latent_dim);
-    get("n_vae_encoder_layers", c.n_vae_encoder_layers);
-    get_opt("temporal_ensemble_coeff", c.temporal_ensemble_coeff);
-    get("dropout", c.dropout);
-    get("kl_weight", c.kl_weight);
-    get("optimizer_lr", c.optimizer_lr);
-    get("optimizer_weight_decay", c.optimizer_weight_decay);
-    get("optimizer_lr_backbone", c.optimizer_lr_backbone);
+    read_field(j, P, "vision_backbone", c.vision_backbone);
+    read_field(j, P, "pretrained_backbone_weights", c.pretrained_backbone_weights);
+    if (j.contains("replace_final_stride_with_dilation") && !j["replace_final_stride_with_dilation"].is_null()) {
+      const Json& v = j["replace_final_stride_with_dilation"];  // LeRobot's default is the int 0
+      c.replace_final_stride_with_dilation =
+          v.is_boolean() ? v.get<bool>() : json_integer(v, P, "replace_final_stride_with_dilation", 0, 1) != 0;
+    }
+    read_field(j, P, "pre_norm", c.pre_norm);
+    read_field(j, P, "dim_model", c.dim_model);
+    read_field(j, P, "n_heads", c.n_heads);
+    read_field(j, P, "dim_feedforward", c.dim_feedforward);
+    read_field(j, P, "feedforward_activation", c.feedforward_activation);
+    read_field(j, P, "n_encoder_layers", c.n_encoder_layers);
+    read_field(j, P, "n_decoder_layers", c.n_decoder_layers);
+    read_field(j, P, "use_vae", c.use_vae);
+    read_field(j, P, "latent_dim", c.latent_dim);
+    read_field(j, P, "n_vae_encoder_layers", c.n_vae_encoder_layers);
+    read_field(j, P, "temporal_ensemble_coeff", c.temporal_ensemble_coeff);
+    read_field(j, P, "dropout", c.dropout);
+    read_field(j, P, "kl_weight", c.kl_weight);
+    read_field(j, P, "optimizer_lr", c.optimizer_lr);
+    read_field(j, P, "optimizer_weight_decay", c.optimizer_weight_decay);
+    read_field(j, P, "optimizer_lr_backbone", c.optimizer_lr_backbone);
   } catch (const util::Error&) {
     throw;
   } catch (const std::exception& e) {

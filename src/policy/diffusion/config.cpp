@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "policy/config_fields.h"
 #include "policy/features.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -18,15 +19,9 @@ Json opt(const std::optional<T>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
 
-template <typename T>
-std::optional<T> get_opt(const Json& v) {
-  if (v.is_null()) return std::nullopt;
-  return v.get<T>();
-}
-
 std::optional<std::array<int64_t, 2>> get_pair(const Json& v, const char* field) {
   if (v.is_null()) return std::nullopt;
-  auto xs = v.get<std::vector<int64_t>>();
+  auto xs = field_value<std::vector<int64_t>>(v, "diffusion", field);
   if (xs.size() != 2) throw InputError(cat("diffusion config: '", field, "' must be [H, W] or null"));
   return std::array<int64_t, 2>{xs[0], xs[1]};
 }
@@ -35,7 +30,56 @@ std::optional<std::array<int64_t, 2>> get_pair(const Json& v, const char* field)
 
 FeatureType parse_feature_type(const std::string& name) { return parse_feature_type_name(name); }
 
+namespace {
+
+// Every numeric field and what it may hold, checked before any rule that combines fields.
+// LeRobot checks few of them; out of range they divide by zero, allocate without bound or
+// fail deep inside the model with a shape error.
+void check_numeric_fields(const DiffusionConfig& c) {
+  using C = DiffusionConfig;
+  check_fields<C>("diffusion", c,
+                  {{"n_obs_steps", &C::n_obs_steps, 1, 100},
+                   {"horizon", &C::horizon, 1, 1024},
+                   {"n_action_steps", &C::n_action_steps, 1, 1024},
+                   {"drop_n_last_frames", &C::drop_n_last_frames, 0, 1024},
+                   {"spatial_softmax_num_keypoints", &C::spatial_softmax_num_keypoints, 1, 4096},
+                   {"kernel_size", &C::kernel_size, 1, 31},
+                   {"n_groups", &C::n_groups, 1, 4096},
+                   {"diffusion_step_embed_dim", &C::diffusion_step_embed_dim, 4, 8192},
+                   {"num_train_timesteps", &C::num_train_timesteps, 1, 100000},
+                   {"scheduler_warmup_steps", &C::scheduler_warmup_steps, 0, 1000000000}},
+                  {{"crop_ratio", &C::crop_ratio, 0, 1, true},
+                   {"beta_start", &C::beta_start, 0, 1, true, true},
+                   {"beta_end", &C::beta_end, 0, 1, true, true},
+                   {"clip_sample_range", &C::clip_sample_range, 0, 1e6, true},
+                   {"optimizer_lr", &C::optimizer_lr, 0, 10, true},
+                   {"optimizer_eps", &C::optimizer_eps, 0, 1, true},
+                   {"optimizer_weight_decay", &C::optimizer_weight_decay, 0, 10},
+                   {"ema_power", &C::ema_power, 0, 100, true},
+                   {"ema_max_decay", &C::ema_max_decay, 0, 1, false, true}});
+  if (c.num_inference_steps) check_int_field("diffusion", "num_inference_steps", *c.num_inference_steps, 1, 100000);
+  // Even, so the sinusoidal step embedding (two halves of dim/2 frequencies) has the width asked.
+  if (c.diffusion_step_embed_dim % 2)
+    throw InputError(cat("diffusion: diffusion_step_embed_dim must be even, got ", c.diffusion_step_embed_dim));
+  // Odd, so the 1-D convolutions (padding kernel_size / 2) keep the horizon's length.
+  if (c.kernel_size % 2 == 0) throw InputError(cat("diffusion: kernel_size must be odd, got ", c.kernel_size));
+  if (c.beta_schedule == "linear" && !(c.beta_start < c.beta_end))
+    throw InputError(cat("diffusion: beta_start (", c.beta_start, ") must be below beta_end (", c.beta_end, ")"));
+  for (size_t i = 0; i < 2; ++i)
+    check_real_field("diffusion", "optimizer_betas", c.optimizer_betas[i], 0, 1, false, true);
+  if (c.down_dims.empty() || c.down_dims.size() > 8)
+    throw InputError(cat("diffusion: down_dims must have 1 to 8 entries, got ", c.down_dims.size()));
+  for (int64_t d : c.down_dims) check_int_field("diffusion", "down_dims", d, 1, 16384);
+  if (c.resize_shape)
+    for (int64_t side : *c.resize_shape) check_int_field("diffusion", "resize_shape", side, 1, 8192);
+  if (c.crop_shape)
+    for (int64_t side : *c.crop_shape) check_int_field("diffusion", "crop_shape", side, 1, 8192);
+}
+
+}  // namespace
+
 void DiffusionConfig::validate() {
+  check_numeric_fields(*this);
   if (use_ema && !(ema_power > 0))
     throw InputError(cat("diffusion: ema_power must be positive, got ", ema_power));
   if (use_ema && !(ema_max_decay >= 0 && ema_max_decay < 1))
@@ -50,8 +94,6 @@ void DiffusionConfig::validate() {
     throw InputError(cat("diffusion: noise_scheduler_type must be DDPM or DDIM, got '", noise_scheduler_type, "'"));
   if (beta_schedule != "squaredcos_cap_v2" && beta_schedule != "linear")
     throw InputError(cat("diffusion: beta_schedule must be squaredcos_cap_v2 or linear, got '", beta_schedule, "'"));
-  if (resize_shape && ((*resize_shape)[0] <= 0 || (*resize_shape)[1] <= 0))
-    throw InputError("diffusion: resize_shape must be a pair of positive integers");
   if (!(crop_ratio > 0 && crop_ratio <= 1.0))
     throw InputError(cat("diffusion: crop_ratio must be in (0, 1], got ", crop_ratio));
   if (resize_shape) {
@@ -64,7 +106,6 @@ void DiffusionConfig::validate() {
   }
   if (crop_shape && ((*crop_shape)[0] <= 0 || (*crop_shape)[1] <= 0))
     throw InputError("diffusion: crop_shape must have positive dimensions");
-  if (down_dims.empty()) throw InputError("diffusion: down_dims must not be empty");
   const int64_t factor = int64_t{1} << down_dims.size();
   if (horizon % factor != 0)
     throw InputError(cat("diffusion: horizon (", horizon, ") must be a multiple of 2^len(down_dims) = ", factor,
@@ -228,27 +269,27 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
   if (j.contains("type") && j["type"] != "diffusion")
     throw InputError(cat("diffusion config: type is ", j["type"].dump(), ", expected \"diffusion\""));
   try {
-    auto get = [&](const char* k, auto& field) {
-      if (j.contains(k)) field = j[k].get<std::remove_reference_t<decltype(field)>>();
-    };
+    const char* P = "diffusion";
+    auto get = [&](const char* k, auto& field) { read_field(j, P, k, field); };
     get("n_obs_steps", c.n_obs_steps);
     if (j.contains("input_features")) c.input_features = features_from_json(j["input_features"], "input_features");
     if (j.contains("output_features")) c.output_features = features_from_json(j["output_features"], "output_features");
-    if (j.contains("device") && !j["device"].is_null()) c.device = j["device"].get<std::string>();
+    if (j.contains("device") && !j["device"].is_null()) c.device = json_string(j["device"], P, "device");
     get("use_amp", c.use_amp);
     get("use_peft", c.use_peft);
     get("push_to_hub", c.push_to_hub);
-    if (j.contains("repo_id")) c.repo_id = get_opt<std::string>(j["repo_id"]);
-    if (j.contains("private")) c.private_ = get_opt<bool>(j["private"]);
-    if (j.contains("tags")) c.tags = get_opt<std::vector<std::string>>(j["tags"]);
-    if (j.contains("license")) c.license = get_opt<std::string>(j["license"]);
-    if (j.contains("pretrained_path")) c.pretrained_path = get_opt<std::string>(j["pretrained_path"]);
+    get("repo_id", c.repo_id);
+    get("private", c.private_);
+    get("tags", c.tags);
+    get("license", c.license);
+    get("pretrained_path", c.pretrained_path);
     get("horizon", c.horizon);
     get("n_action_steps", c.n_action_steps);
     if (j.contains("normalization_mapping")) {
+      if (!j["normalization_mapping"].is_object()) throw_field_type(P, "normalization_mapping", "an object", j["normalization_mapping"]);
       c.normalization_mapping.clear();
       for (const auto& [k, v] : j["normalization_mapping"].items())
-        c.normalization_mapping.emplace_back(k, v.get<std::string>());
+        c.normalization_mapping.emplace_back(k, json_string(v, P, "normalization_mapping"));
     }
     get("drop_n_last_frames", c.drop_n_last_frames);
     get("vision_backbone", c.vision_backbone);
@@ -256,8 +297,7 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
     get("crop_ratio", c.crop_ratio);
     if (j.contains("crop_shape")) c.crop_shape = get_pair(j["crop_shape"], "crop_shape");
     get("crop_is_random", c.crop_is_random);
-    if (j.contains("pretrained_backbone_weights"))
-      c.pretrained_backbone_weights = get_opt<std::string>(j["pretrained_backbone_weights"]);
+    get("pretrained_backbone_weights", c.pretrained_backbone_weights);
     get("use_group_norm", c.use_group_norm);
     get("spatial_softmax_num_keypoints", c.spatial_softmax_num_keypoints);
     get("use_separate_rgb_encoder_per_camera", c.use_separate_rgb_encoder_per_camera);
@@ -274,13 +314,13 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
     get("prediction_type", c.prediction_type);
     get("clip_sample", c.clip_sample);
     get("clip_sample_range", c.clip_sample_range);
-    if (j.contains("num_inference_steps")) c.num_inference_steps = get_opt<int>(j["num_inference_steps"]);
+    get("num_inference_steps", c.num_inference_steps);
     get("compile_model", c.compile_model);
     get("compile_mode", c.compile_mode);
     get("do_mask_loss_for_padding", c.do_mask_loss_for_padding);
     get("optimizer_lr", c.optimizer_lr);
     if (j.contains("optimizer_betas")) {
-      auto b = j["optimizer_betas"].get<std::vector<double>>();
+      auto b = field_value<std::vector<double>>(j["optimizer_betas"], P, "optimizer_betas");
       if (b.size() != 2) throw InputError("diffusion config: optimizer_betas must have two values");
       c.optimizer_betas = {b[0], b[1]};
     }
@@ -291,8 +331,9 @@ DiffusionConfig DiffusionConfig::from_json(const Json& j) {
     if (j.contains("robotrain_ema") && !j["robotrain_ema"].is_null()) {
       c.use_ema = true;
       const auto& e = j["robotrain_ema"];
-      if (e.contains("power")) c.ema_power = e["power"].get<double>();
-      if (e.contains("max_decay")) c.ema_max_decay = e["max_decay"].get<double>();
+      if (!e.is_object()) throw_field_type(P, "robotrain_ema", "an object", e);
+      read_field(e, P, "power", c.ema_power);
+      read_field(e, P, "max_decay", c.ema_max_decay);
     }
     get("use_ema", c.use_ema);
     get("ema_power", c.ema_power);
