@@ -23,6 +23,7 @@
 #include "train/metrics_tracker.h"
 #include "train/optim.h"
 #include "train/policy_io.h"
+#include "train/run_lock.h"
 #include "train/stop_signal.h"
 #include "train/training_state.h"
 #include "train/loss_scaler.h"
@@ -236,10 +237,7 @@ void resolve_config(TrainConfig& c, bool primary) {
     if (c.resume) throw util::InputError("--resume needs --output_dir DIR of the run to continue");
     c.output_dir = default_output_dir(c.job_name);
   }
-  if (primary && !c.resume && fs::exists(c.output_dir))
-    throw util::InputError(util::cat("output directory ", c.output_dir,
-                                     " already exists and --resume is off; continue that run with --resume "
-                                     "--output_dir ", c.output_dir, " or choose another --output_dir"));
+  if (primary && !c.resume) check_new_run_dir(c.output_dir);
   std::string dev = c.policy_device();
   c.policy["device"] = pick_device(dev).str();
 }
@@ -255,6 +253,9 @@ TrainOutcome run_training(TrainOptions options) {
   // Only rank 0 talks; the others still report warnings and errors.
   if (!primary && util::log_level() < util::LogLevel::Warn) util::set_log_level(util::LogLevel::Warn);
   resolve_config(cfg, primary);
+  // Before anything is written: one run per output directory (rank 0 writes for all ranks).
+  std::optional<RunLock> run_lock;
+  if (primary) run_lock.emplace(cfg.output_dir, cfg.resume);
   if (distributed && util::starts_with(cfg.policy_device(), "cuda") && cfg.policy_device().find(':') == std::string::npos)
     cfg.policy["device"] = util::cat("cuda:", denv->local_rank);  // one GPU per local rank
   const fs::path out_dir = cfg.output_dir;
