@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 
+#include <cstdint>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -31,6 +32,46 @@ std::vector<int64_t> mt19937_words(uint64_t seed) {
 }
 
 at::Generator cuda_generator() { return at::globalContext().defaultGenerator(c10::DeviceType::CUDA); }
+
+// A resume that trusted a damaged file would start at a negative step or seek the loader to a
+// negative sample: every value read back is checked, naming the file and what to do.
+[[noreturn]] void damaged(const fs::path& file, const std::string& what) {
+  throw util::InputError(util::cat(file.string(), ": ", what, "; the checkpoint is damaged: resume from another ",
+                                   "checkpoint (--config_path RUN/checkpoints/<step>/pretrained_model/train_config.json)"));
+}
+
+int64_t read_training_step(const fs::path& file) {
+  auto j = util::read_json_file(file);
+  if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer())
+    damaged(file, "expected {\"step\": N} with N a whole number");
+  if (j["step"].is_number_unsigned() && j["step"].get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+    damaged(file, "step is out of range");
+  const int64_t step = j["step"].get<int64_t>();
+  if (step < 0) damaged(file, util::cat("step is ", step, ", not a step count (0 or more)"));
+  return step;
+}
+
+void check_count(const Json& state, const char* key, int64_t min, const fs::path& file) {
+  if (!state.contains(key) || state[key].is_null()) return;
+  const Json& v = state[key];
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) ||
+      v.get<int64_t>() < min)
+    damaged(file, util::cat(key, " must be an integer >= ", min, ", got ", v.dump()));
+}
+
+void check_robotrain_state(const Json& state, const fs::path& file) {
+  if (!state.is_object()) damaged(file, "expected a JSON object");
+  check_count(state, "samples_consumed", 0, file);
+  check_count(state, "world_size", 1, file);
+  if (state.contains("tracking") && !state["tracking"].is_null()) {
+    const Json& t = state["tracking"];
+    if (!t.is_object()) damaged(file, "tracking must be an object");
+    for (const char* k : {"run_id", "experiment_id", "tracking_uri"})
+      if (t.contains(k) && !t[k].is_string() && !t[k].is_null()) damaged(file, util::cat("tracking.", k, " must be a string"));
+  }
+  if (state.contains("loss_scaler") && !state["loss_scaler"].is_null() && !state["loss_scaler"].is_object())
+    damaged(file, "loss_scaler must be an object or null");
+}
 
 }  // namespace
 
@@ -89,10 +130,7 @@ TrainingState load_training_state(const fs::path& dir, Optimizer& optimizer, LrS
   if (!fs::is_directory(dir))
     throw util::RuntimeError(util::cat(dir.string(), ": no training_state directory; cannot resume from this checkpoint"));
   TrainingState st;
-  auto step = util::read_json_file(dir / "training_step.json");
-  if (!step.contains("step") || !step["step"].is_number_integer())
-    throw util::RuntimeError(util::cat((dir / "training_step.json").string(), ": expected {\"step\": N}"));
-  st.step = step["step"].get<int64_t>();
+  st.step = read_training_step(dir / "training_step.json");
   optimizer.load(load_tensor_file(dir / "optimizer_state.safetensors"),
                  util::read_json_file(dir / "optimizer_param_groups.json"));
   if (scheduler) {
@@ -102,7 +140,10 @@ TrainingState load_training_state(const fs::path& dir, Optimizer& optimizer, LrS
       scheduler->load(Json{{"last_epoch", st.step}});
   }
   restore_rng_state(load_tensor_file(dir / "rng_state.safetensors"));
-  if (fs::exists(dir / "robotrain_state.json")) st.robotrain = util::read_json_file(dir / "robotrain_state.json");
+  if (fs::exists(dir / "robotrain_state.json")) {
+    st.robotrain = util::read_json_file(dir / "robotrain_state.json");
+    check_robotrain_state(st.robotrain, dir / "robotrain_state.json");
+  }
   return st;
 }
 
