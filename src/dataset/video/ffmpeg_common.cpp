@@ -1,6 +1,7 @@
 #include "dataset/video/ffmpeg_common.h"
 
 #include <cmath>
+#include <cstdarg>
 #include <cstdlib>
 #include <mutex>
 
@@ -16,11 +17,29 @@ util::RuntimeError ffmpeg_error(const std::string& what, int code) {
   return util::RuntimeError(what + ": " + buf);
 }
 
+namespace {
+// FFmpeg's own lines ("[h264 @ 0x55..] error while decoding MB 3 2") say nothing a user can act
+// on, and arrive unformatted from decoder threads. Our errors name the file and frame, so
+// FFmpeg's go to our log at debug level, one escaped line each.
+void route_ffmpeg_log(void* avcl, int level, const char* fmt, va_list args) {
+  if (level > av_log_get_level() || util::log_level() > util::LogLevel::Debug) return;
+  char line[1024];
+  int print_prefix = 1;
+  va_list copy;
+  va_copy(copy, args);
+  av_log_format_line2(avcl, level, fmt, copy, line, sizeof line, &print_prefix);
+  va_end(copy);
+  std::string text = util::trim(line);
+  if (!text.empty()) util::log_debug("ffmpeg: ", util::escape_one_line(text));
+}
+}  // namespace
+
 void quiet_codec_logs() {
   static std::once_flag once;
   std::call_once(once, [] {
     bool debug = util::log_level() <= util::LogLevel::Debug;
     av_log_set_level(debug ? AV_LOG_INFO : AV_LOG_ERROR);
+    av_log_set_callback(route_ffmpeg_log);
     // SVT-AV1 reads SVT_LOG when an encoder is created (2 = warnings); a user's value wins.
     if (!debug) setenv("SVT_LOG", "2", 0);
   });
