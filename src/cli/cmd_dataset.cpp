@@ -115,13 +115,14 @@ void add_validate(CLI::App& group) {
 }
 
 // An action chunk longer than every episode is padding only, and its offsets are allocated
-// for every sample: the data bounds it.
-void check_chunk_fits(int chunk, const dataset::DatasetMeta& meta) {
+// for every sample: the data bounds it. The default shrinks to fit; a value given does not.
+int chunk_for_data(int chunk, bool given, const dataset::DatasetMeta& meta) {
   int64_t longest = 0;
   for (const auto& e : meta.episodes) longest = std::max(longest, e.length);
-  if (chunk > longest)
-    throw util::InputError(cat("--chunk-size ", chunk, " is longer than every episode of ", meta.root.string(),
-                               " (the longest has ", longest, " frames); give at most ", longest));
+  if (chunk <= longest) return chunk;
+  if (!given) return static_cast<int>(longest);
+  throw util::InputError(cat("--chunk-size ", chunk, " is longer than every episode of ", meta.root.string(),
+                             " (the longest has ", longest, " frames); give at most ", longest));
 }
 
 void add_bench_loader(CLI::App& group) {
@@ -141,9 +142,9 @@ void add_bench_loader(CLI::App& group) {
   cmd->add_option("--num-workers,--num_workers", *workers, "Loader threads (0: load on the calling thread)")
       ->capture_default_str()
       ->transform(int_in(0, max_loader_workers()));
-  cmd->add_option("--chunk-size", *chunk, "Action offsets 0..N-1 per sample (0: none; at most the longest episode)")
-      ->capture_default_str()
-      ->transform(int_in(0, 100000));
+  auto* chunk_opt = cmd->add_option("--chunk-size", *chunk, "Action offsets 0..N-1 per sample (0: none; at most the longest episode)")
+                        ->capture_default_str()
+                        ->transform(int_in(0, 100000));
   cmd->add_option("--seed", *seed, "Sampler seed")->capture_default_str()->transform(int_in(0, kMaxSeed));
   cmd->add_flag("--uint8", *u8, "Cameras as uint8 instead of float32");
   cmd->add_flag("--json", *json, "Print as JSON");
@@ -151,7 +152,7 @@ void add_bench_loader(CLI::App& group) {
     dataset::DatasetOptions opt;
     opt.images_as_uint8 = *u8;
     auto meta = dataset::load_metadata(*path);
-    check_chunk_fits(*chunk, meta);
+    *chunk = chunk_for_data(*chunk, chunk_opt->count() > 0, meta);
     for (const auto& f : meta.features)
       if (dataset::feature_role(f) == dataset::FeatureRole::Action && *chunk > 0) {
         std::vector<int> d(*chunk);

@@ -95,7 +95,7 @@ void add_int(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::
   std::string flag = util::split(names, ',').front();
   add_flag(cmd, f, names, help,
            [flag, min, max, set](TrainConfig& c, const std::string& v) { set(c, parse_int_flag(flag, v, min, max)); });
-  f.flags.back().opt->transform(int_in(min, max));
+  f.flags.back().opt->transform(int_in(min, max))->type_name("INT");
 }
 
 template <class Setter>
