@@ -52,7 +52,7 @@ int64_t read_training_step(const fs::path& file) {
 }
 
 void check_count(const Json& state, const char* key, int64_t min, const fs::path& file) {
-  if (!state.contains(key) || state[key].is_null()) return;
+  if (!state.contains(key)) return;
   const Json& v = state[key];
   if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) ||
       v.get<int64_t>() < min)
@@ -67,7 +67,7 @@ void check_robotrain_state(const Json& state, const fs::path& file) {
     const Json& t = state["tracking"];
     if (!t.is_object()) damaged(file, "tracking must be an object");
     for (const char* k : {"run_id", "experiment_id", "tracking_uri"})
-      if (t.contains(k) && !t[k].is_string() && !t[k].is_null()) damaged(file, util::cat("tracking.", k, " must be a string"));
+      if (t.contains(k) && !t[k].is_string()) damaged(file, util::cat("tracking.", k, " must be a string"));
   }
   if (state.contains("loss_scaler") && !state["loss_scaler"].is_null() && !state["loss_scaler"].is_object())
     damaged(file, "loss_scaler must be an object or null");

@@ -289,10 +289,22 @@ TEST(CliInput, DamagedTrainingStateIsInvalidInputOnResume) {
   }
   util::atomic_write_file(step_file, R"({"step": 2})");
   const fs::path state_file = out / "checkpoints" / "last" / "training_state" / "robotrain_state.json";
-  Json state = util::read_json_file(state_file);
-  state["samples_consumed"] = -8;
+  const Json state = util::read_json_file(state_file);
+  const std::vector<std::pair<std::string, Json>> damages = {
+      {"samples_consumed", -8}, {"world_size", nullptr}, {"tracking", Json{{"run_id", nullptr}}}};
+  for (const auto& [key, value] : damages) {
+    Json damaged = state;
+    damaged[key] = value;
+    util::atomic_write_file(state_file, damaged.dump());
+    expect_invalid(act_run(out, {{"--resume", "true"}, {"--steps", "4"}}), "robotrain_state.json: ");
+  }
   util::atomic_write_file(state_file, state.dump());
-  expect_invalid(act_run(out, {{"--resume", "true"}, {"--steps", "4"}}), "samples_consumed must be an integer >= 0");
+  // A wrong type in the checkpoint's train_config.json is named, not "an unexpected internal error".
+  const fs::path config_file = out / "checkpoints" / "last" / "pretrained_model" / "train_config.json";
+  Json config = util::read_json_file(config_file);
+  config["policy"]["use_amp"] = "x";
+  util::atomic_write_file(config_file, config.dump());
+  expect_invalid(act_run(out, {{"--resume", "true"}, {"--steps", "4"}}), "act: use_amp must be true or false");
 }
 
 TEST(CliInput, OneRunPerOutputDirectoryAndAKilledHolderFreesIt) {
