@@ -11,7 +11,7 @@
 #define ROBOTRAIN_VERSION "0.1.0"
 #endif
 
-using robotrain::util::escape_one_line;
+using robotrain::util::one_line;
 
 int main(int argc, char** argv) {
   robotrain::util::keep_freed_memory();
@@ -30,16 +30,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "robotrain: error: " << escape_one_line(e.what()) << " (see --help)\n";
+    std::cerr << "robotrain: error: " << one_line(e.what()) << " (see --help)\n";
     return 2;
   } catch (const robotrain::util::Error& e) {
     // Messages quote paths, server replies and user input: one line whatever those hold.
-    std::cerr << "robotrain: error: " << escape_one_line(e.what()) << "\n";
+    std::cerr << "robotrain: error: " << one_line(e.what()) << "\n";
     return e.exit_code();
   } catch (const std::exception& e) {
     // Not one of ours (LibTorch, the standard library): its message, without a backtrace.
     // User input is checked where it is read, so this is a robotrain bug.
-    std::cerr << "robotrain: error: " << escape_one_line(robotrain::util::one_line_message(e))
+    std::cerr << "robotrain: error: " << one_line(robotrain::util::one_line_message(e))
               << " (an unexpected internal error; please report it with the output of `robotrain env`)\n";
     return 1;
   }

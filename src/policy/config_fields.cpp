@@ -27,7 +27,7 @@ void check_real_field(const char* policy, const char* field, double value, doubl
 void throw_field_type(const char* policy, const char* field, const char* expected, const Json& got) {
   std::string shown = got.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (shown.size() > 80) shown = shown.substr(0, 77) + "...";
-  throw util::InputError(cat(policy, ": ", field, " must be ", expected, ", got ", util::escape_one_line(shown)));
+  throw util::InputError(cat(policy, ": ", field, " must be ", expected, ", got ", util::one_line(shown)));
 }
 
 int64_t json_integer(const Json& v, const char* policy, const char* field, int64_t min, int64_t max) {

@@ -131,33 +131,6 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-std::string escape_one_line(std::string_view text) {
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    const size_t n = utf8_sequence_length(text, i);
-    if (n > 1) {
-      out.append(text.substr(i, n));
-      i += n;
-      continue;
-    }
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (n == 0 || c < 0x20 || c == 0x7F) {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-    ++i;
-  }
-  return out;
-}
-
 std::string url_encode(std::string_view text, bool keep_slash) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
@@ -183,17 +156,25 @@ std::string one_line(std::string_view text, size_t max_bytes) {
   static const char* hex = "0123456789abcdef";
   std::string out;
   out.reserve(text.size());
-  for (unsigned char c : text) {
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const size_t n = utf8_sequence_length(text, i);
+    if (n > 1) {
+      out.append(text.substr(i, n));
+      i += n;
+      continue;
+    }
     if (c == '\n') out += "\\n";
     else if (c == '\r') out += "\\r";
     else if (c == '\t') out += "\\t";
-    else if (c < 0x20 || c == 0x7f) {
+    else if (n == 0 || c < 0x20 || c == 0x7f) {
       out += "\\x";
       out += hex[c >> 4];
       out += hex[c & 15];
     } else {
       out += static_cast<char>(c);
     }
+    ++i;
   }
   if (cut) out += "...";
   return out;

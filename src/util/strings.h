@@ -30,16 +30,12 @@ bool parse_int64(std::string_view text, int64_t& out);
 bool parse_double(std::string_view text, double& out);
 // True when `text` is well-formed UTF-8 (all that JSON files, MLflow and Azure can hold).
 bool is_valid_utf8(std::string_view text);
-// `text` on one printable line, for error and log messages that quote file names, server
-// replies or user input: control characters become \n, \r, \t or \xNN, and bytes that are not
-// UTF-8 become \xNN, so such text can neither break a message nor forge another log line.
-std::string escape_one_line(std::string_view text);
 // Percent-encodes for URL paths/queries (keeps unreserved characters; '/' kept when asked).
 std::string url_encode(std::string_view text, bool keep_slash = false);
 // Text from outside (a server's answer, a file or blob name) made safe for a one-line
-// message: CR, LF, tab and other control characters are shown escaped (\n, \x1b), so the
-// text can never start a forged log line; cut to at most max_bytes (on a UTF-8 boundary,
-// marked with "...").
+// message: CR, LF, tab and other control characters are shown escaped (\n, \x1b), and so are
+// bytes that are not UTF-8 (\xff), so the text can never start a forged log line or garble a
+// terminal; cut to at most max_bytes (on a UTF-8 boundary, marked with "...").
 std::string one_line(std::string_view text, size_t max_bytes = std::string_view::npos);
 
 }  // namespace robotrain::util

@@ -30,7 +30,7 @@ void route_ffmpeg_log(void* avcl, int level, const char* fmt, va_list args) {
   av_log_format_line2(avcl, level, fmt, copy, line, sizeof line, &print_prefix);
   va_end(copy);
   std::string text = util::trim(line);
-  if (!text.empty()) util::log_debug("ffmpeg: ", util::escape_one_line(text));
+  if (!text.empty()) util::log_debug("ffmpeg: ", util::one_line(text));
 }
 }  // namespace
 
