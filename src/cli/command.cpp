@@ -51,7 +51,7 @@ std::string int_problem(const std::string& text, int64_t min, int64_t max, int64
   if (!v) {
     double d;
     bool integral_real = util::parse_double(util::trim(text), d) && std::isfinite(d) && d == std::floor(d);
-    return util::cat("'", util::escape_one_line(text), "' is not ",
+    return util::cat("'", util::one_line(text), "' is not ",
                      integral_real ? "written as a plain integer" : "an integer", "; give an integer in ", range);
   }
   if (*v < min || *v > max) return util::cat(*v, " is out of range; give an integer in ", range);
@@ -62,7 +62,7 @@ std::string int_problem(const std::string& text, int64_t min, int64_t max, int64
 std::string real_problem(const std::string& text, double min, double max, double& value) {
   auto v = strict_number<double>(text);
   std::string range = util::cat("[", show(min), ", ", show(max), "]");
-  if (!v) return util::cat("'", util::escape_one_line(text), "' is not a finite number; give a number in ", range);
+  if (!v) return util::cat("'", util::one_line(text), "' is not a finite number; give a number in ", range);
   if (*v < min || *v > max) return util::cat(util::trim(text), " is out of range; give a number in ", range);
   value = *v;
   return "";
@@ -80,6 +80,14 @@ bool has_number_check(CLI::Option* opt) {
 // The option's value type as CLI11 names it ("INT", "UINT", "FLOAT", "TEXT", ...).
 std::string value_type(CLI::Option* opt) { return util::split(opt->get_type_name(), ':').front(); }
 
+// Options that name a file or directory. An empty one would silently mean the working
+// directory, or reach the filesystem as "" and fail there as an internal error.
+bool names_a_path(const std::string& name) {
+  for (const char* word : {"output", "root", "path", "dir"})
+    if (name.find(word) != std::string::npos) return true;
+  return false;
+}
+
 // What register_all adds to every option that takes a value (see command.h). transform()
 // puts each check first, ahead of the option's own range, so the order here is reversed.
 void harden_option(CLI::Option* opt) {
@@ -94,12 +102,19 @@ void harden_option(CLI::Option* opt) {
   opt->transform(CLI::Validator(
       [name](std::string& value) -> std::string {
         if (!util::is_valid_utf8(value))
-          throw util::InputError(util::cat(name, " '", util::escape_one_line(value),
+          throw util::InputError(util::cat(name, " '", util::one_line(value),
                                            "' is not valid UTF-8; robotrain records its flags in JSON files, which "
                                            "hold UTF-8 only: rename the path or give a UTF-8 value"));
         return "";
       },
       ""));
+  if (names_a_path(name))
+    opt->transform(CLI::Validator(
+        [name](std::string& value) -> std::string {
+          if (value.empty()) throw util::InputError(util::cat(name, " is empty; give a file or directory path"));
+          return "";
+        },
+        ""));
   // Arguments after `--` and pass-through options legitimately start with dashes.
   const bool passes_flags_on = opt->get_positional() || name == "--train-arg";
   if (!passes_flags_on)
@@ -107,7 +122,7 @@ void harden_option(CLI::Option* opt) {
         [name](std::string& value) -> std::string {
           if (util::starts_with(value, "--") && value.size() > 2)
             throw util::InputError(util::cat(name, " needs a value (the next argument is the option ",
-                                             util::escape_one_line(util::split(value, '=').front()), ")"));
+                                             util::one_line(util::split(value, '=').front()), ")"));
           return "";
         },
         ""));

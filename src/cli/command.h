@@ -19,7 +19,7 @@
 // still gets the strict parse below (so nothing is ever truncated, wrapped or read as octal),
 // a value that is another flag (`--steps --output_dir X`) is "--steps needs a value", and a
 // value that is not UTF-8 is refused (it would break the JSON files and tracking calls that
-// record it, after the work is done).
+// record it, after the work is done); an empty path (--output "") is refused too.
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>

@@ -207,6 +207,8 @@ TEST(CliInput, OtherNumericFlagsOfEveryCommandAreChecked) {
   expect_invalid({"eval", "--env", "pusht", "--expert", "--min-success", "2"}, "--min-success: 2 is out of range");
   expect_invalid({"dataset", "synth", "--output", ds.string(), "--crf", "1000"}, "--crf: 1000 is out of range");
   expect_invalid({"dataset", "synth", "--output", ds.string(), "--gop", "0"}, "--gop: 0 is out of range");
+  expect_invalid({"dataset", "synth", "--output", ds.string(), "--height", "100000"}, "--height: 100000 is out of range");
+  expect_invalid({"dataset", "synth", "--output", ds.string(), "--frames", "0"}, "--frames: 0 is out of range");
   expect_invalid({"dataset", "synth", "--output", ds.string(), "--codec", "h264", "--crf", "60"},
                  "--crf 60 is out of range for --codec h264");
   expect_invalid({"dataset", "bench-loader", tt::synth_dataset(), "--batch-size", "0"}, "--batch-size: 0 is out of range");
@@ -231,6 +233,18 @@ TEST(CliInput, AFlagWhereAValueBelongsIsNamed) {
   expect_invalid(args, "--policy.n_heads needs a value");
   expect_invalid({"dataset", "synth", "--output", "--episodes", "2"}, "--output needs a value");
   expect_invalid({"eval", "--policy.path", "--dataset.root", "x"}, "--policy.path needs a value");
+}
+
+TEST(CliInput, EmptyPathsAreRefused) {
+  util::TempDir tmp("rt-cli-input");
+  // "" reached the filesystem and failed there as an internal error, or meant the working directory.
+  expect_invalid(act_run(tmp.path() / "run", {{"--output_dir", ""}}), "--output_dir is empty");
+  expect_invalid(act_run(tmp.path() / "run", {{"--dataset.root", ""}}), "--dataset.root is empty");
+  expect_invalid({"dataset", "synth", "--output", ""}, "--output is empty");
+  expect_invalid({"dataset", "merge", tt::synth_dataset(), "--output", ""}, "--output is empty");
+  expect_invalid({"dataset", "info", ""}, "path is empty");
+  expect_invalid({"eval", "--env", "pusht", "--expert", "--output_dir", ""}, "--output_dir is empty");
+  EXPECT_FALSE(fs::exists(tmp.path() / "run"));
 }
 
 TEST(CliInput, MessagesStayOnOneLine) {
