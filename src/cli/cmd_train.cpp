@@ -49,6 +49,8 @@ using util::Json;
 
 constexpr int64_t kMaxSteps = 1'000'000'000'000;  // far beyond any run, far below overflow
 constexpr int64_t kMaxSeed = 4294967295;           // numpy's seeds (LeRobot seeds numpy too)
+constexpr int64_t kMaxBatchSize = 65536;
+constexpr int64_t kMaxTransforms = 64;
 
 bool parse_bool(const std::string& flag, const std::string& value) {
   std::string v = util::to_lower(util::trim(value));
@@ -145,7 +147,7 @@ void apply_extras(const std::vector<std::string>& extras, TrainFlags& f) {
       value = extras[++i];
     }
     if (!util::is_valid_utf8(value))
-      throw util::InputError(util::cat(key, " '", util::escape_one_line(value), "' is not valid UTF-8"));
+      throw util::InputError(util::cat(key, " '", util::one_line(value), "' is not valid UTF-8"));
     std::string section;
     for (const char* s : {"--policy.", "--optimizer.", "--scheduler."})
       if (util::starts_with(key, s)) section = s;
@@ -283,6 +285,28 @@ void apply_pretrained_config(TrainConfig& c, const PretrainedSource& pretrained)
   c.policy["pretrained_path"] = pretrained.ref.pretrained_path();
 }
 
+// train_config.json (--config_path, --resume) is the other way in: its numbers get the flags'
+// ranges (a num_workers of 100000 would start 100000 loader threads). Flags given were
+// checked when parsed, so a value out of range here came from the file.
+void check_config_ranges(const TrainConfig& c) {
+  struct Range {
+    const char* field;
+    int64_t value, min, max;
+  };
+  const Range ranges[] = {{"steps", c.steps, 1, kMaxSteps},
+                          {"batch_size", c.batch_size, 1, kMaxBatchSize},
+                          {"num_workers", c.num_workers, 0, max_loader_workers()},
+                          {"save_freq", c.save_freq, 1, kMaxSteps},
+                          {"log_freq", c.log_freq, 0, kMaxSteps},
+                          {"eval_freq", c.eval_freq, 0, kMaxSteps},
+                          {"dataset.image_transforms.max_num_transforms", c.dataset.image_transforms.max_num_transforms, 1,
+                           kMaxTransforms}};
+  for (const Range& r : ranges)
+    if (r.value < r.min || r.value > r.max)
+      throw util::InputError(util::cat("train_config.json: ", r.field, " is ", r.value, ", outside [", r.min, ", ", r.max,
+                                       "]; give --", r.field, " N or fix the file"));
+}
+
 // The run's configuration: defaults (or the checkpoint's for --resume, or --config_path's),
 // then the pretrained policy's config (--policy.path / --policy-repo-id, once fetched), then
 // the flags. Without `pretrained` the policy part stays as the flags make it (the early
@@ -341,6 +365,7 @@ TrainConfig build_config(TrainFlags& f, const PretrainedSource* pretrained) {
     throw util::InputError(util::cat("--policy.type ", c.policy_type(), " differs from the pretrained policy's type ", recorded_type,
                                      " (", pretrained->ref.given, "): drop --policy.type or pass ", recorded_type));
   c.resume = resume;
+  check_config_ranges(c);
   return c;
 }
 
@@ -526,7 +551,7 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            "LeRobot image augmentations (brightness, contrast, saturation, hue, sharpness, affine)",
            [](C& c, bool b) { c.dataset.image_transforms.enable = b; });
   add_int(cmd, f, "--dataset.image_transforms.max_num_transforms,--dataset-image-transforms-max-num-transforms",
-          "At most this many augmentations per image (default 3)", 1, 64,
+          "At most this many augmentations per image (default 3)", 1, kMaxTransforms,
           [](C& c, int64_t v) { c.dataset.image_transforms.max_num_transforms = static_cast<int>(v); });
   add_bool(cmd, f, "--dataset.image_transforms.random_order,--dataset-image-transforms-random-order",
            "Apply the drawn augmentations in random order", [](C& c, bool b) { c.dataset.image_transforms.random_order = b; });
@@ -544,7 +569,7 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   add_bool(cmd, f, "--use_amp,--use-amp,--policy.use_amp,--policy-use-amp", "Mixed precision (bf16 autocast) on CUDA",
            [](C& c, bool b) { c.policy["use_amp"] = b; });
   add_int(cmd, f, "--steps", "Training steps (default 100000)", 1, kMaxSteps, [](C& c, int64_t v) { c.steps = v; });
-  add_int(cmd, f, "--batch_size,--batch-size", "Batch size (default 8)", 1, 65536,
+  add_int(cmd, f, "--batch_size,--batch-size", "Batch size (default 8)", 1, kMaxBatchSize,
           [](C& c, int64_t v) { c.batch_size = static_cast<int>(v); });
   add_int(cmd, f, "--save_freq,--save-freq", "Checkpoint every N steps and at the end (default 20000)", 1, kMaxSteps,
           [](C& c, int64_t v) { c.save_freq = v; });

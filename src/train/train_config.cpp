@@ -1,6 +1,10 @@
 #include "train/train_config.h"
 
+#include <cstdint>
+#include <limits>
 #include <set>
+#include <type_traits>
+#include <utility>
 
 #include "policy/robotrain_json.h"
 #include "util/error.h"
@@ -54,10 +58,32 @@ namespace {
 
 Json optional_string(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
 
+[[noreturn]] void wrong_field(const char* key, const char* expected, const Json& got) {
+  throw util::InputError(util::cat("train_config.json: field '", key, "' must be ", expected, ", got ",
+                                   util::one_line(got.dump(), 100), "; fix or remove it"));
+}
+
+// nlohmann's get<int>() reads 2.5 as 2 and 4294967298 as 2: a whole number that fits, or refused.
+template <class T>
+T whole_number(const Json& v, const char* key) {
+  const bool fits = v.is_number_integer() &&
+                    (v.is_number_unsigned() ? std::cmp_less_equal(v.get<uint64_t>(), std::numeric_limits<T>::max())
+                                            : std::in_range<T>(v.get<int64_t>()));
+  if (!fits) wrong_field(key, "a whole number in range", v);
+  return v.get<T>();
+}
+
+std::vector<int64_t> whole_numbers(const Json& v, const char* key) {
+  std::vector<int64_t> out;
+  for (const auto& e : v) out.push_back(whole_number<int64_t>(e, key));
+  return out;
+}
+
 template <class T>
 T get_or(const Json& j, const char* key, T fallback) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) return whole_number<T>(*it, key);
   try {
     return it->get<T>();
   } catch (const std::exception& e) {
@@ -88,7 +114,9 @@ OptimizerConfig optimizer_from_json(const Json& j) {
   c.weight_decay = get_or(j, "weight_decay", c.weight_decay);
   c.grad_clip_norm = get_or(j, "grad_clip_norm", c.grad_clip_norm);
   c.eps = get_or(j, "eps", c.eps);
-  if (auto it = j.find("betas"); it != j.end() && it->is_array() && it->size() == 2) {
+  if (auto it = j.find("betas"); it != j.end() && !it->is_null()) {
+    if (!it->is_array() || it->size() != 2 || !(*it)[0].is_number() || !(*it)[1].is_number())
+      wrong_field("betas", "a list of two numbers", *it);
     c.beta1 = (*it)[0].get<double>();
     c.beta2 = (*it)[1].get<double>();
   }
@@ -157,7 +185,7 @@ Json robotrain_train_json(const TrainConfig& c) {
 void apply_robotrain_train_json(TrainConfig& c, const Json& section) {
   c.val_split = get_or(section, "val_split", c.val_split);
   c.dataset_source = get_or<std::string>(section, "dataset_source", c.dataset_source);
-  if (auto v = section.find("val_episodes"); v != section.end() && v->is_array()) c.val_episodes = v->get<std::vector<int64_t>>();
+  if (auto v = section.find("val_episodes"); v != section.end() && v->is_array()) c.val_episodes = whole_numbers(*v, "val_episodes");
 }
 
 TrainConfig read_checkpoint_train_config(const std::filesystem::path& dir) {
@@ -179,7 +207,7 @@ TrainConfig train_config_from_json(const Json& j) {
     const Json& d = *it;
     c.dataset.repo_id = get_or<std::string>(d, "repo_id", "");
     c.dataset.root = get_or<std::string>(d, "root", "");
-    if (auto e = d.find("episodes"); e != d.end() && e->is_array()) c.dataset.episodes = e->get<std::vector<int64_t>>();
+    if (auto e = d.find("episodes"); e != d.end() && e->is_array()) c.dataset.episodes = whole_numbers(*e, "episodes");
     c.dataset.image_transforms = transforms_from_json(d.value("image_transforms", Json()));
     c.dataset.revision = get_or<std::string>(d, "revision", "");
     c.dataset.use_imagenet_stats = get_or(d, "use_imagenet_stats", c.dataset.use_imagenet_stats);

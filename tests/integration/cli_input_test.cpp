@@ -315,10 +315,30 @@ TEST(CliInput, DamagedTrainingStateIsInvalidInputOnResume) {
   util::atomic_write_file(state_file, state.dump());
   // A wrong type in the checkpoint's train_config.json is named, not "an unexpected internal error".
   const fs::path config_file = out / "checkpoints" / "last" / "pretrained_model" / "train_config.json";
-  Json config = util::read_json_file(config_file);
-  config["policy"]["use_amp"] = "x";
+  const Json config = util::read_json_file(config_file);
+  // The file's numbers get the flags' ranges and are never truncated (4294967298 was 2).
+  const std::vector<std::pair<Json::json_pointer, Json>> config_damages = {
+      {Json::json_pointer("/policy/use_amp"), "x"},
+      {Json::json_pointer("/save_freq"), -1},
+      {Json::json_pointer("/batch_size"), 4294967298ull},
+      {Json::json_pointer("/log_freq"), 2.5},
+      {Json::json_pointer("/optimizer/betas"), Json::array({"a", 0.9})},
+      {Json::json_pointer("/dataset/episodes"), Json::array({"0"})}};
+  const std::vector<std::string> config_errors = {
+      "act: use_amp must be true or false", "train_config.json: save_freq is -1, outside [1, ",
+      "train_config.json: field 'batch_size' must be a whole number in range, got 4294967298",
+      "field 'log_freq' must be a whole number in range, got 2.5", "field 'betas' must be a list of two numbers",
+      "field 'episodes' must be a whole number in range, got \"0\""};
+  for (size_t i = 0; i < config_damages.size(); ++i) {
+    Json damaged = config;
+    damaged[config_damages[i].first] = config_damages[i].second;
+    util::atomic_write_file(config_file, damaged.dump());
+    expect_invalid(act_run(out, {{"--resume", "true"}, {"--steps", "4"}}), config_errors[i]);
+  }
+  // Undamaged, the run resumes.
   util::atomic_write_file(config_file, config.dump());
-  expect_invalid(act_run(out, {{"--resume", "true"}, {"--steps", "4"}}), "act: use_amp must be true or false");
+  auto resumed = run_robotrain(act_run(out, {{"--resume", "true"}, {"--steps", "4"}}));
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
 }
 
 TEST(CliInput, OneRunPerOutputDirectoryAndAKilledHolderFreesIt) {

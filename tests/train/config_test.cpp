@@ -70,6 +70,18 @@ TEST(TrainConfig, EpisodeListsAreValidated) {
   EXPECT_THROW(rt::parse_episode_list("[]"), robotrain::util::InputError);
 }
 
+TEST(TrainConfig, FileNumbersAreNeverTruncated) {
+  // nlohmann's get<int>() reads these as 2; a damaged train_config.json is named instead.
+  for (const Json& bad : {Json{{"batch_size", 4294967298ull}}, Json{{"batch_size", 2.5}}, Json{{"steps", "10"}},
+                          Json{{"dataset", {{"episodes", {0, 1.5}}}}}, Json{{"optimizer", {{"betas", {"a", 0.9}}}}},
+                          Json{{"optimizer", {{"betas", 0.9}}}}, Json{{"save_checkpoint", 1}}})
+    EXPECT_THROW(rt::train_config_from_json(bad), robotrain::util::InputError) << bad.dump();
+  auto c = rt::train_config_from_json(Json{{"batch_size", 16}, {"steps", 10000000000ll}, {"dataset", {{"episodes", {0, 2}}}}});
+  EXPECT_EQ(c.batch_size, 16);
+  EXPECT_EQ(c.steps, 10000000000ll);
+  EXPECT_EQ(*c.dataset.episodes, (std::vector<int64_t>{0, 2}));
+}
+
 TEST(MetricsTracker, LineHasLeRobotShape) {
   EXPECT_EQ(rt::format_big_number(200), "200");
   EXPECT_EQ(rt::format_big_number(1600), "2K");
