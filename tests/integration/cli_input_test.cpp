@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -165,7 +166,12 @@ TEST(CliInput, IntegersAreRangeCheckedNeverTruncated) {
   // An unsigned flag: CLI11 alone wraps -1 to 2^64-1.
   expect_invalid({"eval", "--env", "pusht", "--expert", "--seed", "-1"}, "--seed: -1 is out of range");
   expect_invalid({"submit", "local", "--dataset.root", tt::synth_dataset(), "--batch-size", "4294967298", "--dry-run"},
-                 "--batch-size: 4294967298 is out of range");
+                 "--batch-size must be a positive integer up to 65536 (got '4294967298')");
+  // Submission settings also come from the environment, checked the same way.
+  ::setenv("TRAINING_STEPS", "18446744073709551617", 1);
+  expect_invalid({"submit", "local", "--dataset.root", tt::synth_dataset(), "--dry-run"},
+                 "TRAINING_STEPS (environment) must be a positive integer up to ");
+  ::unsetenv("TRAINING_STEPS");
   // A leading zero is decimal, not octal.
   const fs::path ds = tmp.path() / "fps";
   auto r = run_robotrain({"dataset", "synth", "--output", ds.string(), "--episodes", "1", "--frames", "4", "--fps", "010",
@@ -215,7 +221,7 @@ TEST(CliInput, OtherNumericFlagsOfEveryCommandAreChecked) {
   expect_invalid({"dataset", "validate", tt::synth_dataset(), "--max-print", "-3"}, "--max-print: -3 is out of range");
   expect_invalid({"pipeline", "--eval-episodes", "0"}, "--eval-episodes: 0 is out of range");
   expect_invalid({"submit", "local", "--dataset.root", tt::synth_dataset(), "--learning-rate", "-1", "--dry-run"},
-                 "--learning-rate: -1 is out of range");
+                 "--learning-rate must be a positive number up to 10 (got '-1')");
   expect_invalid({"submit", "local", "--dataset.root", tt::synth_dataset(), "--poll-interval", "-1", "--dry-run"},
                  "--poll-interval: -1 is out of range");
   expect_invalid({"runs", "list", "--max-results", "0"}, "--max-results: 0 is out of range");
