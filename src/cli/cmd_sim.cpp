@@ -21,7 +21,7 @@ CommandRegistrar reg(45, [](CLI::App& root) {
   auto out = std::make_shared<std::string>();
   auto all = std::make_shared<bool>(false);
   pusht->add_option("--output,-o", *out, "Dataset directory to create")->required();
-  pusht->add_option("--episodes", o->episodes, "Episodes to record")->capture_default_str()->transform(int_in(1, 100000));
+  pusht->add_option("--episodes", o->episodes, "Episodes to record")->capture_default_str();  // range: the callback
   pusht->add_option("--seed", o->seed, "First episode seed")->capture_default_str()->transform(int_in(0, 4294967295));
   pusht->add_flag("--all-episodes", *all, "Keep episodes the expert did not solve too");
   pusht->add_flag("--overwrite", o->overwrite, "Replace an existing directory");

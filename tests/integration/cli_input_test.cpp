@@ -216,7 +216,7 @@ TEST(CliInput, OtherNumericFlagsOfEveryCommandAreChecked) {
   expect_invalid({"dataset", "synth", "--output", ds.string(), "--height", "100000"}, "--height: 100000 is out of range");
   expect_invalid({"dataset", "synth", "--output", ds.string(), "--frames", "0"}, "--frames: 0 is out of range");
   expect_invalid({"dataset", "synth", "--output", ds.string(), "--codec", "h264", "--crf", "60"},
-                 "--crf 60 is out of range for --codec h264");
+                 "--crf 60 is out of range: use 0..51");
   expect_invalid({"dataset", "bench-loader", tt::synth_dataset(), "--batch-size", "0"}, "--batch-size: 0 is out of range");
   expect_invalid({"dataset", "validate", tt::synth_dataset(), "--max-print", "-3"}, "--max-print: -3 is out of range");
   expect_invalid({"pipeline", "--eval-episodes", "0"}, "--eval-episodes: 0 is out of range");
