@@ -1,11 +1,11 @@
 #pragma once
-// What a policy config's fields may hold, written as data: each config lists its numeric
-// fields once with their range, checks them all before any cross-field rule (so `dim_model %
-// n_heads` never runs with n_heads 0) and before the model is built. Reading config.json (or
+// Reading and range-checking one policy config field (the rows of config_table.h use these).
+// Every range is checked before any cross-field rule (so `dim_model % n_heads` never runs with
+// n_heads 0) and before the model is built. Reading config.json (or
 // --policy.<field> overrides) never truncates: nlohmann's get<int>() turns 4294967298 into 2
 // and 2.5 into 2, read_field() refuses both, naming the field.
 #include <cstdint>
-#include <initializer_list>
+#include <array>
 #include <limits>
 #include <optional>
 #include <string>
@@ -16,33 +16,10 @@
 
 namespace robotrain::policy {
 
-template <class Config>
-struct IntField {
-  const char* name;
-  int Config::*member;
-  int64_t min, max;
-};
-
-template <class Config>
-struct RealField {
-  const char* name;
-  double Config::*member;
-  double min, max;
-  bool min_open = false;  // (min, ...: a learning rate of 0 trains nothing
-  bool max_open = false;  // ..., max): a dropout of 1 drops everything
-};
-
 // InputError "<policy>: <field> must be in [min, max], got <value>".
 void check_int_field(const char* policy, const char* field, int64_t value, int64_t min, int64_t max);
 void check_real_field(const char* policy, const char* field, double value, double min, double max,
                       bool min_open = false, bool max_open = false);
-
-template <class Config>
-void check_fields(const char* policy, const Config& c, std::initializer_list<IntField<Config>> ints,
-                  std::initializer_list<RealField<Config>> reals) {
-  for (const auto& f : ints) check_int_field(policy, f.name, c.*(f.member), f.min, f.max);
-  for (const auto& f : reals) check_real_field(policy, f.name, c.*(f.member), f.min, f.max, f.min_open, f.max_open);
-}
 
 // A JSON value as a field of type T, or an InputError naming the field and what it holds.
 int64_t json_integer(const util::Json& v, const char* policy, const char* field, int64_t min, int64_t max);
@@ -50,6 +27,11 @@ double json_real(const util::Json& v, const char* policy, const char* field);
 bool json_bool(const util::Json& v, const char* policy, const char* field);
 std::string json_string(const util::Json& v, const char* policy, const char* field);
 [[noreturn]] void throw_field_type(const char* policy, const char* field, const char* expected, const util::Json& got);
+
+template <class T>
+struct is_std_array : std::false_type {};
+template <class E, size_t N>
+struct is_std_array<std::array<E, N>> : std::true_type {};
 
 template <class T>
 T field_value(const util::Json& v, const char* policy, const char* field) {
@@ -61,6 +43,12 @@ T field_value(const util::Json& v, const char* policy, const char* field) {
     return static_cast<T>(json_real(v, policy, field));
   } else if constexpr (std::is_same_v<T, std::string>) {
     return json_string(v, policy, field);
+  } else if constexpr (is_std_array<T>::value) {  // exactly N values
+    if (!v.is_array() || v.size() != std::tuple_size<T>::value)
+      throw_field_type(policy, field, std::tuple_size<T>::value == 2 ? "a list of 2 values" : "a fixed-size list", v);
+    T out{};
+    for (size_t i = 0; i < out.size(); ++i) out[i] = field_value<typename T::value_type>(v[i], policy, field);
+    return out;
   } else {  // std::vector<E>
     if (!v.is_array()) throw_field_type(policy, field, "a list", v);
     T out;

@@ -81,3 +81,40 @@ TEST(PolicyConfigFields, DiffusionDefaultsPassAndEveryBadFieldIsNamed) {
     EXPECT_EQ(got.substr(0, expected.size()), expected) << j.dump();
   }
 }
+
+// The table behind each config (policy/config_table.h) is the only list of its fields: what
+// to_json writes is exactly what from_json reads back and accepts, in LeRobot's order.
+TEST(PolicyConfigFields, EveryWrittenFieldIsReadBackAndUnknownOnesAreNamed) {
+  act::ActConfig a;
+  a.chunk_size = 20;
+  a.n_action_steps = 10;
+  a.private_ = true;
+  a.temporal_ensemble_coeff = 0.01;
+  a.n_action_steps = 1;
+  Json aj = a.to_json();
+  EXPECT_EQ(aj.begin().key(), "type");
+  EXPECT_EQ(aj["private"], true);
+  auto a2 = act::ActConfig::from_json(aj);
+  EXPECT_EQ(a2.chunk_size, 20);
+  EXPECT_EQ(a2.temporal_ensemble_coeff, 0.01);
+  EXPECT_EQ(a2.to_json(), aj);
+
+  diffusion::DiffusionConfig d;
+  d.resize_shape = std::array<int64_t, 2>{120, 160};
+  d.crop_ratio = 0.5;
+  d.optimizer_betas = {0.9, 0.99};
+  d.use_ema = true;
+  Json dj = d.to_json();
+  EXPECT_FALSE(dj.contains("use_ema")) << "robotrain-only settings stay out of LeRobot's config.json";
+  EXPECT_EQ(dj["resize_shape"], Json({120, 160}));
+  auto d2 = diffusion::DiffusionConfig::from_json(dj);
+  EXPECT_EQ(d2.optimizer_betas[1], 0.99);
+  EXPECT_EQ(*d2.crop_shape, (std::array<int64_t, 2>{60, 80})) << "derived by validate() from resize_shape and crop_ratio";
+
+  EXPECT_EQ(problem<act::ActConfig>(Json{{"chunk_sise", 10}}),
+            "act: unknown config field 'chunk_sise' (see LeRobot's ACTConfig for the field names)");
+  EXPECT_EQ(problem<diffusion::DiffusionConfig>(Json{{"optimizer_betas", {0.9}}}),
+            "diffusion: optimizer_betas must be a list of 2 values, got [0.9]");
+  EXPECT_EQ(problem<diffusion::DiffusionConfig>(Json{{"type", "act"}}),
+            "diffusion config: type is \"act\", expected \"diffusion\"");
+}

@@ -1,6 +1,6 @@
 #pragma once
-// LeRobot 0.5's ACTConfig: every field with its name and default, and config.json in
-// LeRobot's field order (draccus dump of PreTrainedConfig then ACTConfig).
+// LeRobot 0.5's ACTConfig: every field with its LeRobot name and default; config.json I/O and
+// range checks come from one table of the fields (config.cpp, policy/config_table.h).
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +11,8 @@
 namespace robotrain::policy::act {
 
 struct ActConfig {
+  static constexpr const char* kType = "act";
+  // PreTrainedConfig's fields.
   int n_obs_steps = 1;
   std::vector<PolicyFeature> input_features;
   std::vector<PolicyFeature> output_features;
@@ -19,11 +21,12 @@ struct ActConfig {
   bool use_peft = false;
   bool push_to_hub = false;
   std::optional<std::string> repo_id;
-  bool is_private = false;
+  std::optional<bool> private_;  // "private"
   std::optional<std::vector<std::string>> tags;
   std::optional<std::string> license;
   std::optional<std::string> pretrained_path;
 
+  // ACTConfig's fields, declaration order (each is one row of the table in config.cpp).
   int chunk_size = 100;
   int n_action_steps = 100;
   std::vector<std::pair<std::string, std::string>> normalization_mapping = {

@@ -1,6 +1,7 @@
 #pragma once
-// LeRobot 0.5's DiffusionConfig: every field name and default, config.json in draccus' order
-// (base PreTrainedConfig fields first, then the diffusion fields in declaration order).
+// LeRobot 0.5's DiffusionConfig: every field name and default; config.json I/O (draccus'
+// order: base PreTrainedConfig fields first) and range checks come from one table of the
+// fields (config.cpp, policy/config_table.h).
 #include <array>
 #include <cstdint>
 #include <map>
@@ -14,6 +15,7 @@
 namespace robotrain::policy::diffusion {
 
 struct DiffusionConfig {
+  static constexpr const char* kType = "diffusion";
   // PreTrainedConfig (base) fields.
   int n_obs_steps = 2;
   std::vector<PolicyFeature> input_features;   // dataset order
