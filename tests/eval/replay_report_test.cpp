@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "eval/report/line_plot.h"
-#include "eval/report/png.h"
+#include "dataset/png.h"
 #include "eval/report/replay_report.h"
 #include "util/fs.h"
 

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "eval/report/line_plot.h"
-#include "eval/report/png.h"
+#include "dataset/png.h"
 #include "util/crypto.h"
 #include "util/fs.h"
 
@@ -162,7 +162,7 @@ util::Json write_replay_report(const fs::path& dir, const ReplayReportInfo& info
       for (auto& v : r.recorded) rec.values.push_back(v[d]);
       for (auto& v : r.predicted) pred.values.push_back(v[d]);
       auto img = plot_lines({rec, pred});
-      std::string png = encode_png(img.rgb, img.width, img.height);
+      std::string png = dataset::encode_png(img.rgb.data(), img.width, img.height);
       std::string name = "ep" + std::to_string(r.episode_index) + "_dim" + std::to_string(d) + ".png";
       util::atomic_write_file(dir / "plots" / name, png);
       html << "<h4>" << html_escape(dim_name(info, d)) << "</h4><img alt=\"" << html_escape(name) << "\" src=\"data:image/png;base64,"
