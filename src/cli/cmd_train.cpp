@@ -539,7 +539,9 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   using C = TrainConfig;
   using S = const std::string&;
   add_flag(cmd, f, "--dataset.root,--dataset-root", "Local LeRobot dataset directory",
-           [](C& c, S v) { c.dataset.root = v; });
+           // Absolute, so that train_config.json finds the data from any directory (LeRobot's
+           // --config_path resume, a copied run directory).
+           [](C& c, S v) { c.dataset.root = fs::absolute(v).lexically_normal().string(); });
   add_flag(cmd, f, "--dataset.repo_id,--dataset-repo-id",
            "Hugging Face Hub dataset OWNER/NAME (downloaded to the hub cache unless --dataset.root is given)",
            [](C& c, S v) { c.dataset.repo_id = v; });
