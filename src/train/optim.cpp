@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "util/error.h"
 #include "util/strings.h"
@@ -80,7 +81,97 @@ void Optimizer::zero_grad() {
   }
 }
 
-void Optimizer::step() { impl_->step(); }
+void Optimizer::step() {
+  if (fused_) fused_step();
+  else impl_->step();
+}
+
+namespace {
+
+// Tensors the fused kernels take together: one device, one dtype.
+struct FusedBatch {
+  std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+};
+
+bool fused_kernel_supports(const torch::Tensor& p) {
+  const auto t = p.scalar_type();
+  const bool dtype_ok = t == torch::kFloat32 || t == torch::kFloat64 || t == torch::kFloat16 || t == torch::kBFloat16;
+  return dtype_ok && (p.device().is_cpu() || p.device().is_cuda()) && !p.is_sparse();
+}
+
+}  // namespace
+
+void Optimizer::fused_step() {
+  torch::NoGradGuard no_grad;
+  const bool adamw = is_adamw(config_);
+  auto& state = impl_->state();
+  for (auto& group : impl_->param_groups())
+    for (auto& p : group.params())
+      if (p.grad().defined() && (!fused_kernel_supports(p) || p.grad().is_sparse())) {
+        impl_->step();  // anything the kernels cannot take: torch::optim's loop for everything
+        return;
+      }
+  for (size_t g = 0; g < impl_->param_groups().size(); ++g) {
+    auto& group = impl_->param_groups()[g];
+    std::map<std::pair<int, int>, FusedBatch> batches;  // (device index + type, dtype)
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      // torch::optim's state, created as it would create it, so that checkpoints read the same.
+      auto it = state.find(state_key(p));
+      if (it == state.end()) {
+        std::unique_ptr<torch::optim::OptimizerParamState> st;
+        if (adamw) {
+          auto s = std::make_unique<torch::optim::AdamWParamState>();
+          s->step(0).exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve)).exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+          st = std::move(s);
+        } else {
+          auto s = std::make_unique<torch::optim::AdamParamState>();
+          s->step(0).exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve)).exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+          st = std::move(s);
+        }
+        it = state.emplace(state_key(p), std::move(st)).first;
+      }
+      torch::Tensor exp_avg, exp_avg_sq;
+      int64_t step = 0;
+      if (adamw) {
+        auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+        s.step(s.step() + 1);
+        step = s.step(), exp_avg = s.exp_avg(), exp_avg_sq = s.exp_avg_sq();
+      } else {
+        auto& s = static_cast<torch::optim::AdamParamState&>(*it->second);
+        s.step(s.step() + 1);
+        step = s.step(), exp_avg = s.exp_avg(), exp_avg_sq = s.exp_avg_sq();
+      }
+      // The device-side count follows the host's: incremented on the device when they agree
+      // (no host-to-device copy each step), rewritten after a checkpoint load.
+      auto& count = step_tensors_[state_key(p)];
+      if (!count.count.defined() || count.host_step != step - 1) {
+        count.count = torch::full({}, static_cast<double>(step - 1), torch::TensorOptions().dtype(torch::kFloat32).device(p.device()));
+      }
+      count.host_step = step;
+      auto& b = batches[{static_cast<int>(p.device().type()) * 1024 + p.device().index() + 1, static_cast<int>(p.scalar_type())}];
+      b.params.push_back(p);
+      b.grads.push_back(p.grad());
+      b.exp_avgs.push_back(exp_avg);
+      b.exp_avg_sqs.push_back(exp_avg_sq);
+      b.steps.push_back(count.count);
+    }
+    const auto& o = group.options();
+    const double lr = o.get_lr();
+    for (auto& [key, b] : batches) {
+      torch::_foreach_add_(b.steps, 1);
+      if (adamw) {
+        const auto& w = static_cast<const torch::optim::AdamWOptions&>(o);
+        at::_fused_adamw_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, std::get<0>(w.betas()),
+                          std::get<1>(w.betas()), w.weight_decay(), w.eps(), /*amsgrad=*/false, /*maximize=*/false);
+      } else {
+        const auto& a = static_cast<const torch::optim::AdamOptions&>(o);
+        at::_fused_adam_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, std::get<0>(a.betas()),
+                         std::get<1>(a.betas()), a.weight_decay(), a.eps(), /*amsgrad=*/false, /*maximize=*/false);
+      }
+    }
+  }
+}
 
 size_t Optimizer::num_groups() const { return impl_->param_groups().size(); }
 
@@ -187,9 +278,31 @@ void Optimizer::load(const std::map<std::string, torch::Tensor>& state, const Js
   }
 }
 
+torch::Tensor clip_grad_norm_tensor(const std::vector<torch::Tensor>& params, double max_norm) {
+  // torch.nn.utils.clip_grad_norm_(foreach=True): per-tensor norms in one call, their norm,
+  // then every gradient scaled by min(1, max_norm / (norm + 1e-6)) in one call.
+  torch::NoGradGuard no_grad;
+  std::map<std::pair<int, int>, std::vector<torch::Tensor>> grads;  // by device and dtype
+  for (const auto& p : params)
+    if (p.grad().defined())
+      grads[{static_cast<int>(p.grad().device().type()) * 1024 + p.grad().device().index() + 1,
+             static_cast<int>(p.grad().scalar_type())}]
+          .push_back(p.grad());
+  if (grads.empty()) return torch::zeros({});
+  std::vector<torch::Tensor> norms;
+  torch::Device device = grads.begin()->second.front().device();
+  for (auto& [key, list] : grads)
+    for (auto& n : torch::_foreach_norm(list, 2)) norms.push_back(n.to(device, torch::kFloat32));
+  auto total = torch::stack(norms).norm(2);
+  if (max_norm > 0) {
+    auto coef = torch::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
+    for (auto& [key, list] : grads) torch::_foreach_mul_(list, coef.to(list.front().device(), list.front().scalar_type()));
+  }
+  return total;
+}
+
 double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
-  double limit = max_norm > 0 ? max_norm : std::numeric_limits<double>::infinity();
-  return torch::nn::utils::clip_grad_norm_(params, limit, 2.0, /*error_if_nonfinite=*/false);
+  return clip_grad_norm_tensor(params, max_norm).item<double>();
 }
 
 LrScheduler::LrScheduler(const SchedulerConfig& config, int64_t num_training_steps, Optimizer& optimizer)

@@ -145,6 +145,44 @@ TEST(Optimizer, StateRoundTripContinuesIdentically) {
   EXPECT_TRUE(torch::equal(b1, b2));
 }
 
+// The fused kernels (the default) against torch::optim's per-parameter loop, which follows
+// torch.optim's single-tensor code: the same trajectory up to float rounding, for AdamW and
+// Adam (L2 decay), with two groups and a parameter that only gets gradients from step 3 on.
+TEST(Optimizer, FusedStepMatchesThePerParameterLoop) {
+  for (const char* type : {"adamw", "adam"}) {
+    torch::manual_seed(0);
+    auto a = torch::randn({64, 33}), b = torch::randn({17}), late = torch::randn({5});
+    std::vector<torch::Tensor> fused_w, loop_w;
+    for (bool fused : {true, false}) {
+      auto pa = a.clone().requires_grad_(), pb = b.clone().requires_grad_(), pl = late.clone().requires_grad_();
+      rt::OptimizerConfig cfg{type, 1e-3, 1e-2, 10, 0.9, 0.999, 1e-8};
+      rt::Optimizer opt(cfg, {{"default", {pa, pl}, 3e-3}, {"backbone", {pb}, 1e-3, 0.1}});
+      opt.set_fused(fused);
+      EXPECT_EQ(opt.fused(), fused);
+      for (int step = 0; step < 20; ++step) {
+        opt.zero_grad();
+        auto loss = (pa.sin() * pa).sum() + (pb * pb * pb).sum();
+        if (step >= 3) loss = loss + (pl * 2).exp().sum();
+        loss.backward();
+        rt::clip_grad_norm(opt.parameters(), 10.0);
+        opt.step();
+      }
+      auto& out = fused ? fused_w : loop_w;
+      out = {pa.detach(), pb.detach(), pl.detach()};
+      // The step count each parameter saw, as checkpoints record it.
+      auto st = opt.state_tensors();
+      std::map<std::string, torch::Tensor> m(st.begin(), st.end());
+      EXPECT_FLOAT_EQ(m.at("state/0/step").item<float>(), 20.0f) << type;
+      EXPECT_FLOAT_EQ(m.at("state/1/step").item<float>(), 17.0f) << type;
+    }
+    for (size_t i = 0; i < fused_w.size(); ++i) {
+      EXPECT_FALSE(torch::equal(fused_w[i], i == 0 ? a : i == 1 ? b : late)) << type << ": parameter " << i << " never moved";
+      EXPECT_TRUE(torch::allclose(fused_w[i], loop_w[i], 1e-5, 1e-6))
+          << type << ": parameter " << i << " differs by " << (fused_w[i] - loop_w[i]).abs().max().item<double>();
+    }
+  }
+}
+
 TEST(Optimizer, LoadRejectsAnotherConfiguration) {
   auto a = torch::zeros({3}, torch::requires_grad()), b = torch::zeros({2}, torch::requires_grad());
   rt::Optimizer o(rt::OptimizerConfig{}, two_groups(a, b));
@@ -185,6 +223,19 @@ TEST(Scheduler, DiffuserCosineWithWarmup) {
   EXPECT_NEAR(s.factor(35), 0.5 * (1 + std::cos(M_PI * 25.0 / 100.0)), 1e-12);
   EXPECT_THROW(rt::LrScheduler(rt::SchedulerConfig{"diffuser", "cosine_with_bumps", 1}, 10, opt),
                robotrain::util::InputError);
+}
+
+TEST(GradClip, SeveralTensorsClipTogetherAsTorchDoes) {
+  auto p = torch::zeros({2}, torch::requires_grad()), q = torch::zeros({1, 1}, torch::requires_grad());
+  auto r = torch::zeros({3}, torch::requires_grad());  // no gradient: left out
+  ((p * torch::tensor({3.0f, 4.0f})).sum() + (q * 12.0f).sum()).backward();
+  auto norm = rt::clip_grad_norm_tensor({p, q, r}, 6.5);
+  EXPECT_EQ(norm.dim(), 0);
+  EXPECT_NEAR(norm.item<double>(), 13.0, 1e-5);
+  const double coef = 6.5 / (13.0 + 1e-6);
+  EXPECT_TRUE(torch::allclose(p.grad(), torch::tensor({3.0f, 4.0f}) * coef));
+  EXPECT_NEAR(q.grad().item<double>(), 12.0 * coef, 1e-5);
+  EXPECT_FALSE(r.grad().defined());
 }
 
 TEST(GradClip, ReturnsPreClipNormAndClips) {
