@@ -252,3 +252,51 @@ TEST(ActBackbone, MemoryLayoutFollowsImageSizeAndGivesTheSameFeatures) {
   ASSERT_EQ(nchw.sizes(), nhwc.sizes());
   EXPECT_TRUE(torch::allclose(nchw, nhwc, 1e-4, 1e-4)) << (nchw - nhwc).abs().max().item<float>();
 }
+
+// ACT's attention runs through at::scaled_dot_product_attention with the parameters of a
+// torch::nn::MultiheadAttention (LeRobot's keys): it must compute what that module computes,
+// for self-attention with positions (query and key the same tensor, value not), with a key
+// padding mask, and for cross-attention, values and gradients alike.
+TEST(ActAttention, MatchesMultiheadAttention) {
+  torch::manual_seed(0);
+  const int64_t D = 32, H = 4, L = 7, S = 9, B = 3;
+  torch::nn::MultiheadAttention m(torch::nn::MultiheadAttentionOptions(D, H).dropout(0.1));
+  m->eval();
+  for (auto& p : m->parameters()) {
+    torch::NoGradGuard ng;
+    p.uniform_(-0.5, 0.5);  // a non-zero bias too
+  }
+  auto x = torch::randn({L, B, D}), pos = torch::randn({L, B, D}), mem = torch::randn({S, B, D});
+  auto pad = torch::zeros({B, L}, torch::kBool);
+  pad.index_put_({1, torch::indexing::Slice(4, L)}, true);
+  pad.index_put_({2, L - 1}, true);
+
+  auto check = [&](const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& mask,
+                   const char* what) {
+    m->zero_grad();
+    auto ours = attend(m, q, k, v, mask);
+    auto ours_grads = torch::autograd::grad({ours.pow(2).sum()}, {m->in_proj_weight, m->out_proj->weight});
+    auto ref = std::get<0>(m->forward(q, k, v, mask, /*need_weights=*/false));
+    auto ref_grads = torch::autograd::grad({ref.pow(2).sum()}, {m->in_proj_weight, m->out_proj->weight});
+    ASSERT_EQ(ours.sizes(), ref.sizes()) << what;
+    EXPECT_TRUE(torch::allclose(ours, ref, 1e-5, 1e-5)) << what << ": " << (ours - ref).abs().max().item<float>();
+    for (size_t i = 0; i < ours_grads.size(); ++i) {
+      // Relative to the gradient's scale: float sums of a few hundred terms in another order.
+      const double scale = ref_grads[i].abs().max().item<double>();
+      EXPECT_LT((ours_grads[i] - ref_grads[i]).abs().max().item<double>(), 1e-5 * scale)
+          << what << " gradient " << i << " (scale " << scale << ")";
+    }
+  };
+  auto q = x + pos;
+  check(q, q, x, torch::Tensor(), "self-attention with positions");
+  check(q, q, x, pad, "self-attention with a key padding mask");
+  check(x, x, x, torch::Tensor(), "plain self-attention");
+  check(q, mem + 1.0, mem, torch::Tensor(), "cross-attention");
+
+  // Training: dropout on the attention weights, as torch's module applies it.
+  m->train();
+  auto a = attend(m, q, q, x), b = attend(m, q, q, x);
+  EXPECT_FALSE(torch::allclose(a, b)) << "no dropout in training";
+  m->eval();
+  EXPECT_TRUE(torch::equal(attend(m, q, q, x), attend(m, q, q, x)));
+}

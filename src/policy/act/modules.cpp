@@ -54,6 +54,11 @@ nn::MultiheadAttention attention(const ActConfig& c) {
 
 torch::Tensor add_pos(const torch::Tensor& x, const torch::Tensor& pos) { return pos.defined() ? x + pos : x; }
 
+// (L, B, H*hd) -> (B, H, L, hd), a view.
+torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
+  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).permute({1, 2, 0, 3});
+}
+
 // Between two sub-layers: post-norm normalizes the residual sum (which becomes the next skip);
 // pre-norm keeps the sum as the skip and normalizes only the next sub-layer's input.
 void between_sublayers(torch::Tensor& x, torch::Tensor& skip, bool pre_norm, nn::LayerNorm& post, nn::LayerNorm& next_pre) {
@@ -66,6 +71,33 @@ void between_sublayers(torch::Tensor& x, torch::Tensor& skip, bool pre_norm, nn:
   }
 }
 }  // namespace
+
+torch::Tensor attend(nn::MultiheadAttention& m, const torch::Tensor& query, const torch::Tensor& key,
+                     const torch::Tensor& value, const torch::Tensor& key_padding_mask) {
+  const auto& o = m->options;
+  const int64_t D = o.embed_dim(), H = o.num_heads();
+  const auto& w = m->in_proj_weight;
+  const auto& b = m->in_proj_bias;
+  torch::Tensor q, k;
+  if (query.is_same(key)) {
+    auto qk = torch::nn::functional::linear(query, w.narrow(0, 0, 2 * D), b.narrow(0, 0, 2 * D));
+    q = qk.narrow(-1, 0, D);
+    k = qk.narrow(-1, D, D);
+  } else {
+    q = torch::nn::functional::linear(query, w.narrow(0, 0, D), b.narrow(0, 0, D));
+    k = torch::nn::functional::linear(key, w.narrow(0, D, D), b.narrow(0, D, D));
+  }
+  auto v = torch::nn::functional::linear(value, w.narrow(0, 2 * D, D), b.narrow(0, 2 * D, D));
+  std::optional<torch::Tensor> mask;
+  // SDPA's boolean mask says which keys take part: the complement, broadcast over heads/queries.
+  if (key_padding_mask.defined())
+    mask = key_padding_mask.logical_not().view({key_padding_mask.size(0), 1, 1, key_padding_mask.size(1)});
+  const double dropout = m->is_training() ? o.dropout() : 0.0;
+  auto out = at::scaled_dot_product_attention(split_heads(q, H), split_heads(k, H), split_heads(v, H), mask, dropout);
+  // (B, H, L, hd) -> (L, B, D)
+  out = out.permute({2, 0, 1, 3}).reshape({query.size(0), query.size(1), D});
+  return m->out_proj(out);
+}
 
 BasicBlockImpl::BasicBlockImpl(int64_t in, int64_t out, int64_t stride, int64_t dilation) {
   conv1 = register_module("conv1", conv(in, out, 3, stride, dilation, dilation));
@@ -120,7 +152,7 @@ torch::Tensor EncoderLayerImpl::forward(torch::Tensor x, const torch::Tensor& po
   auto skip = x;
   if (pre_norm) x = norm1(x);
   auto q = add_pos(x, pos);
-  x = std::get<0>(self_attn->forward(q, q, x, key_padding_mask, /*need_weights=*/false));
+  x = attend(self_attn, q, q, x, key_padding_mask);
   x = skip + dropout1(x);
   between_sublayers(x, skip, pre_norm, norm1, norm2);
   x = linear2(dropout(activate(linear1(x), activation)));
@@ -158,10 +190,10 @@ torch::Tensor DecoderLayerImpl::forward(torch::Tensor x, const torch::Tensor& me
   auto skip = x;
   if (pre_norm) x = norm1(x);
   auto q = add_pos(x, qpos);
-  x = std::get<0>(self_attn->forward(q, q, x, torch::Tensor(), false));
+  x = attend(self_attn, q, q, x);
   x = skip + dropout1(x);
   between_sublayers(x, skip, pre_norm, norm1, norm2);
-  x = std::get<0>(multihead_attn->forward(add_pos(x, qpos), add_pos(memory, mpos), memory, torch::Tensor(), false));
+  x = attend(multihead_attn, add_pos(x, qpos), add_pos(memory, mpos), memory);
   x = skip + dropout2(x);
   between_sublayers(x, skip, pre_norm, norm2, norm3);
   x = linear2(dropout(activate(linear1(x), activation)));

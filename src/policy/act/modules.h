@@ -48,6 +48,16 @@ struct ResNet18BackboneImpl : torch::nn::Module {
 };
 TORCH_MODULE(ResNet18Backbone);
 
+// torch.nn.MultiheadAttention's forward (batch second, no attention weights returned) through
+// at::scaled_dot_product_attention, with the module's own parameters (in_proj_weight/bias,
+// out_proj: LeRobot's state-dict keys). LibTorch's C++ MultiheadAttention instead compares
+// query, key and value element by element (torch::equal) to pick its projections, copies the
+// heads into contiguous batches and always materialises the attention weights. When query
+// and key are the same tensor (self-attention with positions, q = k = x + pos), their two
+// projections run as one GEMM. key_padding_mask: (B, S), true where a key is padding.
+torch::Tensor attend(torch::nn::MultiheadAttention& m, const torch::Tensor& query, const torch::Tensor& key,
+                     const torch::Tensor& value, const torch::Tensor& key_padding_mask = {});
+
 struct EncoderLayerImpl : torch::nn::Module {
   explicit EncoderLayerImpl(const ActConfig& c);
   torch::Tensor forward(torch::Tensor x, const torch::Tensor& pos, const torch::Tensor& key_padding_mask);
