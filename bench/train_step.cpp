@@ -5,10 +5,11 @@
 // whole step within 10% of the sum. Also reports which allocator is active; with
 // --compare-allocators it re-runs itself linked without jemalloc (bench_train_step_glibc, same
 // source) and under glibc with mallopt settings, and says which is faster; with
-// --compare-native-defaults it re-runs itself with ROBOTRAIN_NATIVE_DEFAULTS=0 (OpenBLAS's own
-// CPU detection, libgomp's default spinning: see util/native_runtime.h) as the baseline.
+// --compare-native-defaults it measures each runtime setting util::native_runtime and
+// util::memory can make (OpenMP spin, the glibc malloc policy, MKL's instruction set), alone
+// and together, against the libraries' own defaults, in interleaved rounds.
 //   bench_train_step [--config small|default] [--steps 20] [--threads N] [--compare-allocators]
-//                    [--compare-native-defaults]
+//                    [--compare-native-defaults [--rounds 3]]
 // Prints one JSON object.
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
@@ -19,6 +20,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <map>
 #include <thread>
 
 #include "dataset/loader.h"
@@ -146,6 +148,50 @@ Json run_bench(const Cfg& cfg, int steps, int threads) {
               {"within_10_percent", whole <= 1.10 * sum}};
 }
 
+// --compare-native-defaults: each runtime setting util::native_runtime and util::memory can
+// make, alone and together, measured by re-running this benchmark's glibc twin (allocator and
+// runtime as the robotrain binary's) with ROBOTRAIN_NATIVE_DEFAULTS=0 and the settings given
+// explicitly; the variants interleave round by round and the medians are compared with the
+// libraries' own defaults.
+Json compare_native_settings(const std::string& config, int steps, int threads, int rounds) {
+  struct Variant {
+    std::string name;
+    std::map<std::string, std::string> env;
+    bool mallopt;
+  };
+  const std::vector<Variant> variants = {
+      {"libraries_defaults", {}, false},
+      {"gomp_spincount_10000", {{"GOMP_SPINCOUNT", "10000"}}, false},
+      {"mallopt_keep_freed_memory", {}, true},
+      {"gomp_spincount_10000_and_mallopt", {{"GOMP_SPINCOUNT", "10000"}}, true},
+      {"omp_wait_policy_passive_and_mallopt", {{"OMP_WAIT_POLICY", "passive"}}, true},
+      {"mkl_avx512_spincount_and_mallopt", {{"GOMP_SPINCOUNT", "10000"}, {"MKL_ENABLE_INSTRUCTIONS", "AVX512"}}, true},
+  };
+  // The children get only what a variant names: drop what this process's own defaults added.
+  for (const auto& name : util::native_runtime_defaults_added()) unsetenv(name.c_str());
+  for (const char* name : {"GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "MKL_ENABLE_INSTRUCTIONS"}) unsetenv(name);
+  const std::string twin = util::self_executable() + "_glibc";
+  std::map<std::string, std::vector<double>> times;
+  for (int r = 0; r < rounds; ++r)
+    for (const auto& v : variants) {
+      util::ProcessOptions po;
+      po.env = v.env;
+      po.env["ROBOTRAIN_NATIVE_DEFAULTS"] = "0";
+      std::vector<std::string> args{twin, "--config", config, "--steps", std::to_string(steps), "--threads", std::to_string(threads)};
+      if (v.mallopt) args.push_back("--mallopt");
+      auto res = util::run_process(args, po);
+      if (res.exit_code != 0) throw std::runtime_error("variant " + v.name + " failed: " + res.err.substr(0, 400));
+      times[v.name].push_back(Json::parse(res.out)["step_s"].get<double>());
+    }
+  Json out = Json::object();
+  const double base = median(times["libraries_defaults"]);
+  for (const auto& v : variants) {
+    const double m = median(times[v.name]);
+    out[v.name] = {{"step_s", m}, {"speedup_vs_libraries_defaults", base / m}, {"rounds", times[v.name]}};
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,6 +199,7 @@ int main(int argc, char** argv) {
   int steps = 20;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool compare = false, compare_native = false;
+  int rounds = 3;
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
     if (k == "--config" && i + 1 < argc) config = argv[++i];
@@ -160,6 +207,7 @@ int main(int argc, char** argv) {
     else if (k == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (k == "--compare-allocators") compare = true;
     else if (k == "--compare-native-defaults") compare_native = true;
+    else if (k == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
     else if (k == "--mallopt") {
       // glibc: keep freed blocks in the heap (util::keep_freed_memory, as the robotrain binary).
       robotrain::util::keep_freed_memory();
@@ -192,19 +240,7 @@ int main(int argc, char** argv) {
       result["allocators"] = allocs;
       result["fastest_allocator"] = best;
     }
-    if (compare_native) {
-      // The baseline gets the libraries' own choices: the defaults this process added are dropped.
-      for (const auto& name : util::native_runtime_defaults_added()) unsetenv(name.c_str());
-      util::ProcessOptions without;
-      without.env["ROBOTRAIN_NATIVE_DEFAULTS"] = "0";
-      auto r = util::run_process({util::self_executable(), "--config", config, "--steps", std::to_string(steps),
-                                  "--threads", std::to_string(threads)},
-                                 without);
-      if (r.exit_code != 0) throw std::runtime_error("baseline run without native defaults failed: " + r.err);
-      auto base = Json::parse(r.out);
-      result["baseline_without_native_defaults"] = {{"blas", base["blas"]}, {"step_s", base["step_s"]}};
-      result["speedup_from_native_defaults"] = base["step_s"].get<double>() / result["step_s"].get<double>();
-    }
+    if (compare_native) result["native_runtime_settings"] = compare_native_settings(config, steps, threads, rounds);
     std::cout << result.dump() << "\n";
   } catch (const std::exception& e) {
     std::cerr << "bench_train_step: " << e.what() << "\n";

@@ -1,28 +1,32 @@
 #pragma once
-// Settings for the native libraries under LibTorch (OpenBLAS, GNU OpenMP) that they read from
-// the environment once, when they are loaded, before main() can run. The executables this
-// project builds get them from an ELF preinit hook (native_runtime_preinit.cpp) that
-// re-executes the process with the missing variables set. A variable the user has set always
-// wins; ROBOTRAIN_NATIVE_DEFAULTS=0 turns them all off (bench_train_step
-// --compare-native-defaults measures both).
+// Settings for the native libraries under LibTorch that they read from the environment once,
+// when they are loaded, before main() can run. The executables this project builds get them
+// from an ELF preinit hook (native_runtime_preinit.cpp) that re-executes the process with the
+// missing variables set. A variable the user has set always wins; ROBOTRAIN_NATIVE_DEFAULTS=0
+// turns them all off (bench_train_step --compare-native-defaults measures each setting, alone
+// and together, against the libraries' own defaults).
 //
-// - OPENBLAS_CORETYPE: OpenBLAS 0.3.21 does not know recent Xeons (e.g. family 6 model 207)
-//   and falls back to its SSE3 "Prescott" kernels; naming the kernels the CPU supports
-//   (SkylakeX with AVX-512, Haswell with AVX2) made the ACT transformer's GEMMs ~2x faster.
-// - GOMP_SPINCOUNT: LibTorch's OpenMP workers spin ~300k iterations after each parallel
-//   region, on the very cores OpenBLAS's own threads then need for the next GEMM; a short
-//   spin made the ACT small step 3.6x faster on 2 cores (measured by bench_act_step).
+// - GOMP_SPINCOUNT=10000: the torch wheel runs LibTorch's CPU kernels and MKL's (the wheel's
+//   BLAS, GNU-threaded) on one OpenMP pool, its bundled libgomp, whose workers spin 300k
+//   iterations after each parallel region before they sleep. That spin takes the cores from
+//   everything else the process runs between two parallel regions: the loader's decoding
+//   threads, the autograd engine's own thread, single-threaded ops.
+//
+// Nothing else pays here any more. The wheel's BLAS is MKL, not Debian's OpenBLAS, so
+// OPENBLAS_CORETYPE (which once picked AVX-512 kernels OpenBLAS 0.3.21 did not detect) is
+// gone; MKL_ENABLE_INSTRUCTIONS=AVX512 on an AMD EPYC and OMP_WAIT_POLICY=passive were
+// measured too and are not set. The allocator policy is util/memory.h's.
 
 #include <string>
 #include <vector>
 
 namespace robotrain::util {
 
-// Names the variables the preinit hook added ("OPENBLAS_CORETYPE,GOMP_SPINCOUNT,"); "0" opts out.
+// Names the variables the preinit hook added ("GOMP_SPINCOUNT,"); "0" opts out.
 inline constexpr const char* kNativeDefaultsVariable = "ROBOTRAIN_NATIVE_DEFAULTS";
 
 // One line for logs and benchmark output, e.g.
-// "OpenBLAS 0.3.21 (SkylakeX kernels, 2 threads), GOMP_SPINCOUNT=10000".
+// "oneMKL 2024.0 Update 2 (2 threads), GOMP_SPINCOUNT=10000".
 std::string native_runtime_summary();
 
 // The processor's model name from /proc/cpuinfo ("AMD EPYC", "Intel(R) Xeon(R) ..."), or

@@ -12,19 +12,6 @@
 namespace robotrain::util {
 namespace {
 
-// The OpenBLAS kernel family this CPU can run, or nullptr to leave OpenBLAS's own detection.
-const char* openblas_kernels_for_this_cpu() {
-#if defined(__x86_64__)
-  __builtin_cpu_init();  // the preinit hook runs before libgcc's constructor would
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd"))
-    return "SkylakeX";
-  // AMD parts without AVX-512 are detected correctly (as Zen) and tuned for; leave them.
-  if (__builtin_cpu_is("intel") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
-#endif
-  return nullptr;
-}
-
 // getenv() cannot be used yet: libc sets up `environ` after the preinit hooks have run.
 bool has_env(char** envp, const char* name) {
   const size_t n = std::strlen(name);
@@ -38,17 +25,10 @@ bool has_env(char** envp, const char* name) {
 // (before LibTorch's static initialisers: it costs the dynamic linking, ~20 ms).
 void apply_native_runtime_defaults(int, char** argv, char** envp) {
   if (has_env(envp, kNativeDefaultsVariable)) return;  // set by us (no loop) or =0 by the user (opt out)
-  static char openblas[64];
   static char marker[128];
-  const char* additions[3] = {};
+  const char* additions[2] = {};
   int n = 0;
   std::snprintf(marker, sizeof marker, "%s=", kNativeDefaultsVariable);
-  if (!has_env(envp, "OPENBLAS_CORETYPE"))
-    if (const char* kernels = openblas_kernels_for_this_cpu()) {
-      std::snprintf(openblas, sizeof openblas, "OPENBLAS_CORETYPE=%s", kernels);
-      additions[n++] = openblas;
-      std::strcat(marker, "OPENBLAS_CORETYPE,");
-    }
   if (!has_env(envp, "GOMP_SPINCOUNT") && !has_env(envp, "OMP_WAIT_POLICY")) {
     additions[n++] = "GOMP_SPINCOUNT=10000";
     std::strcat(marker, "GOMP_SPINCOUNT,");

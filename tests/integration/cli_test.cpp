@@ -39,10 +39,11 @@ TEST(Cli, EnvJsonReportsVersion) {
 
 namespace {
 
-// Runs robotrain with OPENBLAS_CORETYPE, GOMP_SPINCOUNT and the defaults' marker taken out of
-// the environment (this test process got them itself), plus `env`.
+// Runs robotrain with the OpenMP/MKL settings and the defaults' marker taken out of the
+// environment (this test process got them itself), plus `env`.
 robotrain::util::Json env_report_without_native_settings(const std::map<std::string, std::string>& env) {
-  const char* names[] = {"OPENBLAS_CORETYPE", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "ROBOTRAIN_NATIVE_DEFAULTS"};
+  const char* names[] = {"OPENBLAS_CORETYPE", "GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "MKL_ENABLE_INSTRUCTIONS",
+                         "ROBOTRAIN_NATIVE_DEFAULTS"};
   std::map<std::string, std::string> saved;
   for (const char* n : names)
     if (const char* v = std::getenv(n)) saved[n] = v;
@@ -53,36 +54,34 @@ robotrain::util::Json env_report_without_native_settings(const std::map<std::str
   return robotrain::util::Json::parse(r.out);
 }
 
-bool cpu_has_avx512_kernels() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd");
-}
-
 }  // namespace
 
-TEST(Cli, NativeDefaultsPickOpenBlasKernelsAndShortOpenMpSpin) {
+// The torch wheel's BLAS is MKL: the summary names it, and the one default left is the short
+// OpenMP spin (no OPENBLAS_CORETYPE any more).
+TEST(Cli, NativeDefaultsAreTheShortOpenMpSpin) {
   auto j = env_report_without_native_settings({});
-  const std::string blas = j["blas"];
-  EXPECT_NE(blas.find("GOMP_SPINCOUNT=10000"), std::string::npos) << blas;
-  if (blas.rfind("OpenBLAS", 0) == 0 && cpu_has_avx512_kernels()) {
-    EXPECT_NE(blas.find("SkylakeX kernels"), std::string::npos) << blas;
-    EXPECT_EQ(j["native_defaults_added"], robotrain::util::Json({"OPENBLAS_CORETYPE", "GOMP_SPINCOUNT"}));
-  }
+  const std::string runtime = j["native_runtime"];
+  EXPECT_EQ(runtime.rfind("oneMKL ", 0), 0u) << runtime;
+  EXPECT_NE(runtime.find("GOMP_SPINCOUNT=10000"), std::string::npos) << runtime;
+  EXPECT_EQ(runtime.find("OPENBLAS_CORETYPE"), std::string::npos) << runtime;
+  EXPECT_EQ(j["native_defaults_added"], robotrain::util::Json({"GOMP_SPINCOUNT"}));
+  EXPECT_EQ(j["blas"], "MKL");
 }
 
 TEST(Cli, NativeDefaultsLeaveUserSettingsAlone) {
-  auto j = env_report_without_native_settings({{"OPENBLAS_CORETYPE", "Haswell"}, {"OMP_WAIT_POLICY", "passive"}});
-  const std::string blas = j["blas"];
-  if (blas.rfind("OpenBLAS", 0) == 0) EXPECT_NE(blas.find("Haswell kernels"), std::string::npos) << blas;
-  EXPECT_EQ(blas.find("GOMP_SPINCOUNT"), std::string::npos) << blas;
-  EXPECT_NE(blas.find("OMP_WAIT_POLICY=passive"), std::string::npos) << blas;
+  auto j = env_report_without_native_settings({{"OMP_WAIT_POLICY", "passive"}});
+  const std::string runtime = j["native_runtime"];
+  EXPECT_EQ(runtime.find("GOMP_SPINCOUNT"), std::string::npos) << runtime;
+  EXPECT_NE(runtime.find("OMP_WAIT_POLICY=passive"), std::string::npos) << runtime;
+  EXPECT_TRUE(j["native_defaults_added"].empty()) << j.dump();
+  j = env_report_without_native_settings({{"GOMP_SPINCOUNT", "5"}});
+  EXPECT_NE(std::string(j["native_runtime"]).find("GOMP_SPINCOUNT=5"), std::string::npos) << j.dump();
   EXPECT_TRUE(j["native_defaults_added"].empty()) << j.dump();
 }
 
 TEST(Cli, NativeDefaultsCanBeTurnedOff) {
   auto j = env_report_without_native_settings({{"ROBOTRAIN_NATIVE_DEFAULTS", "0"}});
-  const std::string blas = j["blas"];
-  EXPECT_EQ(blas.find("GOMP_SPINCOUNT"), std::string::npos) << blas;
+  const std::string runtime = j["native_runtime"];
+  EXPECT_EQ(runtime.find("GOMP_SPINCOUNT"), std::string::npos) << runtime;
   EXPECT_TRUE(j["native_defaults_added"].empty()) << j.dump();
 }
