@@ -267,31 +267,45 @@ struct LeRobotDataset::Impl {
     return out;
   }
 
+  // Frames are decoded straight into the sample's planar array, at the size info.json declares
+  // for the camera: a video of any other size (smaller, transposed, or a damaged stream) is an
+  // error naming the file, never a tensor reinterpreted at the wrong shape.
   Array decode_video(const Feature& f, const Episode& e, const std::vector<double>& ts, bool time_dim) const {
     const auto& seg = e.videos.at(f.key);
     std::vector<double> shifted;
     shifted.reserve(ts.size());
     for (double t : ts) shifted.push_back(t + seg.from_timestamp);
-    std::vector<video::Frame> frames;
+    const auto chw = camera_chw(f);
+    if (chw.size() != 3 || chw[0] != 3 || chw[1] <= 0 || chw[2] <= 0)
+      throw util::RuntimeError(cat(meta.root.string(), "/meta/info.json: video feature '", f.key, "' has shape ",
+                                   util::Json(f.shape).dump(), "; a camera needs [height, width, 3]"));
+    const DType dt = options.images_as_uint8 ? DType::UInt8 : DType::Float32;
+    auto context = [&] {
+      return cat(" (episode ", e.index, ", camera ", f.key, ", episode timestamp ", ts.front(), " s + from_timestamp ",
+                 seg.from_timestamp, " s)");
+    };
     try {
       auto lease = decoders.acquire(seg.path, shifted.front());
-      frames = lease->frames_at(shifted, options.tolerance_s);
+      const auto& vi = lease->info();
+      // Checked against the stream header before anything is allocated from the declared size.
+      if (vi.height != chw[1] || vi.width != chw[2])
+        throw util::RuntimeError(cat(seg.path.string(), ": the video is ", vi.width, "x", vi.height,
+                                     " pixels (width x height) but meta/info.json declares ", chw[2], "x", chw[1], " for '",
+                                     f.key, "'; re-encode the video at that size or correct info.json"));
+      std::vector<int64_t> shape = {3, chw[1], chw[2]};
+      if (time_dim) shape.insert(shape.begin(), static_cast<int64_t>(ts.size()));
+      Array out(dt, shape);
+      video::PlanarTarget target;
+      target.width = static_cast<int>(chw[2]);
+      target.height = static_cast<int>(chw[1]);
+      target.as_float = dt == DType::Float32;
+      const size_t per = static_cast<size_t>(3) * chw[1] * chw[2] * dtype_size(dt);
+      for (size_t k = 0; k < ts.size(); ++k) target.frames.push_back(out.bytes.data() + per * k);
+      lease->frames_into(shifted, options.tolerance_s, target);
+      return out;
     } catch (const util::Error& err) {
-      throw util::RuntimeError(cat(err.what(), " (episode ", e.index, ", camera ", f.key, ", episode timestamp ", ts.front(),
-                                   " s + from_timestamp ", seg.from_timestamp, " s)"));
+      throw util::RuntimeError(cat(err.what(), context()));
     }
-    const DType dt = options.images_as_uint8 ? DType::UInt8 : DType::Float32;
-    const auto& f0 = frames.front();
-    std::vector<int64_t> shape = {3, f0.height, f0.width};
-    if (time_dim) shape.insert(shape.begin(), static_cast<int64_t>(frames.size()));
-    Array out(dt, shape);
-    const size_t per = static_cast<size_t>(3) * f0.height * f0.width * dtype_size(dt);
-    for (size_t k = 0; k < frames.size(); ++k) {
-      if (frames[k].width != f0.width || frames[k].height != f0.height)
-        throw util::RuntimeError(cat(seg.path.string(), ": frame size changes inside the video"));
-      hwc_to_chw(frames[k].rgb.data(), frames[k].height, frames[k].width, dt == DType::UInt8, out.bytes.data() + per * k);
-    }
-    return out;
   }
 };
 

@@ -1,6 +1,7 @@
 // Random-access frame decoding with FFmpeg: seek to the keyframe at or before the earliest
 // wanted time, decode forward, convert only the frames that are returned.
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <numeric>
 
@@ -137,6 +138,32 @@ struct Decoder::Impl {
     return std::abs(held_pts - t);
   }
 
+  // Visits the requested timestamps in time order (one forward pass through the file), calling
+  // `at(i)` with the decoder on the frame of timestamps[i], or `same(i, j)` when timestamps[i]
+  // equals the earlier-visited timestamps[j].
+  template <typename At, typename Same>
+  void visit_in_time_order(const std::vector<double>& timestamps, double tolerance_s, At&& at, Same&& same) {
+    std::vector<size_t> order(timestamps.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return timestamps[a] < timestamps[b]; });
+    for (size_t k = 0; k < order.size(); ++k) {
+      const size_t i = order[k];
+      const double t = timestamps[i];
+      if (k > 0 && timestamps[order[k - 1]] == t) {
+        same(i, order[k - 1]);
+        continue;
+      }
+      const double err = move_to(t, tolerance_s);
+      if (!(err < tolerance_s)) {
+        throw util::RuntimeError(util::cat("no frame at ", t, " s in ", path.string(), " (nearest decoded frame at ",
+                                           held_pts < 0 ? std::string("none") : util::cat(held_pts, " s"), ", tolerance ",
+                                           tolerance_s, " s): the video is shorter than the data or its timestamps differ;",
+                                           " if such offsets are expected, raise tolerance_s (--tolerance-s; LeRobot default 1e-4 s)"));
+      }
+      at(i);
+    }
+  }
+
   double start_s() const {
     AVStream* st = file.stream();
     return st->start_time == AV_NOPTS_VALUE ? 0.0 : st->start_time * av_q2d(st->time_base);
@@ -163,31 +190,38 @@ double Decoder::position_s() const { return impl_->held_pts; }
 
 std::vector<Frame> Decoder::frames_at(const std::vector<double>& timestamps, double tolerance_s) {
   auto& m = *impl_;
-  std::vector<size_t> order(timestamps.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return timestamps[a] < timestamps[b]; });
   std::vector<Frame> out(timestamps.size());
-  for (size_t k = 0; k < order.size(); ++k) {
-    size_t i = order[k];
-    double t = timestamps[i];
-    if (k > 0 && timestamps[order[k - 1]] == t) {
-      out[i] = out[order[k - 1]];
-      continue;
-    }
-    double err = m.move_to(t, tolerance_s);
-    if (!(err < tolerance_s)) {
-      throw util::RuntimeError(util::cat("no frame at ", t, " s in ", m.path.string(), " (nearest decoded frame at ",
-                                         m.held_pts < 0 ? std::string("none") : util::cat(m.held_pts, " s"), ", tolerance ",
-                                         tolerance_s, " s): the video is shorter than the data or its timestamps differ;",
-                                         " if such offsets are expected, raise tolerance_s (--tolerance-s; LeRobot default 1e-4 s)"));
-    }
-    Frame& f = out[i];
-    f.pts_s = m.held_pts;
-    f.width = m.held->width;
-    f.height = m.held->height;
-    m.converter.to_rgb24(m.held.get(), f.rgb);
-  }
+  m.visit_in_time_order(
+      timestamps, tolerance_s,
+      [&](size_t i) {
+        Frame& f = out[i];
+        f.pts_s = m.held_pts;
+        f.width = m.held->width;
+        f.height = m.held->height;
+        m.converter.to_rgb24(m.held.get(), f.rgb);
+      },
+      [&](size_t i, size_t j) { out[i] = out[j]; });
   return out;
+}
+
+void Decoder::frames_into(const std::vector<double>& timestamps, double tolerance_s, const PlanarTarget& target) {
+  auto& m = *impl_;
+  if (target.frames.size() != timestamps.size())
+    throw util::RuntimeError(util::cat("frames_into: ", timestamps.size(), " timestamps but ", target.frames.size(), " destinations"));
+  const size_t bytes = static_cast<size_t>(3) * target.width * target.height * (target.as_float ? sizeof(float) : 1);
+  m.visit_in_time_order(
+      timestamps, tolerance_s,
+      [&](size_t i) {
+        const AVFrame* f = m.held.get();
+        if (f->width != target.width || f->height != target.height)
+          throw util::RuntimeError(util::cat(m.path.string(), ": the frame at ", m.held_pts, " s is ", f->width, "x", f->height,
+                                             " pixels (width x height), but ", target.width, "x", target.height,
+                                             " is expected; the video is damaged or does not belong to this dataset"));
+        int stride = 0;
+        const uint8_t* rgb = m.converter.convert(f, &stride);
+        rgb24_to_planar(rgb, stride, f->width, f->height, target.as_float, target.frames[i]);
+      },
+      [&](size_t i, size_t j) { std::memcpy(target.frames[i], target.frames[j], bytes); });
 }
 
 bool Decoder::next(Frame& out) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "util/log.h"
@@ -100,20 +101,71 @@ VideoInfo describe_stream(const InputFile& file) {
 
 Rgb24Converter::~Rgb24Converter() {
   if (sws_) sws_freeContext(sws_);
+  av_free(buffer_);
 }
 
-void Rgb24Converter::to_rgb24(const AVFrame* f, std::vector<uint8_t>& out) {
+const uint8_t* Rgb24Converter::convert(const AVFrame* f, int* stride) {
+  if (f->width <= 0 || f->height <= 0 || f->width > 16384 || f->height > 16384)
+    throw util::RuntimeError(util::cat("decoded video frame of ", f->width, "x", f->height, " pixels"));
   if (!sws_ || f->width != w_ || f->height != h_ || f->format != fmt_) {
     if (sws_) sws_freeContext(sws_);
     sws_ = sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), f->width, f->height, AV_PIX_FMT_RGB24,
                           SWS_BILINEAR, nullptr, nullptr, nullptr);
     if (!sws_) throw util::RuntimeError("cannot convert video frames to RGB (swscale)");
     w_ = f->width, h_ = f->height, fmt_ = f->format;
+    // 64 pixels of slack per row (more than any SIMD converter's vector), 64-byte aligned rows,
+    // and one spare row after the last.
+    stride_ = FFALIGN((f->width + 64) * 3, 64);
+    const size_t need = static_cast<size_t>(stride_) * (f->height + 1);
+    if (need > buffer_size_) {
+      av_free(buffer_);
+      buffer_ = static_cast<uint8_t*>(av_malloc(need));
+      buffer_size_ = buffer_ ? need : 0;
+      if (!buffer_) throw util::RuntimeError("out of memory converting video frames to RGB");
+    }
   }
-  out.resize(static_cast<size_t>(f->width) * f->height * 3);
-  uint8_t* dst[4] = {out.data(), nullptr, nullptr, nullptr};
-  int stride[4] = {f->width * 3, 0, 0, 0};
-  sws_scale(sws_, f->data, f->linesize, 0, f->height, dst, stride);
+  uint8_t* dst[4] = {buffer_, nullptr, nullptr, nullptr};
+  int strides[4] = {stride_, 0, 0, 0};
+  sws_scale(sws_, f->data, f->linesize, 0, f->height, dst, strides);
+  *stride = stride_;
+  return buffer_;
+}
+
+void Rgb24Converter::to_rgb24(const AVFrame* f, std::vector<uint8_t>& out) {
+  int stride = 0;
+  const uint8_t* rgb = convert(f, &stride);
+  const size_t row = static_cast<size_t>(f->width) * 3;
+  out.resize(row * f->height);
+  for (int y = 0; y < f->height; ++y) std::memcpy(out.data() + row * y, rgb + static_cast<size_t>(stride) * y, row);
+}
+
+void rgb24_to_planar(const uint8_t* rgb, int stride, int width, int height, bool as_float, uint8_t* dst) {
+  const size_t plane = static_cast<size_t>(width) * height;
+  for (int y = 0; y < height; ++y) {
+    const uint8_t* src = rgb + static_cast<size_t>(stride) * y;
+    const size_t o = static_cast<size_t>(y) * width;
+    if (as_float) {
+      // Divided as torch's frames.float() / 255 does (a multiply by 1/255 can differ in the
+      // last bit).
+      float* r = reinterpret_cast<float*>(dst) + o;
+      float* g = r + plane;
+      float* b = g + plane;
+      for (int x = 0; x < width; ++x) {
+        r[x] = src[3 * x] / 255.0f;
+        g[x] = src[3 * x + 1] / 255.0f;
+        b[x] = src[3 * x + 2] / 255.0f;
+      }
+    } else {
+      uint8_t* r = dst + o;
+      uint8_t* g = r + plane;
+      uint8_t* b = g + plane;
+      for (int x = 0; x < width; ++x) {
+        r[x] = src[3 * x];
+        g[x] = src[3 * x + 1];
+        b[x] = src[3 * x + 2];
+      }
+    }
+  }
 }
 
 }  // namespace robotrain::dataset::video

@@ -29,6 +29,15 @@ struct Frame {
   std::vector<uint8_t> rgb;
 };
 
+// Where Decoder::frames_into writes: one destination per requested timestamp, each a planar
+// 3 x height x width image (R, G, B planes), as uint8 or as float in [0, 1].
+struct PlanarTarget {
+  int width = 0;
+  int height = 0;
+  bool as_float = false;
+  std::vector<uint8_t*> frames;  // one per timestamp, 3 * height * width elements each
+};
+
 struct DecoderOptions {
   int threads = 1;  // codec threads for this decoder (the loader parallelises across decoders)
 };
@@ -49,6 +58,12 @@ class Decoder {
   // Frames whose pts is within tolerance_s of each timestamp, in the order asked. Throws
   // util::RuntimeError naming the file, the timestamp and the nearest pts found when none is.
   std::vector<Frame> frames_at(const std::vector<double>& timestamps_s, double tolerance_s = 1e-4);
+
+  // The same frames converted straight into `target` (no intermediate RGB images). A decoded
+  // frame of another size than target's (a damaged video, or one that does not match its
+  // dataset's metadata) is a util::RuntimeError naming the file and both sizes, raised before
+  // anything is written for it.
+  void frames_into(const std::vector<double>& timestamps_s, double tolerance_s, const PlanarTarget& target);
 
   // Sequential decoding from the current position (from the start after construction).
   bool next(Frame& out);
