@@ -624,6 +624,10 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   auto sysm = std::make_shared<std::string>();
   auto* sysm_opt = cmd->add_option("--system-metrics,--system_metrics", *sysm, "Log system/* metrics every 30 s (default true)")
                        ->expected(0, 1);
+  auto graph = std::make_shared<std::string>();
+  auto* graph_opt = cmd->add_option("--cuda-graph,--cuda_graph", *graph,
+                                    "Capture the training step as a CUDA graph and replay it (CUDA, fixed shapes; default false)")
+                        ->expected(0, 1);
   auto logck = std::make_shared<std::string>();
   auto* logck_opt = cmd->add_option("--log-checkpoints", *logck, "Upload checkpoints as MLflow artifacts (default: remote trackers)")
                         ->expected(0, 1);
@@ -637,8 +641,9 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   cmd->add_option("--nproc-per-node,--nproc_per_node", f.nproc_per_node,
                   "Data-parallel worker processes on this machine (1); effective batch = batch_size x workers")
       ->transform(int_in(1, 1024));
-  cmd->callback([fp, cmd, sysm, sysm_opt, logck, logck_opt] {
+  cmd->callback([fp, cmd, sysm, sysm_opt, logck, logck_opt, graph, graph_opt] {
     if (sysm_opt->count()) fp->options.system_metrics = parse_bool("--system-metrics", *sysm);
+    if (graph_opt->count()) fp->options.cuda_graph = parse_bool("--cuda-graph", *graph);
     if (logck_opt->count()) fp->options.log_checkpoints = parse_bool("--log-checkpoints", *logck);
     run(*fp, cmd->remaining());
   });

@@ -28,8 +28,10 @@ struct PolicyFeature {
 };
 
 struct LossOutput {
-  torch::Tensor loss;                    // scalar, requires grad in training
-  std::map<std::string, double> parts;   // e.g. {"l1_loss": .., "kld_loss": ..}
+  torch::Tensor loss;                          // scalar, requires grad in training
+  // e.g. {"l1_loss": .., "kld_loss": ..}: detached 0-dim tensors on the loss's device, read by
+  // the caller when it logs them (a read is a device synchronisation: none inside the step).
+  std::map<std::string, torch::Tensor> parts;
 };
 
 // LeRobot's get_optim_params(): a group without its own lr / weight_decay takes the

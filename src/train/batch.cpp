@@ -37,29 +37,38 @@ torch::Tensor to_tensor_copy(const dataset::Array& array) {
   return to_tensor(std::move(copy));
 }
 
-policy::TensorMap to_device_batch(dataset::Batch&& batch, const BatchAdapterOptions& options) {
+policy::TensorMap transfer_batch(dataset::Batch&& batch, const torch::Device& device) {
   policy::TensorMap out;
-  const bool on_cpu = options.device.is_cpu();
   for (auto& [key, array] : batch.arrays) {
     auto t = to_tensor(std::move(array));
     // To CUDA through page-locked memory, asynchronously on the current stream (as torch's
     // DataLoader(pin_memory=True) with .to(non_blocking=True)); the caching host allocator keeps
     // the pinned block until the copy has completed.
-    if (options.device.is_cuda()) t = t.pin_memory().to(options.device, /*non_blocking=*/true);
-    else if (!on_cpu) t = t.to(options.device);
-    bool camera = std::find(options.camera_keys.begin(), options.camera_keys.end(), key) != options.camera_keys.end();
-    if (camera) {
-      if (t.scalar_type() == torch::kUInt8) t = t.to(torch::kFloat32).div_(255.0);
-      if (options.transforms && options.transforms->enabled()) {
-        // Parameters drawn on the CPU from a per-step seed: resumed runs augment identically.
-        uint64_t h = 1469598103934665603ull;  // FNV-1a of the camera key: stable across builds
-        for (unsigned char ch : key) h = (h ^ ch) * 1099511628211ull;
-        auto gen = at::make_generator<at::CPUGeneratorImpl>(options.augment_seed ^ h);
-        t = options.transforms->apply_batch(t, gen);
-      }
-    }
+    if (device.is_cuda()) t = t.pin_memory().to(device, /*non_blocking=*/true);
+    else if (!device.is_cpu()) t = t.to(device);
     out.emplace(key, std::move(t));
   }
+  return out;
+}
+
+void prepare_cameras(policy::TensorMap& batch, const BatchAdapterOptions& options) {
+  for (auto& [key, t] : batch) {
+    bool camera = std::find(options.camera_keys.begin(), options.camera_keys.end(), key) != options.camera_keys.end();
+    if (!camera) continue;
+    if (t.scalar_type() == torch::kUInt8) t = t.to(torch::kFloat32).div_(255.0);
+    if (options.transforms && options.transforms->enabled()) {
+      // Parameters drawn on the CPU from a per-step seed: resumed runs augment identically.
+      uint64_t h = 1469598103934665603ull;  // FNV-1a of the camera key: stable across builds
+      for (unsigned char ch : key) h = (h ^ ch) * 1099511628211ull;
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(options.augment_seed ^ h);
+      t = options.transforms->apply_batch(t, gen);
+    }
+  }
+}
+
+policy::TensorMap to_device_batch(dataset::Batch&& batch, const BatchAdapterOptions& options) {
+  auto out = transfer_batch(std::move(batch), options.device);
+  prepare_cameras(out, options);
   return out;
 }
 

@@ -29,4 +29,11 @@ struct BatchAdapterOptions {
 
 policy::TensorMap to_device_batch(dataset::Batch&& batch, const BatchAdapterOptions& options);
 
+// to_device_batch in its two halves, for a feeder that copies on one CUDA stream and computes
+// on another (train/device_feeder.h): the arrays to `device` in their stored dtype (through
+// pinned memory, asynchronously on the current stream, for CUDA) ...
+policy::TensorMap transfer_batch(dataset::Batch&& batch, const torch::Device& device);
+// ... then, on the stream that will use them, uint8 cameras to float [0, 1] and augmentations.
+void prepare_cameras(policy::TensorMap& batch, const BatchAdapterOptions& options);
+
 }  // namespace robotrain::train

@@ -158,17 +158,29 @@ void Optimizer::fused_step() {
     }
     const auto& o = group.options();
     const double lr = o.get_lr();
+    const torch::Tensor* device_lr = g < device_lrs_.size() ? &device_lrs_[g] : nullptr;
     for (auto& [key, b] : batches) {
       torch::_foreach_add_(b.steps, 1);
+      double beta1, beta2, weight_decay, eps;
       if (adamw) {
         const auto& w = static_cast<const torch::optim::AdamWOptions&>(o);
-        at::_fused_adamw_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, std::get<0>(w.betas()),
-                          std::get<1>(w.betas()), w.weight_decay(), w.eps(), /*amsgrad=*/false, /*maximize=*/false);
+        beta1 = std::get<0>(w.betas()), beta2 = std::get<1>(w.betas()), weight_decay = w.weight_decay(), eps = w.eps();
       } else {
         const auto& a = static_cast<const torch::optim::AdamOptions&>(o);
-        at::_fused_adam_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, std::get<0>(a.betas()),
-                         std::get<1>(a.betas()), a.weight_decay(), a.eps(), /*amsgrad=*/false, /*maximize=*/false);
+        beta1 = std::get<0>(a.betas()), beta2 = std::get<1>(a.betas()), weight_decay = a.weight_decay(), eps = a.eps();
       }
+      if (device_lr && adamw)
+        at::_fused_adamw_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, *device_lr, beta1, beta2, weight_decay,
+                          eps, /*amsgrad=*/false, /*maximize=*/false);
+      else if (device_lr)
+        at::_fused_adam_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, *device_lr, beta1, beta2, weight_decay,
+                         eps, false, false);
+      else if (adamw)
+        at::_fused_adamw_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, beta1, beta2, weight_decay, eps,
+                          false, false);
+      else
+        at::_fused_adam_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, beta1, beta2, weight_decay, eps,
+                         false, false);
     }
   }
 }
@@ -177,7 +189,37 @@ size_t Optimizer::num_groups() const { return impl_->param_groups().size(); }
 
 double Optimizer::lr(size_t group) const { return impl_->param_groups().at(group).options().get_lr(); }
 
-void Optimizer::set_lr(size_t group, double lr) { impl_->param_groups().at(group).options().set_lr(lr); }
+void Optimizer::set_lr(size_t group, double lr) {
+  impl_->param_groups().at(group).options().set_lr(lr);
+  if (group < device_lrs_.size()) device_lrs_[group].fill_(lr);
+}
+
+void Optimizer::use_device_lr(const torch::Device& device) {
+  device_lrs_.clear();
+  for (size_t g = 0; g < num_groups(); ++g)
+    device_lrs_.push_back(torch::full({}, lr(g), torch::TensorOptions().dtype(torch::kFloat32).device(device)));
+}
+
+void Optimizer::count_replayed_step() {
+  auto& state = impl_->state();
+  for (auto& group : impl_->param_groups())
+    for (auto& p : group.params()) {
+      auto it = state.find(state_key(p));
+      if (it == state.end()) continue;
+      int64_t step = 0;
+      if (is_adamw(config_)) {
+        auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
+        st.step(st.step() + 1);
+        step = st.step();
+      } else {
+        auto& st = static_cast<torch::optim::AdamParamState&>(*it->second);
+        st.step(st.step() + 1);
+        step = st.step();
+      }
+      auto c = step_tensors_.find(state_key(p));
+      if (c != step_tensors_.end()) c->second.host_step = step;
+    }
+}
 
 NamedTensors Optimizer::state_tensors() const {
   NamedTensors out;

@@ -38,6 +38,13 @@ class Optimizer {
   // false: torch::optim's per-parameter loop instead (benchmarks compare the two).
   void set_fused(bool fused) { fused_ = fused; }
   bool fused() const { return fused_; }
+  // For a step captured as a CUDA graph: each group's learning rate lives in a tensor on
+  // `device` (set_lr rewrites it; a captured step reads it at every replay instead of the value
+  // it was captured with). Fused path only.
+  void use_device_lr(const torch::Device& device);
+  // A captured step replayed: the parameters' step counts advanced on the device without this
+  // host code running; keeps the host's counts (what checkpoints record) in step with them.
+  void count_replayed_step();
   size_t num_groups() const;
   double lr(size_t group = 0) const;
   void set_lr(size_t group, double lr);
@@ -65,6 +72,7 @@ class Optimizer {
     int64_t host_step = -1;
   };
   std::map<void*, StepTensor> step_tensors_;
+  std::vector<torch::Tensor> device_lrs_;  // per group, with use_device_lr
   void fused_step();
 };
 

@@ -17,6 +17,8 @@
 #include "track/tracking_uri.h"
 #include "train/batch.h"
 #include "train/checkpoint_dir.h"
+#include "train/cuda_graph.h"
+#include "train/device_feeder.h"
 #include "train/dist_env.h"
 #include "train/distributed.h"
 #include "train/image_transforms.h"
@@ -397,6 +399,8 @@ TrainOutcome run_training(TrainOptions options) {
   adapter.device = device;
   adapter.camera_keys = meta.camera_keys();
   adapter.transforms = &transforms;
+  // On CUDA, batch N+1's copy to the device overlaps step N (a side stream).
+  DeviceFeeder feeder(loader, adapter);
 
   // Tracking: a resumed run continues its MLflow run.
   track::TrackerOptions topts;
@@ -456,7 +460,7 @@ TrainOutcome run_training(TrainOptions options) {
       util::write_json_file(pm / "train_config.json", to_json(cfg));
       TrainingState ts;
       ts.step = at_step;
-      ts.robotrain = Json{{"samples_consumed", loader.samples_seen() * world_size}, {"world_size", world_size},
+      ts.robotrain = Json{{"samples_consumed", feeder.samples_consumed() * world_size}, {"world_size", world_size},
                           {"loss_scaler", scaler.enabled() ? scaler.state() : Json(nullptr)},
                           {"tracking", tracking_state}, {"format", "robotrain-training-state/1"}};
       save_training_state(staging / "training_state", ts, optimizer, scheduler.get(), static_cast<uint64_t>(cfg.seed));
@@ -484,41 +488,62 @@ TrainOutcome run_training(TrainOptions options) {
   int64_t last_saved = -1;
   std::unique_ptr<GradReducer> reducer;
   if (dist) reducer = std::make_unique<GradReducer>(*dist, params);
+  std::unique_ptr<CudaGraphStep> graph;
+  if (options.cuda_graph) {
+    if (!device.is_cuda()) throw util::InputError("--cuda_graph true needs --policy.device cuda");
+    if (dist) throw util::InputError("--cuda_graph true does not combine with data-parallel training (--nproc-per-node > 1)");
+    if (scaler.enabled())
+      throw util::InputError("--cuda_graph true does not combine with fp16 loss scaling (it skips steps on the host); use bf16");
+    CudaGraphOptions go;
+    go.autocast = use_amp;
+    go.autocast_dtype = amp_dtype;
+    go.grad_clip_norm = grad_clip;
+    graph = std::make_unique<CudaGraphStep>(*policy, optimizer, go);
+    util::log_info("cuda graph: the training step is captured after ", go.warmup_steps, " eager steps and replayed");
+  }
 
   try {
     policy->train();
     while (step < cfg.steps) {
-      auto t_data = Clock::now();
-      dataset::Batch host = loader.next();
-      adapter.augment_seed = static_cast<uint64_t>(cfg.seed) * 1000003ull + static_cast<uint64_t>(step);
-      policy::TensorMap batch = to_device_batch(std::move(host), adapter);
-      double data_s = seconds_since(t_data);
+      double data_s = 0;
+      const uint64_t augment_seed = static_cast<uint64_t>(cfg.seed) * 1000003ull + static_cast<uint64_t>(step);
+      policy::TensorMap batch = feeder.next(augment_seed, &data_s);
 
       auto t_update = Clock::now();
       policy::LossOutput out;
-      {
-        AmpGuard amp(use_amp, device.type(), amp_dtype);
-        out = policy->forward_loss(batch);
-      }
-      double loss = out.loss.item<double>();
-      bool stop_all = false;
-      if (reducer) {
-        // Gradients are averaged in buckets while backward runs; the loss and any stop
-        // request ride along, so every rank logs the mean loss and stops at the same step.
-        reducer->prepare();
-        scaler.scale_loss(out.loss).backward();
-        auto sums = reducer->finish({loss, StopSignals::requested() ? 1.0 : 0.0});
-        loss = sums[0] / world_size;
-        stop_all = sums[1] > 0;
+      double loss = 0, grad_norm = 0;
+      bool stop_all = false, stepped = true;
+      if (graph) {
+        auto r = graph->step(batch);
+        out.parts = r.parts;
+        loss = r.loss.item<double>();  // the step's one host synchronisation, after all of it is queued
+        grad_norm = r.grad_norm.item<double>();
       } else {
-        scaler.scale_loss(out.loss).backward();
+        {
+          AmpGuard amp(use_amp, device.type(), amp_dtype);
+          out = policy->forward_loss(batch);
+        }
+        if (reducer) {
+          // Gradients are averaged in buckets while backward runs; the loss and any stop
+          // request ride along, so every rank logs the mean loss and stops at the same step.
+          reducer->prepare();
+          scaler.scale_loss(out.loss).backward();
+          auto sums = reducer->finish({out.loss.item<double>(), StopSignals::requested() ? 1.0 : 0.0});
+          loss = sums[0] / world_size;
+          stop_all = sums[1] > 0;
+        } else {
+          scaler.scale_loss(out.loss).backward();
+        }
+        // Under fp16 a step whose gradients overflowed is skipped (as accelerate does, the LR
+        // schedule waits too); every rank sees the same reduced gradients, so all skip alike.
+        stepped = scaler.unscale_gradients(params);
+        torch::Tensor norm = stepped ? clip_grad_norm_tensor(params, grad_clip) : torch::Tensor();
+        if (stepped) optimizer.step();
+        optimizer.zero_grad();
+        // Read back once the whole step is queued (on CUDA, earlier reads stall the device).
+        if (!reducer) loss = out.loss.item<double>();
+        grad_norm = stepped ? norm.item<double>() : INFINITY;
       }
-      // Under fp16 a step whose gradients overflowed is skipped (as accelerate does, the LR
-      // schedule waits too); every rank sees the same reduced gradients, so all skip alike.
-      const bool stepped = scaler.unscale_gradients(params);
-      double grad_norm = stepped ? clip_grad_norm(params, grad_clip) : INFINITY;
-      if (stepped) optimizer.step();
-      optimizer.zero_grad();
       scaler.update(stepped);
       if (!stepped)
         util::log_info("fp16: gradients overflowed at step ", step + 1, "; update skipped, loss scale now ", scaler.scale());
@@ -542,7 +567,7 @@ TrainOutcome run_training(TrainOptions options) {
       metrics.meter("lr").update(lr);
       metrics.meter("update_s").update(update_s);
       metrics.meter("dataloading_s").update(data_s);
-      for (const auto& [k, v] : out.parts) part_meters.try_emplace(k, k, "%.3f").first->second.update(v);
+      for (const auto& [k, v] : out.parts) part_meters.try_emplace(k, k, "%.3f").first->second.update(v.item<double>());
       if (progress) progress->advance(1, util::cat("loss ", Json(std::round(loss * 1000) / 1000).dump()));
 
       const bool log_step = cfg.log_freq > 0 && step % cfg.log_freq == 0;

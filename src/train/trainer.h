@@ -29,6 +29,7 @@ struct TrainOptions {
   double dist_timeout_s = 600;  // distributed: rendezvous and every collective give up after this
   bool system_metrics = true;
   bool no_tracking = false;  // a no-op tracker: nothing written to any MLflow store
+  bool cuda_graph = false;   // capture the training step as a CUDA graph (train/cuda_graph.h)
   std::optional<bool> log_checkpoints;  // checkpoints as MLflow artifacts; default: remote trackers only
   std::map<std::string, std::string> extra_tags;
   // Rank 0, after each checkpoint is complete (checkpoint directory, its step, the outcome so

@@ -88,10 +88,10 @@ LossOutput ActPolicy::forward_loss(const TensorMap& batch) {
   if (in.action_is_pad.defined()) err = err * (~in.action_is_pad).unsqueeze(-1).to(err.dtype());
   auto l1 = err.mean();
   LossOutput r;
-  r.parts["l1_loss"] = l1.item<double>();
+  r.parts["l1_loss"] = l1.detach();
   if (cfg_.use_vae && out.mu.defined()) {
     auto kld = (-0.5 * (1 + out.log_sigma_x2 - out.mu.pow(2) - out.log_sigma_x2.exp())).sum(-1).mean();
-    r.parts["kld_loss"] = kld.item<double>();
+    r.parts["kld_loss"] = kld.detach();
     r.loss = l1 + kld * cfg_.kl_weight;
   } else {
     r.loss = l1;
