@@ -292,6 +292,13 @@ TrainOutcome run_training(TrainOptions options) {
   if (use_amp)
     util::log_info("mixed precision: ", amp_dtype == torch::kFloat16 ? "fp16" : "bf16", " autocast on ", device.str());
   LossScaler scaler(use_amp && amp_dtype == torch::kFloat16);  // fp16 only (CUDA)
+  if (options.cuda_graph) {  // checked before the dataset, the policy or the tracker is touched
+    if (!device.is_cuda()) throw util::InputError("--cuda_graph true needs --policy.device cuda");
+    if (distributed)
+      throw util::InputError("--cuda_graph true does not combine with data-parallel training (--nproc-per-node > 1)");
+    if (scaler.enabled())
+      throw util::InputError("--cuda_graph true does not combine with fp16 loss scaling (it skips steps on the host); use bf16");
+  }
 
   // Resume: everything but the explicit overrides comes from the checkpoint's train_config.json.
   std::optional<fs::path> resume_from;
@@ -490,10 +497,6 @@ TrainOutcome run_training(TrainOptions options) {
   if (dist) reducer = std::make_unique<GradReducer>(*dist, params);
   std::unique_ptr<CudaGraphStep> graph;
   if (options.cuda_graph) {
-    if (!device.is_cuda()) throw util::InputError("--cuda_graph true needs --policy.device cuda");
-    if (dist) throw util::InputError("--cuda_graph true does not combine with data-parallel training (--nproc-per-node > 1)");
-    if (scaler.enabled())
-      throw util::InputError("--cuda_graph true does not combine with fp16 loss scaling (it skips steps on the host); use bf16");
     CudaGraphOptions go;
     go.autocast = use_amp;
     go.autocast_dtype = amp_dtype;

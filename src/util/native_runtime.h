@@ -14,8 +14,17 @@
 //
 // Nothing else pays here any more. The wheel's BLAS is MKL, not Debian's OpenBLAS, so
 // OPENBLAS_CORETYPE (which once picked AVX-512 kernels OpenBLAS 0.3.21 did not detect) is
-// gone; MKL_ENABLE_INSTRUCTIONS=AVX512 on an AMD EPYC and OMP_WAIT_POLICY=passive were
-// measured too and are not set. The allocator policy is util/memory.h's.
+// gone. Measured with bench_train_step --compare-native-defaults (ACT small, 2-core AMD EPYC,
+// medians of 3 interleaved rounds, a shared machine): against the libraries' defaults the
+// short spin with util/memory.h's malloc policy is 1.07x, the malloc policy alone 1.03x, the
+// spin alone 0.99x (it pays when loader threads share the cores, which that benchmark does
+// not load); MKL_ENABLE_INSTRUCTIONS=AVX512 on top adds nothing (1.08x) and
+// OMP_WAIT_POLICY=passive loses (0.92x), so neither is set.
+//
+// The thread count is not left to an environment variable either: the trainer sets LibTorch's
+// (at::set_num_threads, which MKL follows) to the cores it may use, split between the
+// data-parallel workers of one machine, where torch's own default would count every core for
+// each of them.
 
 #include <string>
 #include <vector>

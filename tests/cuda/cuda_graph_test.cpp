@@ -11,6 +11,7 @@
 #include "train/cuda_graph.h"
 #include "train/device_feeder.h"
 #include "train/optim.h"
+#include "util/error.h"
 #include "util/fs.h"
 
 namespace train = robotrain::train;

@@ -4,7 +4,9 @@
 #include <map>
 
 #include "support/test_support.h"
+#include "util/fs.h"
 #include "util/json.h"
+#include "util/strings.h"
 
 using robotrain::test::run_robotrain;
 
@@ -84,4 +86,30 @@ TEST(Cli, NativeDefaultsCanBeTurnedOff) {
   const std::string runtime = j["native_runtime"];
   EXPECT_EQ(runtime.find("GOMP_SPINCOUNT"), std::string::npos) << runtime;
   EXPECT_TRUE(j["native_defaults_added"].empty()) << j.dump();
+}
+
+// --cuda_graph is a CUDA-only setting: on the CPU it is invalid input, reported before the
+// dataset, the policy or a tracker is touched (nothing written), and so is a value that is
+// not a boolean.
+TEST(Cli, CudaGraphOnTheCpuIsInvalidInputBeforeAnyWork) {
+  robotrain::util::TempDir tmp("rt-cuda-graph");
+  const auto ds = tmp.path() / "ds";
+  auto r = run_robotrain({"dataset", "synth", "--output", ds.string(), "--episodes", "1", "--frames", "12", "--height", "64",
+                          "--width", "64"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = tmp.path() / "run";
+  for (const char* value : {"true", "maybe"}) {
+    r = run_robotrain({"train", "--dataset.root", ds.string(), "--policy.type", "act", "--policy.device", "cpu",
+                       "--cuda_graph", value, "--steps", "2", "--output_dir", out.string(), "--no-tracking"});
+    EXPECT_EQ(r.exit_code, 2) << value << ": " << r.err;
+    auto lines = robotrain::util::split(r.err, '\n');
+    while (!lines.empty() && lines.back().empty()) lines.pop_back();
+    ASSERT_FALSE(lines.empty()) << value;
+    EXPECT_NE(lines.back().find("--cuda"), std::string::npos) << value << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out)) << value << ": the run directory was created";
+  }
+  EXPECT_NE(r.err.find("maybe"), std::string::npos) << r.err;
+  r = run_robotrain({"train", "--dataset.root", ds.string(), "--policy.type", "act", "--policy.device", "cpu", "--cuda_graph",
+                     "true", "--steps", "2", "--output_dir", out.string(), "--no-tracking"});
+  EXPECT_NE(r.err.find("--cuda_graph true needs --policy.device cuda"), std::string::npos) << r.err;
 }
