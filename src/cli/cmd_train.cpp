@@ -27,6 +27,7 @@
 #include "cli/registration.h"
 #include "cli/remote_model.h"
 #include "cli/submit_flags.h"
+#include "platform/submit_options.h"
 #include "policy/robotrain_json.h"
 #include "track/model_uri.h"
 #include "train/checkpoint_dir.h"
@@ -307,6 +308,16 @@ void check_config_ranges(const TrainConfig& c) {
                                        "]; give --", r.field, " N or fix the file"));
 }
 
+// LeRobot's policy.use_amp and the seed's --mixed-precision name one switch: the trainer reads
+// only mixed_precision (use_amp means bf16 autocast), and config.json records use_amp as
+// LeRobot would. A use_amp that is not a boolean is refused by name when the policy is built.
+void use_one_amp_switch(train::TrainOptions& o) {
+  const auto it = o.config.policy.find("use_amp");
+  const bool use_amp = it != o.config.policy.end() && it->is_boolean() && it->get<bool>();
+  if (use_amp && o.mixed_precision == "no") o.mixed_precision = "bf16";
+  if (o.mixed_precision != "no") o.config.policy["use_amp"] = true;
+}
+
 // The run's configuration: defaults (or the checkpoint's for --resume, or --config_path's),
 // then the pretrained policy's config (--policy.path / --policy-repo-id, once fetched), then
 // the flags. Without `pretrained` the policy part stays as the flags make it (the early
@@ -437,8 +448,7 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
   if (f.nproc_per_node < 1)
     throw util::InputError(util::cat("--nproc-per-node must be at least 1 (got ", f.nproc_per_node, ")"));
   auto& o = f.options;
-  if (o.mixed_precision != "no" && o.mixed_precision != "fp16" && o.mixed_precision != "bf16")
-    throw util::InputError(util::cat("--mixed-precision '", o.mixed_precision, "' must be no, fp16 or bf16"));
+  platform::check_mixed_precision(o.mixed_precision);
   if (o.val_split < 0 || o.val_split >= 1) throw util::InputError("--val-split must be in [0, 1)");
   if (!o.register_checkpoint.empty()) track::validate_register_name(o.register_checkpoint);
   if (o.no_tracking && !o.register_checkpoint.empty())
@@ -486,6 +496,7 @@ void run(TrainFlags& f, const std::vector<std::string>& extras) {
       if (o.policy_repo_id.empty()) o.policy_repo_id = pretrained.ref.repo_id;  // the policy_repo_id param: the source
     }
   }
+  use_one_amp_switch(o);
   // --nproc-per-node N: this process becomes the launcher, unless a launcher (ours, torchrun,
   // Azure ML, mpirun) already made it a worker. The workers fetch the data and the warm-start
   // weights themselves (local rank 0 for the node).
@@ -538,6 +549,10 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   TrainFlags& f = *fp;
   using C = TrainConfig;
   using S = const std::string&;
+  // Help texts state the defaults from the configs themselves, never restated by hand.
+  static const TrainConfig kDefaults{};
+  static const train::TrainOptions kOptionDefaults{};
+  auto on_off = [](bool b) { return b ? "true" : "false"; };
   add_flag(cmd, f, "--dataset.root,--dataset-root", "Local LeRobot dataset directory",
            // Absolute, so that train_config.json finds the data from any directory (LeRobot's
            // --config_path resume, a copied run directory).
@@ -553,12 +568,12 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            "LeRobot image augmentations (brightness, contrast, saturation, hue, sharpness, affine)",
            [](C& c, bool b) { c.dataset.image_transforms.enable = b; });
   add_int(cmd, f, "--dataset.image_transforms.max_num_transforms,--dataset-image-transforms-max-num-transforms",
-          "At most this many augmentations per image (default 3)", 1, kMaxTransforms,
+          util::cat("At most this many augmentations per image (default ", kDefaults.dataset.image_transforms.max_num_transforms, ")"), 1, kMaxTransforms,
           [](C& c, int64_t v) { c.dataset.image_transforms.max_num_transforms = static_cast<int>(v); });
   add_bool(cmd, f, "--dataset.image_transforms.random_order,--dataset-image-transforms-random-order",
            "Apply the drawn augmentations in random order", [](C& c, bool b) { c.dataset.image_transforms.random_order = b; });
   add_bool(cmd, f, "--dataset.use_imagenet_stats,--dataset-use-imagenet-stats",
-           "Normalise cameras with ImageNet stats (default true)", [](C& c, bool b) { c.dataset.use_imagenet_stats = b; });
+           util::cat("Normalise cameras with ImageNet stats (default ", on_off(kDefaults.dataset.use_imagenet_stats), ")"), [](C& c, bool b) { c.dataset.use_imagenet_stats = b; });
   add_flag(cmd, f, "--policy.type,--policy-type", "act | diffusion", [](C& c, S v) { c.policy["type"] = v; });
   cmd->add_option("--policy.path,--policy-path", f.policy_path,
                   "Fine-tune (weights only): config and weights from a pretrained_model directory or a Hugging Face Hub "
@@ -570,21 +585,21 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            [](C& c, S v) { c.policy["device"] = v; });
   add_bool(cmd, f, "--use_amp,--use-amp,--policy.use_amp,--policy-use-amp", "Mixed precision (bf16 autocast) on CUDA",
            [](C& c, bool b) { c.policy["use_amp"] = b; });
-  add_int(cmd, f, "--steps", "Training steps (default 100000)", 1, kMaxSteps, [](C& c, int64_t v) { c.steps = v; });
-  add_int(cmd, f, "--batch_size,--batch-size", "Batch size (default 8)", 1, kMaxBatchSize,
+  add_int(cmd, f, "--steps", util::cat("Training steps (default ", kDefaults.steps, ")"), 1, kMaxSteps, [](C& c, int64_t v) { c.steps = v; });
+  add_int(cmd, f, "--batch_size,--batch-size", util::cat("Batch size (default ", kDefaults.batch_size, ")"), 1, kMaxBatchSize,
           [](C& c, int64_t v) { c.batch_size = static_cast<int>(v); });
-  add_int(cmd, f, "--save_freq,--save-freq", "Checkpoint every N steps and at the end (default 20000)", 1, kMaxSteps,
+  add_int(cmd, f, "--save_freq,--save-freq", util::cat("Checkpoint every N steps and at the end (default ", kDefaults.save_freq, ")"), 1, kMaxSteps,
           [](C& c, int64_t v) { c.save_freq = v; });
-  add_bool(cmd, f, "--save_checkpoint,--save-checkpoint", "Write checkpoints (default true)",
+  add_bool(cmd, f, "--save_checkpoint,--save-checkpoint", util::cat("Write checkpoints (default ", on_off(kDefaults.save_checkpoint), ")"),
            [](C& c, bool b) { c.save_checkpoint = b; });
-  add_int(cmd, f, "--log_freq,--log-freq", "Log line and metrics every N steps (default 200; 0: never)", 0, kMaxSteps,
+  add_int(cmd, f, "--log_freq,--log-freq", util::cat("Log line and metrics every N steps (default ", kDefaults.log_freq, "; 0: never)"), 0, kMaxSteps,
           [](C& c, int64_t v) { c.log_freq = v; });
-  add_int(cmd, f, "--eval_freq,--eval-freq", "val/loss on the held-out episodes (--val-split) every N steps (default 20000; 0: never)",
+  add_int(cmd, f, "--eval_freq,--eval-freq", util::cat("val/loss on the held-out episodes (--val-split) every N steps (default ", kDefaults.eval_freq, "; 0: never)"),
           0, kMaxSteps,
           [](C& c, int64_t v) { c.eval_freq = v; });
-  add_int(cmd, f, "--num_workers,--num-workers", "Data loader threads (default 4)", 0, max_loader_workers(),
+  add_int(cmd, f, "--num_workers,--num-workers", util::cat("Data loader threads (default ", kDefaults.num_workers, ")"), 0, max_loader_workers(),
           [](C& c, int64_t v) { c.num_workers = static_cast<int>(v); });
-  add_int(cmd, f, "--seed", "Seed for weights, sampling and augmentation (default 1000)", 0, kMaxSeed,
+  add_int(cmd, f, "--seed", util::cat("Seed for weights, sampling and augmentation (default ", kDefaults.seed, ")"), 0, kMaxSeed,
           [](C& c, int64_t v) { c.seed = v; });
   add_flag(cmd, f, "--output_dir,--output-dir", "Run directory (default outputs/train/<date>/<time>_<job>)",
            [](C& c, S v) { c.output_dir = v; });
@@ -594,22 +609,22 @@ CommandRegistrar reg(20, [](CLI::App& root) {
                   "A checkpoint's pretrained_model/train_config.json: with --resume, continue from that checkpoint "
                   "(LeRobot's way); without, start a new run from its configuration");
   add_bool(cmd, f, "--use_policy_training_preset,--use-policy-training-preset",
-           "Optimizer/scheduler from the policy (default true)", [](C& c, bool b) { c.use_policy_training_preset = b; });
+           util::cat("Optimizer/scheduler from the policy (default ", on_off(kDefaults.use_policy_training_preset), ")"), [](C& c, bool b) { c.use_policy_training_preset = b; });
   add_flag(cmd, f, "--tracking-uri,--tracking_uri", "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlruns)",
            [](C& c, S v) { c.tracking_uri = v; });
   add_flag(cmd, f, "--experiment-name,--experiment_name", "MLflow experiment (default lerobot-<policy>-<job>)",
            [](C& c, S v) { c.experiment_name = v; });
-  add_int(cmd, f, "--num-threads,--num_threads", "Intra-op CPU threads (default 0: all cores)", 0, 1024,
+  add_int(cmd, f, "--num-threads,--num_threads", util::cat("Intra-op CPU threads (default ", kDefaults.num_threads, ": all cores)"), 0, 1024,
           [](C& c, int64_t v) { c.num_threads = static_cast<int>(v); });
   // Seed-system submission settings (robotrain submit passes these to the job).
   auto& o = f.options;
-  cmd->add_option("--mixed-precision,--mixed_precision", o.mixed_precision, "no | fp16 | bf16 (CUDA autocast)");
-  cmd->add_option("--val-split,--val_split", o.val_split, "Fraction of episodes held out for val/loss and replay evaluation, recorded in the checkpoint (default 0.1; 0 trains on all)")
+  cmd->add_option("--mixed-precision,--mixed_precision", o.mixed_precision, "no | fp16 | bf16 autocast (--use_amp true is bf16)");
+  cmd->add_option("--val-split,--val_split", o.val_split, util::cat("Fraction of episodes held out for val/loss and replay evaluation, recorded in the checkpoint (default ", kOptionDefaults.val_split, "; 0 trains on all)"))
       ->transform(real_in(0, 1));
-  cmd->add_option("--val-batches,--val_batches", o.val_max_batches, "val/loss over at most this many batches (16)")
+  cmd->add_option("--val-batches,--val_batches", o.val_max_batches, util::cat("val/loss over at most this many batches (default ", kOptionDefaults.val_max_batches, ")"))
       ->transform(int_in(1, 1000000));
   cmd->add_option("--dist-timeout,--dist_timeout", o.dist_timeout_s,
-                  "Distributed: seconds before a silent worker fails the job (600)")
+                  util::cat("Distributed: seconds before a silent worker fails the job (default ", kOptionDefaults.dist_timeout_s, ")"))
       ->transform(real_in(0, 7 * 86400));
   cmd->add_option("--policy-repo-id", o.policy_repo_id, kPolicyRepoIdHelp);
   cmd->add_option("--register-checkpoint,--register_checkpoint", o.register_checkpoint,

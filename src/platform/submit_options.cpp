@@ -110,8 +110,7 @@ void check_dataset_sources(SubmitOptions& o) {
 void check_choices(const SubmitOptions& o) {
   if (o.policy_type != "act" && o.policy_type != "diffusion")
     throw InputError("unsupported policy type: " + o.policy_type + " (use: act, diffusion)");
-  if (o.mixed_precision != "no" && o.mixed_precision != "fp16" && o.mixed_precision != "bf16")
-    throw InputError("--mixed-precision must be one of: no, fp16, bf16 (got '" + o.mixed_precision + "')");
+  check_mixed_precision(o.mixed_precision);
   if (o.num_gpus < 1) throw InputError("--num-gpus must be a positive integer (got '" + std::to_string(o.num_gpus) + "')");
   if (o.training_steps < 1) throw InputError("--training-steps must be a positive integer");
   if (o.batch_size < 1) throw InputError("--batch-size must be a positive integer");
@@ -212,6 +211,11 @@ std::string config_preview_text(const SubmitOptions& o) {
   }
   if (o.platform == Platform::Osmo) row("OSMO Platform", o.osmo_platform);
   return s.str();
+}
+
+void check_mixed_precision(const std::string& value) {
+  if (value != "no" && value != "fp16" && value != "bf16")
+    throw InputError("--mixed-precision must be one of: no, fp16, bf16 (got '" + value + "')");
 }
 
 }  // namespace robotrain::platform

@@ -79,6 +79,8 @@ std::string environment_version_from_image(const std::string& image);
 // the option and how to fix it. Also fills defaults that depend on other options
 // (dataset_repo_id "dataset" when only blob/asset sources are given).
 void validate_submit_options(SubmitOptions& options);
+// no | fp16 | bf16, as `train` and `submit` both take it; InputError otherwise.
+void check_mixed_precision(const std::string& value);
 
 // Azure context (subscription, resource group, workspace, compute): command line, then the
 // environment, then a .env file, in that precedence.

@@ -280,10 +280,8 @@ TrainOutcome run_training(TrainOptions options) {
     util::log_info("distributed: ", world_size, " workers (", dist->backend(), "), rendezvous ", denv->master_addr, ":",
                    denv->master_port, "; effective batch size ", cfg.batch_size * world_size);
   }
-  // A use_amp that is not a boolean is refused by name when the policy is built.
-  const auto amp_field = cfg.policy.find("use_amp");
-  const bool use_amp = options.mixed_precision != "no" ||
-                       (amp_field != cfg.policy.end() && amp_field->is_boolean() && amp_field->get<bool>());
+  // The one AMP switch (the CLI folds policy.use_amp into it).
+  const bool use_amp = options.mixed_precision != "no";
   c10::ScalarType amp_dtype = options.mixed_precision == "fp16" ? torch::kFloat16 : torch::kBFloat16;
   if (use_amp && !device.is_cuda() && amp_dtype == torch::kFloat16) {
     util::log_warn("fp16 mixed precision needs CUDA; using bf16 autocast on ", device.str());
