@@ -460,7 +460,7 @@ struct Validator {
     std::vector<int64_t> chw = need.feature ? camera_chw(*need.feature) : std::vector<int64_t>{};
     auto size_differs = [&](int w, int h) { return chw.size() == 3 && (h != chw[1] || w != chw[2]); };
     auto size_message = [&](int w, int h) {
-      return cat("frames are ", w, "x", h, " (width x height) but info.json declares ", chw[2], "x", chw[1], " for '",
+      return cat("the video is ", w, "x", h, " pixels (width x height) but info.json declares ", chw[2], "x", chw[1], " for '",
                  need.feature->key, "'");
     };
     if (size_differs(vi.width, vi.height)) {

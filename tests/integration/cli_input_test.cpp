@@ -185,7 +185,7 @@ TEST(CliInput, PolicyFieldsAreValidatedBeforeTheModelIsBuilt) {
   const fs::path out = tmp.path() / "run";
   expect_invalid(act_run(out, {{"--policy.dim_model", "0"}}), "act: dim_model must be in [2, 8192], got 0");
   expect_invalid(act_run(out, {{"--policy.chunk_size", "1e8"}}), "act: chunk_size must be in [1, 1000], got 100000000");
-  expect_invalid(act_run(out, {{"--policy.optimizer_lr", "-1"}}), "act: optimizer_lr must be in (0, 10], got -1");
+  expect_invalid(act_run(out, {{"--policy.optimizer_lr", "-1"}}), "act: optimizer_lr must be in [0, 10], got -1");
   expect_invalid(act_run(out, {{"--policy.n_heads", "3"}}), "act: dim_model (32) must be divisible by n_heads (3)");
   expect_invalid(act_run(out, {{"--policy.n_action_steps", "20"}}), "act: n_action_steps (20) must be <= chunk_size (10)");
   expect_invalid(act_run(out, {{"--policy.dropout", "1"}}), "act: dropout must be in [0, 1), got 1");

@@ -430,7 +430,7 @@ std::vector<Case> v3_cases(const fs::path& alt_resolution, const fs::path& alt_s
       {"video_garbled", file(kVideo, [](const fs::path& p) { garble(p, 512); }), kVideo},
       {"video_fifo", file(kVideo, make_fifo), "is a FIFO"},
       {"video_other_resolution", file(kVideo, [alt_resolution](const fs::path& p) { fs::copy_file(alt_resolution / kVideo, p, fs::copy_options::overwrite_existing); }),
-       "frames are 64x64"},
+       "the video is 64x64 pixels"},
       {"video_shorter", file(kVideo, [alt_short](const fs::path& p) { fs::copy_file(alt_short / kVideo, p, fs::copy_options::overwrite_existing); }),
        kVideo},
       {"video_missing", file(kVideo, [](const fs::path& p) { fs::remove(p); }), "is missing"},

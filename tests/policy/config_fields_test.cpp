@@ -45,7 +45,7 @@ TEST(PolicyConfigFields, ActDefaultsPassAndEveryBadFieldIsNamed) {
       {{{"chunk_size", 2.5}}, "act: chunk_size must be an integer, got 2.5"},
       {{{"chunk_size", "100"}}, "act: chunk_size must be an integer, got \"100\""},
       {{{"chunk_size", nullptr}}, "act: chunk_size must be a value, got null"},
-      {{{"optimizer_lr", -1}}, "act: optimizer_lr must be in (0, 10], got -1"},
+      {{{"optimizer_lr", -1}}, "act: optimizer_lr must be in [0, 10], got -1"},
       {{{"dropout", 1.0}}, "act: dropout must be in [0, 1), got 1"},
       {{{"use_vae", 1}}, "act: use_vae must be true or false, got 1"},
       {{{"n_heads", 3}}, "act: dim_model (512) must be divisible by n_heads (3)"},

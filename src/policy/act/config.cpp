@@ -46,7 +46,7 @@ const auto& table() {
           field("temporal_ensemble_coeff", &C::temporal_ensemble_coeff, Range{}),  // finite or null
           field("dropout", &C::dropout, {0, 1, false, true}),
           field("kl_weight", &C::kl_weight, {0, 1e6}),
-          field("optimizer_lr", &C::optimizer_lr, {0, 10, true}),
+          field("optimizer_lr", &C::optimizer_lr, {0, 10}),  // 0 freezes: a weights-only check
           field("optimizer_weight_decay", &C::optimizer_weight_decay, {0, 10}),
           field("optimizer_lr_backbone", &C::optimizer_lr_backbone, {0, 10}),
           accepted<C>("pretrained_revision")));  // LeRobot 0.6: the Hub revision of pretrained_path

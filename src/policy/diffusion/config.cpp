@@ -53,7 +53,7 @@ const auto& table() {
           field("compile_model", &C::compile_model),
           field("compile_mode", &C::compile_mode),
           field("do_mask_loss_for_padding", &C::do_mask_loss_for_padding),
-          field("optimizer_lr", &C::optimizer_lr, {0, 10, true}),
+          field("optimizer_lr", &C::optimizer_lr, {0, 10}),  // 0 freezes: a weights-only check
           field("optimizer_betas", &C::optimizer_betas, {0, 1, false, true}),
           field("optimizer_eps", &C::optimizer_eps, {0, 1, true}),
           field("optimizer_weight_decay", &C::optimizer_weight_decay, {0, 10}),
