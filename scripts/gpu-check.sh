@@ -61,4 +61,16 @@ run_act act-fp32
 if "$RT" train --help 2>&1 | grep -q -- '--cuda_graph'; then
   run_act act-bf16-graph --mixed-precision bf16 --cuda_graph true
 fi
+# LeRobot 0.5.1's own lerobot-train, eager, on the same GPU, dataset and ACT config (its
+# update time per step, from the same kind of log line): the reference for the numbers above.
+say "LeRobot 0.5.1 eager on the same GPU (lerobot-train, ACT default, batch 8)"
+if "$ROBOTRAIN_VENV/bin/lerobot-train" --dataset.repo_id local/gpu-check --dataset.root "$OUT/dataset" \
+    --policy.type act --policy.device cuda --policy.push_to_hub false --policy.pretrained_backbone_weights null \
+    --steps 60 --batch_size 8 --log_freq 10 --save_checkpoint false --eval_freq 0 --num_workers 4 \
+    --wandb.enable false --output_dir "$OUT/lerobot-act" > "$OUT/lerobot-act.log" 2>&1; then
+  grep -o 'updt_s:[0-9.]*' "$OUT/lerobot-act.log" | tail -n +2 | cut -d: -f2 |
+    awk '{s+=$1; c++} END {if (c) printf "%-14s %7.1f ms/step  %6.2f steps/s\n", "lerobot-eager", 1000*s/c, c/s}'
+else
+  echo "lerobot-train did not run (see $OUT/lerobot-act.log):"; tail -3 "$OUT/lerobot-act.log"
+fi
 echo "logs: $OUT/*.log"
