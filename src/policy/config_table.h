@@ -149,7 +149,17 @@ auto pretrained_config_rows(Range n_obs_steps) {
                      [](const util::Json& v, const char* policy, C& c) {
                        if (!v.is_null()) c.device = json_string(v, policy, "device");
                      }},
-      field("use_amp", &C::use_amp), field("use_peft", &C::use_peft),
+      field("use_amp", &C::use_amp),
+      // LeRobot would wrap the policy in PEFT adapters; robotrain trains every weight, so it
+      // refuses rather than silently doing something else.
+      CustomField<C>{"use_peft", [](const C& c) { return util::Json(c.use_peft); },
+                     [](const util::Json& v, const char* policy, C& c) {
+                       c.use_peft = json_bool(v, policy, "use_peft");
+                       if (c.use_peft)
+                         throw util::InputError(std::string(policy) +
+                                                ": use_peft true (PEFT/LoRA fine-tuning) is not supported by robotrain, "
+                                                "which trains every weight; set --policy.use_peft false");
+                     }},
       // robotrain pushes nothing, and LeRobot refuses a config that asks to push without a
       // repo_id ("'policy.repo_id' argument missing") on --resume and --policy.path: written false.
       CustomField<C>{"push_to_hub", [](const C&) { return util::Json(false); },

@@ -99,6 +99,9 @@ class Policy : public torch::nn::Module {
   // only: a pretrained or resumed policy gets every weight from its checkpoint. Afterwards
   // config_json() records what LeRobot can load.
   virtual void load_pretrained_backbone() {}
+  // Called by the trainer after every optimizer step that updated the weights (not after one an
+  // fp16 overflow skipped); `step` counts from 0. Diffusion keeps its EMA of the weights here.
+  virtual void after_optimizer_step(int64_t /*step*/) {}
   // Used (then forgotten) by the next forward_loss(); see TrainingDraws.
   void set_next_training_draws(TrainingDraws draws) { next_draws_ = std::move(draws); }
 

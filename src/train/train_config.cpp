@@ -213,6 +213,10 @@ TrainConfig train_config_from_json(const Json& j) {
     c.dataset.use_imagenet_stats = get_or(d, "use_imagenet_stats", c.dataset.use_imagenet_stats);
     c.dataset.video_backend = get_or<std::string>(d, "video_backend", c.dataset.video_backend);
     c.dataset.streaming = get_or(d, "streaming", false);
+    // LeRobot would stream the dataset from the Hub; robotrain reads it from disk.
+    if (c.dataset.streaming)
+      throw util::InputError("dataset.streaming true is not supported: robotrain trains from files on disk; "
+                             "drop it (--dataset.repo_id downloads the dataset to the hub cache first)");
   }
   if (auto it = j.find("policy"); it != j.end() && it->is_object()) c.policy = *it;
   c.output_dir = get_or<std::string>(j, "output_dir", "");

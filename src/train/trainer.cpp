@@ -39,10 +39,6 @@
 #include "util/progress.h"
 #include "util/strings.h"
 
-#if __has_include("policy/diffusion/diffusion_policy.h")
-#define ROBOTRAIN_HAVE_DIFFUSION 1
-#include "policy/diffusion/diffusion_policy.h"
-#endif
 
 namespace robotrain::train {
 
@@ -80,7 +76,7 @@ torch::Device pick_device(const std::string& requested) {
   return d;
 }
 
-// lerobot.framework etc. (seed system, ../shared/spec/seed-system.md).
+// lerobot.framework etc. (the seed system's lineage tags).
 std::map<std::string, std::string> seed_params(const TrainOptions& o, const OptimizerConfig& opt,
                                                const std::optional<SchedulerConfig>& sched, int world_size) {
   const TrainConfig& c = o.config;
@@ -551,11 +547,7 @@ TrainOutcome run_training(TrainOptions options) {
       if (scheduler && stepped) scheduler->step();
       // LeRobot logs the rate the scheduler has just set (for the next update), not the one used.
       double lr = optimizer.lr(0);
-#ifdef ROBOTRAIN_HAVE_DIFFUSION
-      // The original Diffusion Policy's EMA of the weights (robotrain option use_ema).
-      if (auto* d = dynamic_cast<policy::diffusion::DiffusionPolicy*>(policy.get()); d && d->has_ema() && stepped)
-        d->ema_update(step);
-#endif
+      if (stepped) policy->after_optimizer_step(step);  // e.g. diffusion's EMA of the weights
       double update_s = seconds_since(t_update);
       if (!std::isfinite(loss))
         throw util::RuntimeError(util::cat("loss became ", loss, " at step ", step + 1,

@@ -42,7 +42,6 @@ TEST(TrainDdp, TwoGlooWorkersMatchOneProcessWithTheDoubledBatch) {
   // Rank r takes elements r, r+2, ... of each epoch's permutation, so with batch 2 per rank
   // step s covers exactly the permutation's elements [4s, 4s+4): one process's batch of 4.
   auto ddp = run_robotrain(ddp_args((tmp.path() / "ddp").string(), steps, 2, {"--nproc-per-node", "2"}));
-  RT_SKIP_IF_POLICY_MISSING(ddp);
   ASSERT_EQ(ddp.exit_code, 0) << ddp.err;
   EXPECT_NE(ddp.err.find("2 workers (gloo)"), std::string::npos) << ddp.err;
   auto single = run_robotrain(ddp_args((tmp.path() / "single").string(), steps, 4));
@@ -75,7 +74,6 @@ TEST(TrainDdp, ResumesWithAnotherWorldSize) {
   util::TempDir tmp("rt-ddp-resume");
   auto out = (tmp.path() / "run").string();
   auto first = run_robotrain(ddp_args(out, 2, 2, {"--nproc-per-node", "2"}));
-  RT_SKIP_IF_POLICY_MISSING(first);
   ASSERT_EQ(first.exit_code, 0) << first.err;
   auto again = run_robotrain({"train", "--resume", "--output_dir", out, "--steps", "3", "--num-threads", "2",
                               "--tracking-uri", (tmp.path() / "mlruns").string(), "--system-metrics", "false"});
@@ -192,7 +190,6 @@ TEST(TrainValidation, ValLossOnHeldOutEpisodesIsTracked) {
   util::TempDir tmp("rt-val");
   auto out = tmp.path() / "run";
   auto r = run_robotrain(ddp_args(out.string(), 4, 4, {"--val-split", "0.5", "--eval_freq", "2"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("step:2 val_loss:"), std::string::npos) << r.err;
 

@@ -63,7 +63,6 @@ TEST_F(HubSources, TrainWithARepoIdTrainsOnTheHubCopy) {
   auto at = std::find(args.begin(), args.end(), "--dataset.root");
   args.erase(at, at + 2);
   auto r = run_robotrain(args, env());
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto cfg = util::read_json_file(tmp.path() / "run" / "checkpoints" / "000002" / "pretrained_model" / "train_config.json");
   EXPECT_EQ(cfg["dataset"]["repo_id"], "owner/name");

@@ -26,7 +26,6 @@ std::string run_tag(const fs::path& mlruns, const std::string& key) {
 TEST(TrainRegistry, RegisteredCheckpointWarmStartsTheNextRun) {
   util::TempDir tmp("rt-reg");
   auto r = run_robotrain(tt::train_args((tmp.path() / "a").string(), 2, {"--save_freq", "2", "--register-checkpoint", "tiny_act"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("registered tiny_act version 1"), std::string::npos) << r.err;
   const fs::path registered = tmp.path() / "mlruns" / "models" / "tiny_act" / "version-1";
@@ -59,7 +58,6 @@ TEST(TrainRegistry, IntermediateCheckpointsAreRegisteredInOrder) {
   util::TempDir tmp("rt-reg");
   auto r = run_robotrain(tt::train_args((tmp.path() / "a").string(), 4,
                                         {"--save_freq", "2", "--register-checkpoint", "tiny_act", "--register-intermediate"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const fs::path model = tmp.path() / "mlruns" / "models" / "tiny_act";
   EXPECT_EQ(util::read_file(model / "version-1" / "tags" / "checkpoint"), "000002");
@@ -95,7 +93,6 @@ TEST(TrainRegistry, InvalidNamesAndWarmStartUrisExit2BeforeTraining) {
 TEST(TrainRegistry, EvaluationRegistersOnlyWhenTheGatePasses) {
   util::TempDir tmp("rt-reg");
   auto r = run_robotrain(tt::train_args((tmp.path() / "a").string(), 2, {"--save_freq", "2"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string ckpt = (tmp.path() / "a" / "checkpoints" / "last").string();
   const std::string mlruns = (tmp.path() / "mlruns").string();

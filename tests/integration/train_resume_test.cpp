@@ -54,7 +54,6 @@ TEST(TrainResume, StoppedRunPlusResumeEqualsStraightRun) {
   util::TempDir tmp("rt-train");
   const fs::path straight = tmp.path() / "straight", split = tmp.path() / "split";
   auto r = run_robotrain(tt::train_args(straight.string(), 12, {"--save_freq", "6", "--log_freq", "3"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // The same run, stopped by SIGTERM after its first checkpoint (wherever that lands), then
   // resumed from train_config.json: same seed, same schedule, same loader position.
@@ -85,7 +84,6 @@ TEST(TrainResume, ConfigPathResumesFromThatCheckpointAsLeRobotDoes) {
   util::TempDir tmp("rt-train");
   const fs::path run = tmp.path() / "run";
   auto r = run_robotrain(tt::train_args(run.string(), 8, {"--save_freq", "4"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string final_weights = util::read_file(run / "checkpoints" / "000008" / "pretrained_model" / "model.safetensors");
   // lerobot-train --config_path=.../checkpoints/000004/pretrained_model/train_config.json --resume=true:
@@ -125,9 +123,6 @@ TEST(TrainResume, SigtermStopsWithACompleteCheckpointAndResumes) {
   const fs::path out = tmp.path() / "run";
   auto child = start_and_wait_for_checkpoint(tt::train_args(out.string(), 100000, {"--save_freq", "3", "--log_freq", "1"}),
                                              out, tmp.path() / "log");
-  if (!fs::is_symlink(out / "checkpoints" / "last") &&
-      util::read_file(tmp.path() / "log").find("not available in this build") != std::string::npos)
-    GTEST_SKIP() << "policy not in this build yet";
   ASSERT_TRUE(fs::is_symlink(out / "checkpoints" / "last")) << util::read_file(tmp.path() / "log");
   ::kill(child->pid(), SIGTERM);
   auto code = child->wait(120);
@@ -165,9 +160,6 @@ TEST(TrainResume, SigkillNeverLeavesLastOnAHalfCheckpoint) {
   // A checkpoint every step: the kill very likely lands inside a checkpoint write.
   auto child = start_and_wait_for_checkpoint(tt::train_args(out.string(), 100000, {"--save_freq", "1", "--log_freq", "1"}),
                                              out, tmp.path() / "log");
-  if (!fs::is_symlink(out / "checkpoints" / "last") &&
-      util::read_file(tmp.path() / "log").find("not available in this build") != std::string::npos)
-    GTEST_SKIP() << "policy not in this build yet";
   ASSERT_TRUE(fs::is_symlink(out / "checkpoints" / "last")) << util::read_file(tmp.path() / "log");
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   ::kill(child->pid(), SIGKILL);

@@ -17,7 +17,6 @@ TEST(TrainRun, CheckpointHasLeRobotLayoutAndKeys) {
   util::TempDir tmp("rt-train");
   const fs::path out = tmp.path() / "run";
   auto r = run_robotrain(tt::train_args(out.string(), 4, {"--save_freq", "2", "--log_freq", "2", "--job_name", "layout"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // LeRobot's log line shape.
   // The default --val-split 0.1 holds one of the two episodes out: 40 training frames.
@@ -132,7 +131,6 @@ TEST(TrainRun, LossFallsClearlyOnASmallConfig) {
                                 "--policy.optimizer_lr_backbone", "1e-4", "--policy.kl_weight", "1", "--num_workers", "1",
                                 "--num-threads", "2", "--system-metrics", "false"};
   auto r = run_robotrain(args);
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto losses = tt::logged_losses(r.err);
   ASSERT_EQ(losses.size(), 12u) << r.err;
@@ -143,7 +141,6 @@ TEST(TrainRun, LossFallsClearlyOnASmallConfig) {
 TEST(TrainRun, FineTuneFromPolicyPathStartsFromTheWeights) {
   util::TempDir tmp("rt-train");
   auto r = run_robotrain(tt::train_args((tmp.path() / "a").string(), 2, {"--save_freq", "2"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const fs::path pm = tmp.path() / "a" / "checkpoints" / "000002" / "pretrained_model";
   // Zero steps of a fine-tune cannot be asked for; one step with lr 0 keeps the weights.
@@ -162,7 +159,6 @@ TEST(TrainRun, FineTuneFromPolicyPathStartsFromTheWeights) {
 TEST(TrainRun, PretrainedBackboneWeightsComeFromALocalFile) {
   util::TempDir tmp("rt-train");
   auto r = run_robotrain(tt::train_args((tmp.path() / "a").string(), 2, {"--save_freq", "2"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // LeRobot's default names torchvision's ImageNet weights: no local copy, no download.
   EXPECT_NE(r.err.find("has no local copy"), std::string::npos) << r.err;
@@ -212,7 +208,7 @@ TEST(TrainRun, FlagErrorsAreInvalidInput) {
   r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "act", "--policy.no_such_field", "1",
                      "--output_dir", (tmp.path() / "x").string(), "--system-metrics", "false"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  if (!tt::policy_missing(r)) EXPECT_NE(r.err.find("no_such_field"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no_such_field"), std::string::npos) << r.err;
 
   r = run_robotrain({"train", "--dataset.root", tt::synth_dataset(), "--policy.type", "act", "--no-tracking",
                      "--register-checkpoint", "m", "--output_dir", (tmp.path() / "z").string()});

@@ -51,7 +51,6 @@ const std::string kBlobRoot = "https://devstoreaccount1.blob.core.windows.net/";
 
 TEST_F(BlobSources, WarmStartFromABlobFolder) {
   auto r = run_robotrain(tt::train_args((tmp.path() / "a").string(), 2, {"--save_freq", "2"}));
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const fs::path pm = tmp.path() / "a" / "checkpoints" / "000002" / "pretrained_model";
   upload(pm, kBlobRoot + "models/tiny/pretrained_model");
@@ -141,7 +140,6 @@ TEST_F(BlobSources, TrainOnTwoBlobPrefixesTrainsOnTheirMerge) {
   e["TMPDIR"] = (tmp.path() / "tmp").string();
   fs::create_directories(tmp.path() / "tmp");
   auto r = run_robotrain(args, e);
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(util::read_json_file(tmp.path() / "data" / "meta" / "info.json")["total_episodes"], 4);
   // The hand-over marker does not outlive the job.
@@ -183,7 +181,6 @@ TEST_F(BlobSources, TwoWorkersShareOneFetch) {
   e["TMPDIR"] = (tmp.path() / "tmp").string();
   fs::create_directories(tmp.path() / "tmp");
   auto r = run_robotrain(args, e);
-  RT_SKIP_IF_POLICY_MISSING(r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(util::read_json_file(tmp.path() / "data" / "meta" / "info.json")["total_episodes"], 4);
   // The hand-over marker does not outlive the job.

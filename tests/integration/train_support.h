@@ -51,13 +51,6 @@ inline std::vector<std::string> train_args(const std::string& out, int steps, st
   return a;
 }
 
-// The policy this build lacks (the policy area lands its policies one by one).
-inline bool policy_missing(const util::ProcessResult& r) {
-  return r.exit_code == 2 && r.err.find("not available in this build") != std::string::npos;
-}
-#define RT_SKIP_IF_POLICY_MISSING(r) \
-  if (robotrain::test::train::policy_missing(r)) GTEST_SKIP() << "policy not in this build yet"
-
 struct StTensor {
   std::string dtype;
   std::vector<int64_t> shape;

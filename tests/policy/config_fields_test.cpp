@@ -117,4 +117,6 @@ TEST(PolicyConfigFields, EveryWrittenFieldIsReadBackAndUnknownOnesAreNamed) {
             "diffusion: optimizer_betas must be a list of 2 values, got [0.9]");
   EXPECT_EQ(problem<diffusion::DiffusionConfig>(Json{{"type", "act"}}),
             "diffusion config: type is \"act\", expected \"diffusion\"");
+  EXPECT_EQ(problem<act::ActConfig>(Json{{"use_peft", true}}).substr(0, 24), "act: use_peft true (PEFT");
+  EXPECT_EQ(problem<diffusion::DiffusionConfig>(Json{{"use_peft", true}}).substr(0, 30), "diffusion: use_peft true (PEFT");
 }

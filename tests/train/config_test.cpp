@@ -82,6 +82,17 @@ TEST(TrainConfig, FileNumbersAreNeverTruncated) {
   EXPECT_EQ(*c.dataset.episodes, (std::vector<int64_t>{0, 2}));
 }
 
+// LeRobot acts on these fields; robotrain refuses what it would silently ignore.
+TEST(TrainConfig, StreamingIsRefusedNotIgnored) {
+  try {
+    rt::train_config_from_json(Json{{"dataset", {{"repo_id", "lerobot/pusht"}, {"streaming", true}}}});
+    FAIL() << "dataset.streaming true was accepted";
+  } catch (const robotrain::util::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("dataset.streaming true is not supported"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(rt::train_config_from_json(Json{{"dataset", {{"repo_id", "lerobot/pusht"}, {"streaming", false}}}}));
+}
+
 TEST(MetricsTracker, LineHasLeRobotShape) {
   EXPECT_EQ(rt::format_big_number(200), "200");
   EXPECT_EQ(rt::format_big_number(1600), "2K");

@@ -50,6 +50,9 @@ class DiffusionPolicy : public Policy {
   // After every optimizer step: ema = d·ema + (1 - d)·w with d = min(1 - (1 + step)^-power,
   // max_decay) (0 at step 0), as the original Diffusion Policy's EMAModel.
   void ema_update(int64_t step);
+  void after_optimizer_step(int64_t step) override {
+    if (has_ema()) ema_update(step);
+  }
   double ema_decay(int64_t step) const;
   // Same key names as lerobot_state_dict(); robotrain saves them as "ema.safetensors" next to
   // model.safetensors. Empty without EMA.
