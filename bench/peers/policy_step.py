@@ -23,20 +23,12 @@ With same_settings the process takes robotrain's allocator settings (glibc mallo
 no trimming); the OpenMP variables come with the environment the benchmark gives it.
 """
 
-import ctypes
 import json
 import os
 import sys
 import time
 
-
-def keep_freed_memory():
-    # The same mallopt calls as robotrain's util::keep_freed_memory (glibc's M_* constants).
-    libc = ctypes.CDLL("libc.so.6")
-    m_trim_threshold, m_mmap_threshold, m_mmap_max = -1, -3, -4
-    libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
-    libc.mallopt(m_mmap_max, 0)
-    libc.mallopt(m_trim_threshold, -1)
+from same_settings import keep_freed_memory
 
 
 def main():
