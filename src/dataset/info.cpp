@@ -175,6 +175,13 @@ std::vector<int64_t> camera_chw(const Feature& f) {
   return {s[2], s[0], s[1]};
 }
 
+std::string video_size_mismatch(const Feature& f, int width, int height) {
+  const std::vector<int64_t> chw = camera_chw(f);
+  if (chw.size() != 3 || (height == chw[1] && width == chw[2])) return "";
+  return util::cat("the video is ", width, "x", height, " pixels (width x height) but meta/info.json declares ", chw[2], "x",
+                   chw[1], " for '", f.key, "'");
+}
+
 static void collect_names(const util::Json& j, std::vector<std::string>& out) {
   if (j.is_string()) out.push_back(j.get<std::string>());
   else if (j.is_array() || j.is_object())

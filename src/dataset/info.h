@@ -32,6 +32,9 @@ FeatureRole feature_role(const Feature& f);
 // Camera shape as (C, H, W), whichever order info.json uses ([H,W,C] with names ending in
 // "channel(s)", or [C,H,W] with names starting with it).
 std::vector<int64_t> camera_chw(const Feature& f);
+// "" when a video of width x height fits camera `f` (camera_chw), else what differs, in the words
+// the loader and `dataset validate` both use.
+std::string video_size_mismatch(const Feature& f, int width, int height);
 // Names flattened to one list of strings (nested lists, dicts of lists); empty when null.
 std::vector<std::string> flat_names(const Feature& f);
 // The video codec named in the feature's info block ("video.codec"), or "".

@@ -288,10 +288,8 @@ struct LeRobotDataset::Impl {
       auto lease = decoders.acquire(seg.path, shifted.front());
       const auto& vi = lease->info();
       // Checked against the stream header before anything is allocated from the declared size.
-      if (vi.height != chw[1] || vi.width != chw[2])
-        throw util::RuntimeError(cat(seg.path.string(), ": the video is ", vi.width, "x", vi.height,
-                                     " pixels (width x height) but meta/info.json declares ", chw[2], "x", chw[1], " for '",
-                                     f.key, "'; re-encode the video at that size or correct info.json"));
+      if (auto mismatch = video_size_mismatch(f, vi.width, vi.height); !mismatch.empty())
+        throw util::RuntimeError(cat(seg.path.string(), ": ", mismatch, "; re-encode the video at that size or correct info.json"));
       std::vector<int64_t> shape = {3, chw[1], chw[2]};
       if (time_dim) shape.insert(shape.begin(), static_cast<int64_t>(ts.size()));
       Array out(dt, shape);

@@ -457,14 +457,9 @@ struct Validator {
     if (vi.duration_s > 0 && vi.duration_s - need.end_s > tol)
       bad(file, cat("lasts ", vi.duration_s, " s but its episodes end at ", need.end_s, " s"));
     if (vi.fps > 0 && std::abs(vi.fps - m.fps) > 0.01) bad(file, cat("is ", vi.fps, " fps, the dataset is ", m.fps, " fps"));
-    std::vector<int64_t> chw = need.feature ? camera_chw(*need.feature) : std::vector<int64_t>{};
-    auto size_differs = [&](int w, int h) { return chw.size() == 3 && (h != chw[1] || w != chw[2]); };
-    auto size_message = [&](int w, int h) {
-      return cat("the video is ", w, "x", h, " pixels (width x height) but info.json declares ", chw[2], "x", chw[1], " for '",
-                 need.feature->key, "'");
-    };
-    if (size_differs(vi.width, vi.height)) {
-      bad(file, size_message(vi.width, vi.height));
+    auto size_mismatch = [&](int w, int h) { return need.feature ? video_size_mismatch(*need.feature, w, h) : std::string(); };
+    if (auto mismatch = size_mismatch(vi.width, vi.height); !mismatch.empty()) {
+      bad(file, mismatch);
       return;
     }
     try {
@@ -474,7 +469,7 @@ struct Validator {
         video::Frame f;
         int64_t n = 0;
         while (d.next(f)) {
-          if (size_differs(f.width, f.height)) throw util::RuntimeError(size_message(f.width, f.height));
+          if (auto mismatch = size_mismatch(f.width, f.height); !mismatch.empty()) throw util::RuntimeError(mismatch);
           ++n;
         }
         if (n < need.frames) bad(file, cat("decodes to ", n, " frames but its episodes hold ", need.frames));
@@ -486,7 +481,7 @@ struct Validator {
       if (!need.probe_s.empty())
         probes = {need.probe_s.front(), need.probe_s[need.probe_s.size() / 2], need.probe_s.back()};
       for (const auto& f : d.frames_at(probes, 1e-4))
-        if (size_differs(f.width, f.height)) throw util::RuntimeError(size_message(f.width, f.height));
+        if (auto mismatch = size_mismatch(f.width, f.height); !mismatch.empty()) throw util::RuntimeError(mismatch);
     } catch (const util::Error& ex) {
       bad(file, cat("decode probe failed: ", ex.what()));
     }
