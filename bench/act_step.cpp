@@ -85,7 +85,7 @@ struct Rig {
       : cfg(make_config(s)),
         stats(unit_stats(cfg)),
         policy(seeded(cfg), stats),
-        opt_cfg(robotrain::train::optimizer_config_from_preset(policy.optimizer_preset())),
+        opt_cfg(policy.optimizer_preset().optimizer),
         opt(opt_cfg, policy.param_groups()) {
     policy.train();
     // The loader hands over float images in [0, 1] (LeRobot's convention).

@@ -80,7 +80,7 @@ struct Rig {
         stats(bench_stats()),
         policy(seeded(cfg), stats),
         preset(policy.optimizer_preset()),
-        opt_cfg(train::optimizer_config_from_preset(preset)),
+        opt_cfg(preset.optimizer),
         opt(opt_cfg, policy.param_groups()),
         batch(bench_batch(cfg, B)) {
     policy.train();

@@ -85,7 +85,7 @@ Json run_bench(const Cfg& cfg, int steps, int threads) {
   dataset::DataLoader loader(ds, dataset::SamplerOptions{}, lo);
   train::BatchAdapterOptions adapter;
   adapter.camera_keys = meta.camera_keys();
-  auto opt_cfg = train::optimizer_config_from_preset(policy->optimizer_preset());
+  auto opt_cfg = policy->optimizer_preset().optimizer;
   train::Optimizer opt(opt_cfg, policy->param_groups());
   policy->train();
 

@@ -12,7 +12,7 @@
 
 #include "cli/command.h"
 #include "cli/pretrained_source.h"
-#include "cli/registration.h"
+#include "train/registration.h"
 #include "eval/replay_eval.h"
 #include "eval/sim_eval.h"
 #include "policy/pretrained.h"
@@ -164,9 +164,13 @@ void run(EvalFlags& f) {
   else line["aggregate"] = {{"success_rate", result["policy"]["success_rate"]}, {"avg_max_reward", result["policy"]["avg_max_reward"]}};
   if (!f.register_name.empty()) {
     if (passed)
-      line["registered"] = register_pretrained({.name = f.register_name, .pretrained_dir = pretrained, .tracking_uri = f.tracking_uri,
-                                                .run_id = run.run_id, .experiment_id = run.experiment_id, .artifact_uri = run.artifact_uri,
-                                                .version_tags = {{"quality_gate", quality_gate(f)}}});
+      line["registered"] = train::register_pretrained({.name = f.register_name,
+                                                       .pretrained_dir = pretrained,
+                                                       .tracking_uri = f.tracking_uri,
+                                                       .run_id = run.run_id,
+                                                       .experiment_id = run.experiment_id,
+                                                       .artifact_uri = run.artifact_uri,
+                                                       .version_tags = {{"quality_gate", quality_gate(f)}}});
     else util::log_warn("evaluation did not pass the gate: " + f.register_name + " not registered");
   }
   if (f.json) std::cout << result.dump(2) << "\n";

@@ -4,37 +4,24 @@
 //   robotrain train --dataset.root data/pusht --policy.type act --steps 2000 --batch_size 8
 //   robotrain train --resume --output_dir outputs/train/run --steps 4000
 //   robotrain train --config_path outputs/train/run/checkpoints/002000/pretrained_model/train_config.json --resume=true
-#include <algorithm>
 #include <cmath>
-#include <csignal>
+#include <cstdio>
 #include <functional>
-#include <iostream>
 #include <memory>
-
-#include <unistd.h>
-
 #include <optional>
-#include <set>
-
-#include <chrono>
-#include <thread>
 
 #include "cli/command.h"
 #include "cli/pretrained_source.h"
-#include "storage/dataset_source.h"
-#include "util/crypto.h"
-#include "util/fs.h"
-#include "cli/registration.h"
-#include "cli/remote_model.h"
-#include "cli/submit_flags.h"
 #include "platform/submit_options.h"
-#include "policy/robotrain_json.h"
+#include "storage/dataset_source.h"
 #include "track/model_uri.h"
-#include "train/checkpoint_dir.h"
-#include "train/device_info.h"
 #include "train/dist_env.h"
 #include "train/launcher.h"
+#include "train/registration.h"
+#include "train/run_config.h"
 #include "train/trainer.h"
+#include "train/training_data_fetch.h"
+#include "train/warm_start.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -77,10 +64,16 @@ struct TrainFlags {
   CLI::Option* resume_opt = nullptr;
   std::string config_path;  // LeRobot's --config_path: a train_config.json to start from or resume
   std::string policy_path, policy_revision;
-  std::vector<std::string> blob_urls, dataset_assets;
+  train::CheckpointRegistration registration;  // --blob-url, --dataset-asset, --register-intermediate
   std::string download_dir, revision, blob_endpoint;
-  bool register_intermediate = false;
   int nproc_per_node = 1;
+  // Options outside the training configuration that take an optional true/false.
+  struct Switch {
+    CLI::Option* opt;
+    std::shared_ptr<std::string> value;
+    std::function<void(bool)> apply;
+  };
+  std::vector<Switch> switches;
 };
 
 void add_flag(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::string& help,
@@ -105,6 +98,13 @@ template <class Setter>
 void add_bool(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::string& help, Setter set) {
   std::string flag = util::split(names, ',').front();
   add_flag(cmd, f, names, help, [flag, set](TrainConfig& c, const std::string& v) { set(c, parse_bool(flag, v)); }, true);
+}
+
+void add_switch(CLI::App* cmd, TrainFlags& f, const std::string& names, const std::string& help,
+                std::function<void(bool)> apply) {
+  auto value = std::make_shared<std::string>();
+  auto* opt = cmd->add_option(names, *value, help)->expected(0, 1);
+  f.switches.push_back({opt, value, std::move(apply)});
 }
 
 void apply_flags(const TrainFlags& f, TrainConfig& c) {
@@ -176,116 +176,6 @@ void apply_extras(const std::vector<std::string>& extras, TrainFlags& f) {
   }
 }
 
-// Scratch that lives as long as the command: remote warm-start weights, the fetch marker.
-struct ScratchPath {
-  fs::path dir;
-  ~ScratchPath() {
-    std::error_code ec;
-    if (!dir.empty()) fs::remove_all(dir, ec);
-  }
-};
-
-// --init-from-policy-model: a registered model, blob folder or local directory becomes a local
-// pretrained_model directory; the run is tagged with where the weights came from.
-void resolve_warm_start(const track::ModelSource& source, train::TrainOptions& o, ScratchPath& scratch) {
-  track::ResolveOptions ro;
-  ro.tracking_uri = o.config.tracking_uri;
-  ro.access_token = azure_management_token_provider();
-  scratch.dir = fs::temp_directory_path() / util::cat("robotrain-warm-start-", ::getpid());
-  ro.download_dir = scratch.dir;
-  ro.remote = download_remote_model;
-  fs::path dir = track::resolve_warm_start(source, ro);
-  for (const auto& [k, v] : track::warm_start_tags(source)) o.extra_tags.emplace(k, v);
-  util::log_info("warm start from ", source.uri, " (", dir.string(), ")");
-  o.init_from_policy_model = dir.string();
-}
-
-void register_checkpoint(const TrainFlags& f, const fs::path& checkpoint, const train::TrainOutcome& outcome) {
-  register_pretrained({.name = f.options.register_checkpoint,
-                       .pretrained_dir = (checkpoint / "pretrained_model").string(),
-                       .tracking_uri = f.options.config.tracking_uri,
-                       .run_id = outcome.run_id,
-                       .experiment_id = outcome.experiment_id,
-                       .artifact_uri = outcome.artifact_uri,
-                       .blob_urls = f.blob_urls,
-                       .dataset_assets = f.dataset_assets,
-                       .dataset_source = f.options.dataset_source});
-}
-
-// --register-intermediate: every checkpoint before the last becomes a version as it is
-// written. A failure there is a warning - the run and its final registration go on.
-void register_intermediate_checkpoints(TrainFlags& f) {
-  const int64_t last_step = f.options.config.steps;
-  f.options.on_checkpoint = [&f, last_step](const fs::path& checkpoint, int64_t step, const train::TrainOutcome& outcome) {
-    if (step >= last_step) return;  // the final one is registered after training
-    try {
-      register_checkpoint(f, checkpoint, outcome);
-    } catch (const std::exception& e) {
-      util::log_warn("could not register the checkpoint of step ", step, ": ", e.what());
-    }
-  };
-}
-
-// --register-checkpoint: the final checkpoint goes to the registry of the tracking URI; a
-// failure fails the job (the seed system's rule), after the registry client's retries.
-void register_final_checkpoint(const TrainFlags& f, const train::TrainOutcome& outcome) {
-  if (!outcome.last_checkpoint)
-    throw util::RuntimeError("--register-checkpoint " + f.options.register_checkpoint +
-                             ": the run wrote no checkpoint (--save_checkpoint false?): nothing to register");
-  try {
-    register_checkpoint(f, *outcome.last_checkpoint, outcome);
-  } catch (const std::exception& e) {
-    throw util::RuntimeError(std::string("training finished but registering the checkpoint failed: ") + e.what());
-  }
-}
-
-// --config_path PATH (LeRobot's): a train_config.json, or the pretrained_model/ directory
-// holding it. Returns that pretrained_model/ directory.
-fs::path config_path_dir(const std::string& value) {
-  fs::path p(value);
-  if (fs::is_directory(p) && fs::is_regular_file(p / "train_config.json")) return p;
-  if (fs::is_regular_file(p) && p.filename() == "train_config.json") return p.parent_path();
-  throw util::InputError(util::cat("--config_path ", value, ": no train_config.json there; give a checkpoint's ",
-                                   "checkpoints/<step>/pretrained_model/train_config.json"));
-}
-
-// The run a checkpoint's pretrained_model/ belongs to: <run>/checkpoints/<step>/pretrained_model.
-fs::path run_dir_of(const fs::path& pretrained_dir) {
-  fs::path step = fs::weakly_canonical(pretrained_dir).parent_path();
-  if (step.parent_path().filename() != "checkpoints")
-    throw util::InputError(util::cat("--config_path ", pretrained_dir.string(), " with --resume: not inside a run's ",
-                                     "checkpoints/<step>/pretrained_model/; give that path, or --output_dir RUN"));
-  return step.parent_path().parent_path();
-}
-
-// A device recorded in a config file (a GPU-trained checkpoint's "cuda") that this machine
-// lacks falls back to what it has, with a warning, as LeRobot's PreTrainedConfig does. An
-// explicit --policy.device is left to the trainer's check, which refuses a missing GPU.
-void fall_back_from_missing_device(TrainConfig& c, const std::string& source) {
-  const std::string dev = c.policy_device();
-  if (dev.empty() || dev == "cpu" || dev == "auto") return;
-  const bool has_gpu = train::device_info().gpu_count > 0;
-  if (has_gpu && util::starts_with(dev, "cuda")) return;
-  const std::string fallback = has_gpu ? "cuda" : "cpu";
-  static std::set<std::string> warned;  // the config is built twice when a Hub model is fetched
-  if (warned.insert(source).second)
-    util::log_warn("device '", dev, "' recorded in ", source, " is not available here; switching to '", fallback,
-                 "' (pass --policy.device to choose)");
-  c.policy["device"] = fallback;
-}
-
-// The config.json of the pretrained policy the run starts from: its fields, its device if this
-// machine has it, and where it came from as pretrained_path (LeRobot records the value given
-// to --policy.path there).
-void apply_pretrained_config(TrainConfig& c, const PretrainedSource& pretrained) {
-  fs::path dir = pretrained.dir;
-  if (fs::is_regular_file(dir / "pretrained_model" / "config.json")) dir /= "pretrained_model";
-  c.policy = policy::read_policy_config(dir);
-  c.policy_path = dir.string();
-  fall_back_from_missing_device(c, (dir / "config.json").string());
-  c.policy["pretrained_path"] = pretrained.ref.pretrained_path();
-}
-
 // train_config.json (--config_path, --resume) is the other way in: its numbers get the flags'
 // ranges (a num_workers of 100000 would start 100000 loader threads). Flags given were
 // checked when parsed, so a value out of range here came from the file.
@@ -318,6 +208,14 @@ void use_one_amp_switch(train::TrainOptions& o) {
   if (o.mixed_precision != "no") o.config.policy["use_amp"] = true;
 }
 
+// The held-out split is fixed when a run starts: a resumed run keeps the one it recorded.
+void keep_recorded_split(TrainConfig& c, double recorded) {
+  if (c.val_split == recorded) return;
+  util::log_warn("--val-split ", c.val_split, " ignored: the run holds out the episodes it started with (--val-split ",
+                 recorded, ")");
+  c.val_split = recorded;
+}
+
 // The run's configuration: defaults (or the checkpoint's for --resume, or --config_path's),
 // then the pretrained policy's config (--policy.path / --policy-repo-id, once fetched), then
 // the flags. Without `pretrained` the policy part stays as the flags make it (the early
@@ -326,52 +224,23 @@ TrainConfig build_config(TrainFlags& f, const PretrainedSource* pretrained) {
   TrainConfig c;
   const bool resume = f.resume_opt->count() > 0 && parse_bool("--resume", f.resume);
   if (resume) {
-    // The checkpoint first: --config_path names one (LeRobot's way), else the run's `last`.
-    TrainConfig probe;
-    apply_flags(f, probe);
-    fs::path checkpoint;
-    if (!f.config_path.empty()) {
-      fs::path pm = config_path_dir(f.config_path);
-      fs::path run = run_dir_of(pm);
-      if (!probe.output_dir.empty() && fs::weakly_canonical(probe.output_dir) != run)
-        throw util::InputError(util::cat("--output_dir ", probe.output_dir, " is not the run of --config_path ",
-                                         f.config_path, " (", run.string(), "); give one of them"));
-      checkpoint = train::checkpoint_to_resume(run, pm.parent_path());
-      probe.output_dir = run.string();
-    } else {
-      if (probe.output_dir.empty())
-        throw util::InputError("--resume needs --output_dir DIR of the run to continue (or --config_path "
-                               "DIR/checkpoints/<step>/pretrained_model/train_config.json)");
-      checkpoint = train::checkpoint_to_resume(probe.output_dir);
-    }
-    c = train::read_checkpoint_train_config(checkpoint / "pretrained_model");
-    fall_back_from_missing_device(c, (checkpoint / "pretrained_model" / "train_config.json").string());
-    c.output_dir = probe.output_dir;  // where the run is now, whatever train_config.json says
-    c.resume_checkpoint = checkpoint.string();
-    c.tracking_uri = probe.tracking_uri;
-    c.experiment_name = probe.experiment_name;
-    c.num_threads = probe.num_threads;
+    TrainConfig given;  // the flags alone: where the run is, where it tracks to
+    apply_flags(f, given);
+    c = train::config_to_resume(given.output_dir, f.config_path);
+    c.tracking_uri = given.tracking_uri;
+    c.experiment_name = given.experiment_name;
+    c.num_threads = given.num_threads;
   } else if (!f.config_path.empty()) {
-    // A new run that starts from another run's configuration (flags still override it).
-    c = train::read_checkpoint_train_config(config_path_dir(f.config_path));
-    fall_back_from_missing_device(c, f.config_path);
-    c.output_dir.clear();
-    // The episodes that run was given (it trained on dataset.episodes minus its held-out
-    // ones): with the same seed and --val-split the new run holds out the same episodes.
-    if (c.dataset.episodes && !c.val_episodes.empty()) {
-      auto& eps = *c.dataset.episodes;
-      eps.insert(eps.end(), c.val_episodes.begin(), c.val_episodes.end());
-      std::sort(eps.begin(), eps.end());
-      eps.erase(std::unique(eps.begin(), eps.end()), eps.end());
-    }
-    c.val_episodes.clear();  // chosen afresh for this run
+    c = train::config_of_other_run(f.config_path);  // flags still override it
   }
   std::string recorded_type;
   if (pretrained) {
-    apply_pretrained_config(c, *pretrained);
+    train::apply_pretrained_policy(c, pretrained->dir, pretrained->ref.pretrained_path());
     recorded_type = c.policy_type();
   }
+  const double recorded_split = c.val_split;
   apply_flags(f, c);
+  if (resume) keep_recorded_split(c, recorded_split);
   if (!recorded_type.empty() && c.policy_type() != recorded_type)
     throw util::InputError(util::cat("--policy.type ", c.policy_type(), " differs from the pretrained policy's type ", recorded_type,
                                      " (", pretrained->ref.given, "): drop --policy.type or pass ", recorded_type));
@@ -393,166 +262,164 @@ std::optional<PretrainedRef> parse_pretrained_flags(const TrainFlags& f) {
   return std::nullopt;
 }
 
-// Local rank 0 fetches; the other processes on the node wait for it, so N workers never
-// download (or merge) the same dataset at once. The marker names this launch (rendezvous
-// address and port, and the launcher process all local workers share: ours, torchrun's agent
-// or mpirun's daemon) so a marker from an earlier job is never taken for this one's.
-fs::path fetched_marker(const storage::DatasetSources& sources, const train::DistEnv& dist) {
-  util::Json key = {{"repo_id", sources.repo_id}, {"blob_urls", sources.blob_urls}, {"dataset_assets", sources.dataset_assets},
-                    {"rendezvous", util::cat(dist.master_addr, ":", dist.master_port)}, {"launcher_pid", ::getppid()}};
-  return fs::temp_directory_path() / util::cat("robotrain-fetched-", util::sha256_hex(key.dump()).substr(0, 16));
+// The data-source flags (--blob-url, --dataset-asset, and --dataset.repo_id without a root)
+// checked against the configuration: one source of training data, named well.
+storage::DatasetSources check_data_sources(const TrainFlags& f, const TrainConfig& c) {
+  storage::DatasetSources sources;
+  sources.blob_urls = f.registration.blob_urls;
+  sources.dataset_assets = f.registration.dataset_assets;
+  if (!sources.empty() && !c.dataset.root.empty() && !c.resume)
+    throw util::InputError("--dataset.root and --blob-url/--dataset-asset both name the training data: keep one");
+  if (c.dataset.root.empty() && !c.dataset.repo_id.empty()) sources.repo_id = c.dataset.repo_id;
+  storage::validate_dataset_sources(sources);
+  if (!f.revision.empty() && sources.repo_id.empty())
+    throw util::InputError("--dataset.revision applies to --dataset.repo_id (Hugging Face Hub) without --dataset.root");
+  if (c.dataset.root.empty() && sources.empty())
+    throw util::InputError("no training data: pass --dataset.root DIR, --dataset.repo_id OWNER/NAME, --blob-url URL or --dataset-asset URI");
+  return sources;
 }
 
-fs::path wait_for_fetch(const fs::path& marker, double timeout_s) {
-  util::log_info("waiting for local rank 0 to fetch the dataset");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-  while (!fs::exists(marker)) {
-    if (std::chrono::steady_clock::now() > deadline)
-      throw util::RuntimeError(util::cat("local rank 0 did not fetch the dataset within ", timeout_s,
-                                         " s (--dist-timeout); see its log"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return util::trim(util::read_file(marker));
+// The seed system's settings that must agree with each other, before anything is built.
+void check_seed_flags(const TrainFlags& f) {
+  const auto& o = f.options;
+  platform::check_mixed_precision(o.mixed_precision);
+  if (!o.register_checkpoint.empty()) track::validate_register_name(o.register_checkpoint);
+  if (o.no_tracking && !o.register_checkpoint.empty())
+    throw util::InputError("--register-checkpoint needs tracking: drop --no-tracking");
+  if (f.registration.intermediate && o.register_checkpoint.empty())
+    throw util::InputError("--register-intermediate needs --register-checkpoint NAME");
+  if (o.dist_timeout_s <= 0) throw util::InputError("--dist-timeout must be positive (seconds)");
 }
 
-// --dataset.repo_id without --dataset.root, --blob-url, --dataset-asset: fetched (merged when
-// several) into --dataset-download-dir, the way `robotrain dataset fetch` does it. Returns the
-// marker local rank 0 wrote for the other workers (empty when not distributed); rank 0 removes
-// it at the end, when every worker has long read it (training needs them all).
-fs::path fetch_sources(const storage::DatasetSources& sources, TrainFlags& f) {
+// --init-from-policy-model, parsed (no network) and checked against the other weight sources.
+std::optional<track::ModelSource> parse_warm_start_flag(const TrainFlags& f) {
+  const auto& o = f.options;
+  if (o.init_from_policy_model.empty()) return std::nullopt;
+  if (!o.policy_repo_id.empty())
+    throw util::InputError("--init-from-policy-model and --policy-repo-id are mutually exclusive: keep one");
+  if (!f.policy_path.empty())
+    throw util::InputError("--init-from-policy-model and --policy.path both name the starting weights: keep one");
+  return track::parse_warm_start_uri(o.init_from_policy_model);
+}
+
+// A Hub model is fetched only after the output directory and device checks pass too.
+void check_before_download(const TrainConfig& config) {
+  TrainConfig check = config;
+  if (check.dataset.root.empty()) check.dataset.root = "(fetched below)";
+  if (check.policy_type().empty()) check.policy["type"] = "act";  // the pretrained config brings its own
+  auto dist = train::dist_env_from_environment();
+  train::resolve_config(check, !dist || dist->rank == 0);
+}
+
+// The pretrained policy (--policy.path / --policy-repo-id) fetched and its config applied;
+// a resumed run's checkpoint already holds every weight.
+void apply_pretrained(TrainFlags& f, const PretrainedRef& ref) {
   auto& o = f.options;
+  if (o.config.resume) {
+    util::log_info("resuming: ", ref.flag, " ", ref.given, " is not loaded again");
+    return;
+  }
+  if (ref.is_hub()) check_before_download(o.config);
+  const PretrainedSource pretrained = fetch_pretrained(ref);
+  o.config = build_config(f, &pretrained);
+  if (!pretrained.ref.is_hub()) return;
+  for (const auto& [k, v] : pretrained.tags()) o.extra_tags[k] = v;
+  if (o.policy_repo_id.empty()) o.policy_repo_id = pretrained.ref.repo_id;  // the policy_repo_id param: the source
+}
+
+// --nproc-per-node N: this process becomes the launcher, unless a launcher (ours, torchrun,
+// Azure ML, mpirun) already made it a worker. Flag and output-dir errors come before any
+// worker starts; the workers fetch the data and the warm-start weights themselves.
+bool launch_workers_if_asked(TrainFlags& f) {
+  if (f.nproc_per_node <= 1 || train::dist_env_from_environment()) return false;
+  TrainConfig& c = f.options.config;
+  const bool fetched_by_workers = c.dataset.root.empty();
+  if (fetched_by_workers) c.dataset.root = "(fetched by the workers)";
+  train::resolve_config(c);
+  if (fetched_by_workers) c.dataset.root.clear();
+  set_exit_code(train::launch_training(c, f.nproc_per_node));
+  return true;
+}
+
+storage::FetchOptions fetch_options(const TrainFlags& f) {
   storage::FetchOptions fo;
   fo.output = f.download_dir;
   fo.hub.revision = f.revision;
-  if (o.config.dataset.episodes) fo.hub.episodes = *o.config.dataset.episodes;
+  if (f.options.config.dataset.episodes) fo.hub.episodes = *f.options.config.dataset.episodes;
   if (!f.blob_endpoint.empty()) fo.blob.endpoint = f.blob_endpoint;
-  auto dist = train::dist_env_from_environment();
-  fs::path root, written;
-  if (dist && dist->local_rank != 0) {
-    root = wait_for_fetch(fetched_marker(sources, *dist), o.dist_timeout_s);
-  } else {
-    root = storage::fetch_dataset_sources(sources, fo).root;
-    if (dist) util::atomic_write_file(written = fetched_marker(sources, *dist), root.string());
+  return fo;
+}
+
+// "loss 0.9000 -> 0.1000 (88.9% lower)", or "" when no step ran.
+std::string loss_change(const train::TrainOutcome& outcome) {
+  if (outcome.first_loss <= 0 || outcome.step <= outcome.start_step) return "";
+  char buf[128];
+  double change = 100.0 * (1.0 - outcome.last_loss / outcome.first_loss);
+  std::snprintf(buf, sizeof buf, "loss %.4f -> %.4f (%.1f%% %s)", outcome.first_loss, outcome.last_loss, std::fabs(change),
+                change >= 0 ? "lower" : "higher");
+  return buf;
+}
+
+// The closing line; a stopped run says how to continue and exits 128 + the signal.
+void report(const train::TrainOutcome& outcome) {
+  if (outcome.stop_signal) {
+    if (outcome.primary)
+      util::log_warn("training stopped by signal ", outcome.stop_signal, " at step ", outcome.step,
+                     outcome.last_checkpoint ? util::cat("; last checkpoint ", outcome.last_checkpoint->string()) : "",
+                     "; continue with: robotrain train --resume --output_dir ", outcome.output_dir.string());
+    set_exit_code(128 + outcome.stop_signal);
+    return;
   }
-  o.config.dataset.root = root.string();
-  o.dataset_source = storage::dataset_source_tag(sources);
-  return written;
+  const std::string drop = loss_change(outcome);
+  util::log_info("training done: step ", outcome.step, drop.empty() ? "" : ", " + drop,
+                 outcome.last_checkpoint ? ", checkpoint " + outcome.last_checkpoint->string() : "",
+                 outcome.run_id.empty() ? "" : ", tracking run " + outcome.run_id);
 }
 
 void run(TrainFlags& f, const std::vector<std::string>& extras) {
   apply_extras(extras, f);
-  storage::DatasetSources sources;
-  sources.blob_urls = f.blob_urls;
-  sources.dataset_assets = f.dataset_assets;
-  storage::validate_dataset_sources(sources);
-  if (f.nproc_per_node < 1)
-    throw util::InputError(util::cat("--nproc-per-node must be at least 1 (got ", f.nproc_per_node, ")"));
+  check_seed_flags(f);
   auto& o = f.options;
-  platform::check_mixed_precision(o.mixed_precision);
-  if (o.val_split < 0 || o.val_split >= 1) throw util::InputError("--val-split must be in [0, 1)");
-  if (!o.register_checkpoint.empty()) track::validate_register_name(o.register_checkpoint);
-  if (o.no_tracking && !o.register_checkpoint.empty())
-    throw util::InputError("--register-checkpoint needs tracking: drop --no-tracking");
-  if (f.register_intermediate && o.register_checkpoint.empty())
-    throw util::InputError("--register-intermediate needs --register-checkpoint NAME");
-  std::optional<track::ModelSource> warm_start;
-  if (!o.init_from_policy_model.empty()) {
-    if (!o.policy_repo_id.empty())
-      throw util::InputError("--init-from-policy-model and --policy-repo-id are mutually exclusive: keep one");
-    if (!f.policy_path.empty())
-      throw util::InputError("--init-from-policy-model and --policy.path both name the starting weights: keep one");
-    warm_start = track::parse_warm_start_uri(o.init_from_policy_model);
-  }
-  std::optional<PretrainedRef> pretrained_ref = parse_pretrained_flags(f);
+  const std::optional<track::ModelSource> warm_start_source = parse_warm_start_flag(f);
+  const std::optional<PretrainedRef> pretrained_ref = parse_pretrained_flags(f);
   o.config = build_config(f, nullptr);  // every input check first; the pretrained policy is fetched after them
-  auto& data = o.config.dataset;
-  if (!sources.empty() && !data.root.empty() && !o.config.resume)
-    throw util::InputError("--dataset.root and --blob-url/--dataset-asset both name the training data: keep one");
-  if (data.root.empty() && !data.repo_id.empty()) {
-    sources.repo_id = data.repo_id;
-    storage::validate_dataset_sources(sources);
-  }
-  if (!f.revision.empty() && sources.repo_id.empty())
-    throw util::InputError("--dataset.revision applies to --dataset.repo_id (Hugging Face Hub) without --dataset.root");
-  if (data.root.empty() && sources.empty())
-    throw util::InputError("no training data: pass --dataset.root DIR, --dataset.repo_id OWNER/NAME, --blob-url URL or --dataset-asset URI");
-  if (o.dist_timeout_s <= 0) throw util::InputError("--dist-timeout must be positive (seconds)");
-  if (pretrained_ref && o.config.resume) {
-    // The checkpoint holds every weight and the optimizer state; nothing to fetch.
-    util::log_info("resuming: ", pretrained_ref->flag, " ", pretrained_ref->given, " is not loaded again");
-  } else if (pretrained_ref) {
-    if (pretrained_ref->is_hub()) {
-      // The output directory and device checks too, before the download.
-      TrainConfig check = o.config;
-      if (check.dataset.root.empty()) check.dataset.root = "(fetched below)";
-      if (check.policy_type().empty()) check.policy["type"] = "act";  // the pretrained config brings its own
-      auto dist = train::dist_env_from_environment();
-      train::resolve_config(check, !dist || dist->rank == 0);
-    }
-    const PretrainedSource pretrained = fetch_pretrained(*pretrained_ref);
-    o.config = build_config(f, &pretrained);
-    if (pretrained.ref.is_hub()) {
-      for (const auto& [k, v] : pretrained.tags()) o.extra_tags[k] = v;
-      if (o.policy_repo_id.empty()) o.policy_repo_id = pretrained.ref.repo_id;  // the policy_repo_id param: the source
-    }
-  }
+  const storage::DatasetSources sources = check_data_sources(f, o.config);
+  if (pretrained_ref) apply_pretrained(f, *pretrained_ref);
   use_one_amp_switch(o);
-  // --nproc-per-node N: this process becomes the launcher, unless a launcher (ours, torchrun,
-  // Azure ML, mpirun) already made it a worker. The workers fetch the data and the warm-start
-  // weights themselves (local rank 0 for the node).
-  if (f.nproc_per_node > 1 && !train::dist_env_from_environment()) {
-    // Flag and output-dir errors before any worker starts; the workers fetch remote data.
-    const bool fetched_by_workers = data.root.empty();
-    if (fetched_by_workers) data.root = "(fetched by the workers)";
-    train::resolve_config(o.config);
-    if (fetched_by_workers) data.root.clear();
-    set_exit_code(train::launch_training(o.config, f.nproc_per_node));
-    return;
+  if (launch_workers_if_asked(f)) return;
+  std::optional<train::TrainingDataFetch> fetched;
+  if (o.config.dataset.root.empty()) {
+    fetched.emplace(sources, fetch_options(f), o.dist_timeout_s);
+    o.config.dataset.root = fetched->root().string();
+    o.dataset_source = storage::dataset_source_tag(sources);
   }
-  ScratchPath fetch_marker;
-  if (data.root.empty()) fetch_marker.dir = fetch_sources(sources, f);
-  ScratchPath warm_dir;
-  if (warm_start) resolve_warm_start(*warm_start, o, warm_dir);
+  std::optional<train::WarmStart> warm_start;
+  if (warm_start_source) {
+    warm_start.emplace(*warm_start_source, o.config.tracking_uri);
+    o.extra_tags.insert(warm_start->tags().begin(), warm_start->tags().end());
+    o.init_from_policy_model = warm_start->dir().string();
+  }
   if (o.dataset_source.empty()) o.dataset_source = "local";
   if (!o.config.resume || o.config.dataset_source.empty()) o.config.dataset_source = o.dataset_source;
-  if (f.register_intermediate) register_intermediate_checkpoints(f);
-  auto outcome = train::run_training(o);
-  std::string drop;
-  if (outcome.first_loss > 0 && outcome.step > outcome.start_step) {
-    char buf[128];
-    double change = 100.0 * (1.0 - outcome.last_loss / outcome.first_loss);
-    std::snprintf(buf, sizeof buf, "loss %.4f -> %.4f (%.1f%% %s)", outcome.first_loss, outcome.last_loss,
-                  std::fabs(change), change >= 0 ? "lower" : "higher");
-    drop = buf;
-  }
-  if (outcome.stop_signal) {
-    if (outcome.primary)
-      util::log_warn("training stopped by signal ", outcome.stop_signal, " at step ", outcome.step,
-                   outcome.last_checkpoint ? util::cat("; last checkpoint ", outcome.last_checkpoint->string()) : "",
-                   "; continue with: robotrain train --resume --output_dir ", outcome.output_dir.string());
-    set_exit_code(128 + outcome.stop_signal);
-    return;
-  }
-  util::log_info("training done: step ", outcome.step, drop.empty() ? "" : ", " + drop,
-                 outcome.last_checkpoint ? ", checkpoint " + outcome.last_checkpoint->string() : "",
-                 outcome.run_id.empty() ? "" : ", tracking run " + outcome.run_id);
-  if (!o.register_checkpoint.empty() && outcome.primary) register_final_checkpoint(f, outcome);  // rank 0 only
+  train::register_checkpoints_as_written(o, f.registration);
+  const auto outcome = train::run_training(o);
+  report(outcome);
+  if (!outcome.stop_signal && !o.register_checkpoint.empty() && outcome.primary)
+    train::register_final_checkpoint(o, f.registration, outcome);  // rank 0 only
 }
 
-CommandRegistrar reg(20, [](CLI::App& root) {
-  auto* cmd = root.add_subcommand("train", "Train a policy (ACT, Diffusion) on a LeRobot dataset, lerobot-train style");
-  cmd->allow_extras();
-  cmd->footer(
-      "Any policy config field can be set with --policy.<field> VALUE (e.g. --policy.chunk_size 20,\n"
-      "--policy.dim_model 256, --policy.optimizer_lr 1e-4); values are JSON literals or strings.");
-  auto fp = std::make_shared<TrainFlags>();
-  TrainFlags& f = *fp;
-  using C = TrainConfig;
-  using S = const std::string&;
-  // Help texts state the defaults from the configs themselves, never restated by hand.
-  static const TrainConfig kDefaults{};
-  static const train::TrainOptions kOptionDefaults{};
-  auto on_off = [](bool b) { return b ? "true" : "false"; };
+// Help texts state the defaults from the configs themselves, never restated by hand.
+const TrainConfig& defaults() {
+  static const TrainConfig d{};
+  return d;
+}
+const char* on_off(bool b) { return b ? "true" : "false"; }
+
+using C = TrainConfig;
+using S = const std::string&;
+
+void add_dataset_flags(CLI::App* cmd, TrainFlags& f) {
+  const auto& d = defaults().dataset;
   add_flag(cmd, f, "--dataset.root,--dataset-root", "Local LeRobot dataset directory",
            // Absolute, so that train_config.json finds the data from any directory (LeRobot's
            // --config_path resume, a copied run directory).
@@ -568,12 +435,24 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            "LeRobot image augmentations (brightness, contrast, saturation, hue, sharpness, affine)",
            [](C& c, bool b) { c.dataset.image_transforms.enable = b; });
   add_int(cmd, f, "--dataset.image_transforms.max_num_transforms,--dataset-image-transforms-max-num-transforms",
-          util::cat("At most this many augmentations per image (default ", kDefaults.dataset.image_transforms.max_num_transforms, ")"), 1, kMaxTransforms,
-          [](C& c, int64_t v) { c.dataset.image_transforms.max_num_transforms = static_cast<int>(v); });
+          util::cat("At most this many augmentations per image (default ", d.image_transforms.max_num_transforms, ")"), 1,
+          kMaxTransforms, [](C& c, int64_t v) { c.dataset.image_transforms.max_num_transforms = static_cast<int>(v); });
   add_bool(cmd, f, "--dataset.image_transforms.random_order,--dataset-image-transforms-random-order",
            "Apply the drawn augmentations in random order", [](C& c, bool b) { c.dataset.image_transforms.random_order = b; });
   add_bool(cmd, f, "--dataset.use_imagenet_stats,--dataset-use-imagenet-stats",
-           util::cat("Normalise cameras with ImageNet stats (default ", on_off(kDefaults.dataset.use_imagenet_stats), ")"), [](C& c, bool b) { c.dataset.use_imagenet_stats = b; });
+           util::cat("Normalise cameras with ImageNet stats (default ", on_off(d.use_imagenet_stats), ")"),
+           [](C& c, bool b) { c.dataset.use_imagenet_stats = b; });
+  add_flag(cmd, f, "--val-split,--val_split",
+           util::cat("Fraction of episodes held out for val/loss and replay evaluation, recorded in the checkpoint (default ",
+                     defaults().val_split, "; 0 trains on all)"),
+           [](C& c, S v) {
+             c.val_split = parse_real_flag("--val-split", v, 0, 1);
+             if (c.val_split >= 1) throw util::InputError("--val-split must be in [0, 1)");
+           });
+  f.flags.back().opt->transform(real_in(0, 1));
+}
+
+void add_policy_flags(CLI::App* cmd, TrainFlags& f) {
   add_flag(cmd, f, "--policy.type,--policy-type", "act | diffusion", [](C& c, S v) { c.policy["type"] = v; });
   cmd->add_option("--policy.path,--policy-path", f.policy_path,
                   "Fine-tune (weights only): config and weights from a pretrained_model directory or a Hugging Face Hub "
@@ -585,22 +464,35 @@ CommandRegistrar reg(20, [](CLI::App& root) {
            [](C& c, S v) { c.policy["device"] = v; });
   add_bool(cmd, f, "--use_amp,--use-amp,--policy.use_amp,--policy-use-amp", "Mixed precision (bf16 autocast) on CUDA",
            [](C& c, bool b) { c.policy["use_amp"] = b; });
-  add_int(cmd, f, "--steps", util::cat("Training steps (default ", kDefaults.steps, ")"), 1, kMaxSteps, [](C& c, int64_t v) { c.steps = v; });
-  add_int(cmd, f, "--batch_size,--batch-size", util::cat("Batch size (default ", kDefaults.batch_size, ")"), 1, kMaxBatchSize,
+  add_bool(cmd, f, "--use_policy_training_preset,--use-policy-training-preset",
+           util::cat("Optimizer/scheduler from the policy (default ", on_off(defaults().use_policy_training_preset), ")"),
+           [](C& c, bool b) { c.use_policy_training_preset = b; });
+}
+
+void add_loop_flags(CLI::App* cmd, TrainFlags& f) {
+  const TrainConfig& d = defaults();
+  add_int(cmd, f, "--steps", util::cat("Training steps (default ", d.steps, ")"), 1, kMaxSteps,
+          [](C& c, int64_t v) { c.steps = v; });
+  add_int(cmd, f, "--batch_size,--batch-size", util::cat("Batch size (default ", d.batch_size, ")"), 1, kMaxBatchSize,
           [](C& c, int64_t v) { c.batch_size = static_cast<int>(v); });
-  add_int(cmd, f, "--save_freq,--save-freq", util::cat("Checkpoint every N steps and at the end (default ", kDefaults.save_freq, ")"), 1, kMaxSteps,
-          [](C& c, int64_t v) { c.save_freq = v; });
-  add_bool(cmd, f, "--save_checkpoint,--save-checkpoint", util::cat("Write checkpoints (default ", on_off(kDefaults.save_checkpoint), ")"),
+  add_int(cmd, f, "--save_freq,--save-freq", util::cat("Checkpoint every N steps and at the end (default ", d.save_freq, ")"),
+          1, kMaxSteps, [](C& c, int64_t v) { c.save_freq = v; });
+  add_bool(cmd, f, "--save_checkpoint,--save-checkpoint", util::cat("Write checkpoints (default ", on_off(d.save_checkpoint), ")"),
            [](C& c, bool b) { c.save_checkpoint = b; });
-  add_int(cmd, f, "--log_freq,--log-freq", util::cat("Log line and metrics every N steps (default ", kDefaults.log_freq, "; 0: never)"), 0, kMaxSteps,
-          [](C& c, int64_t v) { c.log_freq = v; });
-  add_int(cmd, f, "--eval_freq,--eval-freq", util::cat("val/loss on the held-out episodes (--val-split) every N steps (default ", kDefaults.eval_freq, "; 0: never)"),
-          0, kMaxSteps,
-          [](C& c, int64_t v) { c.eval_freq = v; });
-  add_int(cmd, f, "--num_workers,--num-workers", util::cat("Data loader threads (default ", kDefaults.num_workers, ")"), 0, max_loader_workers(),
-          [](C& c, int64_t v) { c.num_workers = static_cast<int>(v); });
-  add_int(cmd, f, "--seed", util::cat("Seed for weights, sampling and augmentation (default ", kDefaults.seed, ")"), 0, kMaxSeed,
+  add_int(cmd, f, "--log_freq,--log-freq", util::cat("Log line and metrics every N steps (default ", d.log_freq, "; 0: never)"),
+          0, kMaxSteps, [](C& c, int64_t v) { c.log_freq = v; });
+  add_int(cmd, f, "--eval_freq,--eval-freq",
+          util::cat("val/loss on the held-out episodes (--val-split) every N steps (default ", d.eval_freq, "; 0: never)"), 0,
+          kMaxSteps, [](C& c, int64_t v) { c.eval_freq = v; });
+  add_int(cmd, f, "--num_workers,--num-workers", util::cat("Data loader threads (default ", d.num_workers, ")"), 0,
+          max_loader_workers(), [](C& c, int64_t v) { c.num_workers = static_cast<int>(v); });
+  add_int(cmd, f, "--seed", util::cat("Seed for weights, sampling and augmentation (default ", d.seed, ")"), 0, kMaxSeed,
           [](C& c, int64_t v) { c.seed = v; });
+  add_int(cmd, f, "--num-threads,--num_threads", util::cat("Intra-op CPU threads (default ", d.num_threads, ": all cores)"), 0,
+          1024, [](C& c, int64_t v) { c.num_threads = static_cast<int>(v); });
+}
+
+void add_run_flags(CLI::App* cmd, TrainFlags& f) {
   add_flag(cmd, f, "--output_dir,--output-dir", "Run directory (default outputs/train/<date>/<time>_<job>)",
            [](C& c, S v) { c.output_dir = v; });
   add_flag(cmd, f, "--job_name,--job-name", "Job name (default: the policy type)", [](C& c, S v) { c.job_name = v; });
@@ -608,20 +500,19 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   cmd->add_option("--config_path,--config-path", f.config_path,
                   "A checkpoint's pretrained_model/train_config.json: with --resume, continue from that checkpoint "
                   "(LeRobot's way); without, start a new run from its configuration");
-  add_bool(cmd, f, "--use_policy_training_preset,--use-policy-training-preset",
-           util::cat("Optimizer/scheduler from the policy (default ", on_off(kDefaults.use_policy_training_preset), ")"), [](C& c, bool b) { c.use_policy_training_preset = b; });
   add_flag(cmd, f, "--tracking-uri,--tracking_uri", "MLflow tracking URI (default $MLFLOW_TRACKING_URI or ./mlruns)",
            [](C& c, S v) { c.tracking_uri = v; });
   add_flag(cmd, f, "--experiment-name,--experiment_name", "MLflow experiment (default lerobot-<policy>-<job>)",
            [](C& c, S v) { c.experiment_name = v; });
-  add_int(cmd, f, "--num-threads,--num_threads", util::cat("Intra-op CPU threads (default ", kDefaults.num_threads, ": all cores)"), 0, 1024,
-          [](C& c, int64_t v) { c.num_threads = static_cast<int>(v); });
-  // Seed-system submission settings (robotrain submit passes these to the job).
+}
+
+// Seed-system settings (robotrain submit passes these to the job).
+void add_seed_flags(CLI::App* cmd, TrainFlags& f) {
+  static const train::TrainOptions kOptionDefaults{};
   auto& o = f.options;
   cmd->add_option("--mixed-precision,--mixed_precision", o.mixed_precision, "no | fp16 | bf16 autocast (--use_amp true is bf16)");
-  cmd->add_option("--val-split,--val_split", o.val_split, util::cat("Fraction of episodes held out for val/loss and replay evaluation, recorded in the checkpoint (default ", kOptionDefaults.val_split, "; 0 trains on all)"))
-      ->transform(real_in(0, 1));
-  cmd->add_option("--val-batches,--val_batches", o.val_max_batches, util::cat("val/loss over at most this many batches (default ", kOptionDefaults.val_max_batches, ")"))
+  cmd->add_option("--val-batches,--val_batches", o.val_max_batches,
+                  util::cat("val/loss over at most this many batches (default ", kOptionDefaults.val_max_batches, ")"))
       ->transform(int_in(1, 1000000));
   cmd->add_option("--dist-timeout,--dist_timeout", o.dist_timeout_s,
                   util::cat("Distributed: seconds before a silent worker fails the job (default ", kOptionDefaults.dist_timeout_s, ")"))
@@ -629,38 +520,58 @@ CommandRegistrar reg(20, [](CLI::App& root) {
   cmd->add_option("--policy-repo-id", o.policy_repo_id, kPolicyRepoIdHelp);
   cmd->add_option("--register-checkpoint,--register_checkpoint", o.register_checkpoint,
                   "Register the final checkpoint under this name in the tracking URI's model registry");
-  cmd->add_flag("--register-intermediate,--register_intermediate", f.register_intermediate,
+  cmd->add_flag("--register-intermediate,--register_intermediate", f.registration.intermediate,
                 "With --register-checkpoint: also register every intermediate checkpoint as it is saved");
   cmd->add_option("--init-from-policy-model", o.init_from_policy_model,
                   "Warm start (weights only): models:/NAME/VERSION, azureml:NAME:VERSION, azureml://.../models/NAME/versions/V, "
                   "an https blob folder or a local pretrained_model directory");
   cmd->add_option("--dataset-source", o.dataset_source, "dataset.source tag (local, huggingface, azure-blob, ...)");
   cmd->add_flag("--no-tracking", o.no_tracking, "Do not log to MLflow (no run, no local mlruns store)");
-  auto sysm = std::make_shared<std::string>();
-  auto* sysm_opt = cmd->add_option("--system-metrics,--system_metrics", *sysm, "Log system/* metrics every 30 s (default true)")
-                       ->expected(0, 1);
-  auto graph = std::make_shared<std::string>();
-  auto* graph_opt = cmd->add_option("--cuda-graph,--cuda_graph", *graph,
-                                    "Capture the training step as a CUDA graph and replay it (CUDA, fixed shapes; default false)")
-                        ->expected(0, 1);
-  auto logck = std::make_shared<std::string>();
-  auto* logck_opt = cmd->add_option("--log-checkpoints", *logck, "Upload checkpoints as MLflow artifacts (default: remote trackers)")
-                        ->expected(0, 1);
-  cmd->add_option("--blob-url", f.blob_urls,
+  cmd->add_option("--nproc-per-node,--nproc_per_node", f.nproc_per_node,
+                  "Data-parallel worker processes on this machine (1); effective batch = batch_size x workers")
+      ->transform(int_in(1, 1024));
+}
+
+void add_data_source_flags(CLI::App* cmd, TrainFlags& f) {
+  cmd->add_option("--blob-url", f.registration.blob_urls,
                   "Dataset under https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX (repeatable; several are merged)");
-  cmd->add_option("--dataset-asset", f.dataset_assets,
+  cmd->add_option("--dataset-asset", f.registration.dataset_assets,
                   "Azure ML data asset azureml:NAME:VERSION (mounted inside an Azure ML job, else downloaded; repeatable)");
   cmd->add_option("--blob-endpoint", f.blob_endpoint, "Blob service endpoint for emulators (Azurite) and sovereign clouds");
   cmd->add_option("--dataset-download-dir", f.download_dir,
                   "Where fetched datasets go (default ~/.robotrain/datasets/<source>-<hash>, reused when complete)");
-  cmd->add_option("--nproc-per-node,--nproc_per_node", f.nproc_per_node,
-                  "Data-parallel worker processes on this machine (1); effective batch = batch_size x workers")
-      ->transform(int_in(1, 1024));
-  cmd->callback([fp, cmd, sysm, sysm_opt, logck, logck_opt, graph, graph_opt] {
-    if (sysm_opt->count()) fp->options.system_metrics = parse_bool("--system-metrics", *sysm);
-    if (graph_opt->count()) fp->options.cuda_graph = parse_bool("--cuda-graph", *graph);
-    if (logck_opt->count()) fp->options.log_checkpoints = parse_bool("--log-checkpoints", *logck);
-    run(*fp, cmd->remaining());
+}
+
+// Switches that take an optional true/false and are not part of the training configuration.
+void add_option_switches(CLI::App* cmd, TrainFlags& f) {
+  auto& o = f.options;
+  add_switch(cmd, f, "--system-metrics,--system_metrics", "Log system/* metrics every 30 s (default true)",
+             [&o](bool b) { o.system_metrics = b; });
+  add_switch(cmd, f, "--cuda-graph,--cuda_graph",
+             "Capture the training step as a CUDA graph and replay it (CUDA, fixed shapes; default false)",
+             [&o](bool b) { o.cuda_graph = b; });
+  add_switch(cmd, f, "--log-checkpoints", "Upload checkpoints as MLflow artifacts (default: remote trackers)",
+             [&o](bool b) { o.log_checkpoints = b; });
+}
+
+CommandRegistrar reg(20, [](CLI::App& root) {
+  auto* cmd = root.add_subcommand("train", "Train a policy (ACT, Diffusion) on a LeRobot dataset, lerobot-train style");
+  cmd->allow_extras();
+  cmd->footer(
+      "Any policy config field can be set with --policy.<field> VALUE (e.g. --policy.chunk_size 20,\n"
+      "--policy.dim_model 256, --policy.optimizer_lr 1e-4); values are JSON literals or strings.");
+  auto f = std::make_shared<TrainFlags>();
+  add_dataset_flags(cmd, *f);
+  add_policy_flags(cmd, *f);
+  add_loop_flags(cmd, *f);
+  add_run_flags(cmd, *f);
+  add_seed_flags(cmd, *f);
+  add_data_source_flags(cmd, *f);
+  add_option_switches(cmd, *f);
+  cmd->callback([f, cmd] {
+    for (const auto& s : f->switches)
+      if (s.opt->count() > 0) s.apply(parse_bool(s.opt->get_name(), *s.value));
+    run(*f, cmd->remaining());
   });
 });
 

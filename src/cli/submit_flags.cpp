@@ -20,6 +20,7 @@ namespace robotrain::cli {
 using platform::Platform;
 
 void SubmitFlags::add_to(CLI::App* c, Platform p, bool for_pipeline) {
+  static const platform::SubmitOptions kDefaults{};  // help texts state the defaults from here
   c->add_option("-d,--dataset-repo-id,--dataset,--dataset.repo_id", o.dataset_repo_id,
                 p == Platform::Local ? "HuggingFace dataset repo id, or a local dataset path" : "HuggingFace dataset repo id");
   c->add_option("--dataset.root,--dataset-path", o.dataset_root_path, "Local LeRobot dataset directory (local platform)");
@@ -31,17 +32,17 @@ void SubmitFlags::add_to(CLI::App* c, Platform p, bool for_pipeline) {
   c->add_option("-j,--job-name", o.job_name, for_pipeline ? "Job name prefix" : "Job name")->capture_default_str();
   c->add_option("-o,--output-dir,--output_dir", o.output_dir, "Output directory of the training run");
   c->add_option("-i,--image", o.image, "Container image with robotrain (built from the repo's Dockerfile)");
-  c->add_option("--training-steps,--steps", training_steps, "Total training steps (default 100000)");
-  c->add_option("--batch-size,--batch_size", batch_size, "Batch size per GPU (default 32)");
+  c->add_option("--training-steps,--steps", training_steps, util::cat("Total training steps (default ", kDefaults.training_steps, ")"));
+  c->add_option("--batch-size,--batch_size", batch_size, util::cat("Batch size per GPU (default ", kDefaults.batch_size, ")"));
   c->add_option("--learning-rate", learning_rate, "Optimizer learning rate (default: the policy's preset)");
   c->add_option("--lr-warmup-steps", lr_warmup_steps, "Learning-rate warm-up steps (diffusion)");
-  c->add_option("--save-freq,--save_freq", save_freq, "Checkpoint every N steps (default 5000)");
+  c->add_option("--save-freq,--save_freq", save_freq, util::cat("Checkpoint every N steps (default ", kDefaults.save_freq, ")"));
   c->add_option("--eval-freq,--eval_freq", eval_freq, "Validation every N steps");
   c->add_option("--log-freq,--log_freq", log_freq, "Metrics every N steps");
-  c->add_option("--val-split", val_split, "Held-out episode fraction (default 0.1)");
+  c->add_option("--val-split", val_split, util::cat("Held-out episode fraction (default ", kDefaults.val_split, ")"));
   c->add_flag("--no-val-split", no_val_split, "Train on every episode");
   c->add_flag("--no-system-metrics", no_system_metrics, "Do not log system/* metrics");
-  c->add_option("--num-gpus", num_gpus, "GPUs per node (default 1)");
+  c->add_option("--num-gpus", num_gpus, util::cat("GPUs per node (default ", kDefaults.num_gpus, ")"));
   c->add_option("--mixed-precision", o.mixed_precision, "no | fp16 | bf16")->capture_default_str();
   c->add_option("--policy-repo-id", o.policy_repo_id, kPolicyRepoIdHelp);
   if (p != Platform::Osmo)

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "dataset/val_split.h"
+
 namespace robotrain::platform {
 
 enum class Platform { AzureML, Osmo, Local };
@@ -33,7 +35,7 @@ struct SubmitOptions {
   int64_t save_freq = 5000;
   std::optional<int64_t> eval_freq;
   std::optional<int64_t> log_freq;
-  double val_split = 0.1;
+  double val_split = dataset::kDefaultValSplit;
   bool val_split_enabled = true;
   bool system_metrics = true;
   int num_gpus = 1;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "policy/optimizer_settings.h"
 #include "util/json.h"
 
 namespace robotrain::policy {
@@ -43,16 +44,6 @@ struct ParamGroup {
   std::optional<double> weight_decay{};
 };
 
-// LeRobot's optimizer/scheduler preset for a policy.
-struct OptimizerPreset {
-  std::string type = "adamw";  // "adam" | "adamw"
-  double lr = 1e-5;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  double weight_decay = 1e-4;
-  double grad_clip_norm = 10.0;
-  std::string scheduler;       // "" (none) | "diffuser_cosine"
-  int64_t warmup_steps = 0;
-};
 
 // The random draws of one training step, supplied from outside instead of the default
 // generator (tests that hold robotrain and LeRobot to the same step feed both the same

@@ -11,28 +11,6 @@ namespace robotrain::train {
 
 using util::Json;
 
-OptimizerConfig optimizer_config_from_preset(const policy::OptimizerPreset& p) {
-  OptimizerConfig c;
-  c.type = p.type;
-  c.lr = p.lr;
-  c.weight_decay = p.weight_decay;
-  c.grad_clip_norm = p.grad_clip_norm;
-  c.beta1 = p.beta1;
-  c.beta2 = p.beta2;
-  c.eps = p.eps;
-  return c;
-}
-
-std::optional<SchedulerConfig> scheduler_config_from_preset(const policy::OptimizerPreset& p) {
-  if (p.scheduler.empty()) return std::nullopt;
-  SchedulerConfig s;
-  // LeRobot names the Diffusion preset DiffuserSchedulerConfig(name="cosine").
-  s.type = "diffuser";
-  s.name = p.scheduler == "diffuser_cosine" ? "cosine" : p.scheduler;
-  s.num_warmup_steps = p.warmup_steps;
-  return s;
-}
-
 namespace {
 
 // torch 2.x keys an optimizer's per-parameter state by the parameter's TensorImpl.
@@ -99,89 +77,106 @@ bool fused_kernel_supports(const torch::Tensor& p) {
   return dtype_ok && (p.device().is_cpu() || p.device().is_cuda()) && !p.is_sparse();
 }
 
+// One parameter's Adam moments after its step count is advanced.
+struct Moments {
+  int64_t step;
+  torch::Tensor exp_avg, exp_avg_sq;
+};
+
+// torch::optim's per-parameter state (AdamParamState or AdamWParamState), created as it would
+// create it, so that checkpoints read the same whichever path stepped.
+template <class State>
+Moments advance_state(torch::optim::OptimizerParamState* found, const torch::Tensor& p,
+                      std::unique_ptr<torch::optim::OptimizerParamState>& created) {
+  if (!found) {
+    auto s = std::make_unique<State>();
+    s->step(0)
+        .exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve))
+        .exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+    found = s.get();
+    created = std::move(s);
+  }
+  auto& s = static_cast<State&>(*found);
+  s.step(s.step() + 1);
+  return {s.step(), s.exp_avg(), s.exp_avg_sq()};
+}
+
+struct AdamHyper {
+  double beta1, beta2, weight_decay, eps;
+};
+
+template <class Options>
+AdamHyper hyper_of(const torch::optim::OptimizerOptions& o) {
+  const auto& a = static_cast<const Options&>(o);
+  return {std::get<0>(a.betas()), std::get<1>(a.betas()), a.weight_decay(), a.eps()};
+}
+
+// The learning rate as a host number, or a device tensor a captured CUDA graph re-reads.
+void run_fused_kernel(FusedBatch& b, bool adamw, const AdamHyper& h, double lr, const torch::Tensor* device_lr) {
+  torch::_foreach_add_(b.steps, 1);
+  if (device_lr && adamw)
+    at::_fused_adamw_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, *device_lr, h.beta1, h.beta2,
+                      h.weight_decay, h.eps, /*amsgrad=*/false, /*maximize=*/false);
+  else if (device_lr)
+    at::_fused_adam_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, *device_lr, h.beta1, h.beta2,
+                     h.weight_decay, h.eps, false, false);
+  else if (adamw)
+    at::_fused_adamw_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, h.beta1, h.beta2, h.weight_decay,
+                      h.eps, false, false);
+  else
+    at::_fused_adam_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, h.beta1, h.beta2, h.weight_decay,
+                     h.eps, false, false);
+}
+
 }  // namespace
+
+bool Optimizer::fused_kernels_take_all() {
+  for (auto& group : impl_->param_groups())
+    for (auto& p : group.params())
+      if (p.grad().defined() && (!fused_kernel_supports(p) || p.grad().is_sparse())) return false;
+  return true;
+}
+
+torch::Tensor Optimizer::device_step_count(const torch::Tensor& p, int64_t step) {
+  // The device-side count follows the host's: incremented on the device when they agree (no
+  // host-to-device copy each step), rewritten after a checkpoint load.
+  auto& count = step_tensors_[state_key(p)];
+  if (!count.count.defined() || count.host_step != step - 1)
+    count.count = torch::full({}, static_cast<double>(step - 1), torch::TensorOptions().dtype(torch::kFloat32).device(p.device()));
+  count.host_step = step;
+  return count.count;
+}
 
 void Optimizer::fused_step() {
   torch::NoGradGuard no_grad;
+  if (!fused_kernels_take_all()) {
+    impl_->step();  // anything the kernels cannot take: torch::optim's loop for everything
+    return;
+  }
   const bool adamw = is_adamw(config_);
   auto& state = impl_->state();
-  for (auto& group : impl_->param_groups())
-    for (auto& p : group.params())
-      if (p.grad().defined() && (!fused_kernel_supports(p) || p.grad().is_sparse())) {
-        impl_->step();  // anything the kernels cannot take: torch::optim's loop for everything
-        return;
-      }
   for (size_t g = 0; g < impl_->param_groups().size(); ++g) {
     auto& group = impl_->param_groups()[g];
     std::map<std::pair<int, int>, FusedBatch> batches;  // (device index + type, dtype)
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      // torch::optim's state, created as it would create it, so that checkpoints read the same.
       auto it = state.find(state_key(p));
-      if (it == state.end()) {
-        std::unique_ptr<torch::optim::OptimizerParamState> st;
-        if (adamw) {
-          auto s = std::make_unique<torch::optim::AdamWParamState>();
-          s->step(0).exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve)).exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-          st = std::move(s);
-        } else {
-          auto s = std::make_unique<torch::optim::AdamParamState>();
-          s->step(0).exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve)).exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-          st = std::move(s);
-        }
-        it = state.emplace(state_key(p), std::move(st)).first;
-      }
-      torch::Tensor exp_avg, exp_avg_sq;
-      int64_t step = 0;
-      if (adamw) {
-        auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
-        s.step(s.step() + 1);
-        step = s.step(), exp_avg = s.exp_avg(), exp_avg_sq = s.exp_avg_sq();
-      } else {
-        auto& s = static_cast<torch::optim::AdamParamState&>(*it->second);
-        s.step(s.step() + 1);
-        step = s.step(), exp_avg = s.exp_avg(), exp_avg_sq = s.exp_avg_sq();
-      }
-      // The device-side count follows the host's: incremented on the device when they agree
-      // (no host-to-device copy each step), rewritten after a checkpoint load.
-      auto& count = step_tensors_[state_key(p)];
-      if (!count.count.defined() || count.host_step != step - 1) {
-        count.count = torch::full({}, static_cast<double>(step - 1), torch::TensorOptions().dtype(torch::kFloat32).device(p.device()));
-      }
-      count.host_step = step;
+      std::unique_ptr<torch::optim::OptimizerParamState> created;
+      auto* found = it == state.end() ? nullptr : it->second.get();
+      const Moments m = adamw ? advance_state<torch::optim::AdamWParamState>(found, p, created)
+                              : advance_state<torch::optim::AdamParamState>(found, p, created);
+      if (created) state.emplace(state_key(p), std::move(created));
       auto& b = batches[{static_cast<int>(p.device().type()) * 1024 + p.device().index() + 1, static_cast<int>(p.scalar_type())}];
       b.params.push_back(p);
       b.grads.push_back(p.grad());
-      b.exp_avgs.push_back(exp_avg);
-      b.exp_avg_sqs.push_back(exp_avg_sq);
-      b.steps.push_back(count.count);
+      b.exp_avgs.push_back(m.exp_avg);
+      b.exp_avg_sqs.push_back(m.exp_avg_sq);
+      b.steps.push_back(device_step_count(p, m.step));
     }
     const auto& o = group.options();
-    const double lr = o.get_lr();
+    const AdamHyper h = adamw ? hyper_of<torch::optim::AdamWOptions>(o) : hyper_of<torch::optim::AdamOptions>(o);
     const torch::Tensor* device_lr = g < device_lrs_.size() ? &device_lrs_[g] : nullptr;
-    for (auto& [key, b] : batches) {
-      torch::_foreach_add_(b.steps, 1);
-      double beta1, beta2, weight_decay, eps;
-      if (adamw) {
-        const auto& w = static_cast<const torch::optim::AdamWOptions&>(o);
-        beta1 = std::get<0>(w.betas()), beta2 = std::get<1>(w.betas()), weight_decay = w.weight_decay(), eps = w.eps();
-      } else {
-        const auto& a = static_cast<const torch::optim::AdamOptions&>(o);
-        beta1 = std::get<0>(a.betas()), beta2 = std::get<1>(a.betas()), weight_decay = a.weight_decay(), eps = a.eps();
-      }
-      if (device_lr && adamw)
-        at::_fused_adamw_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, *device_lr, beta1, beta2, weight_decay,
-                          eps, /*amsgrad=*/false, /*maximize=*/false);
-      else if (device_lr)
-        at::_fused_adam_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, *device_lr, beta1, beta2, weight_decay,
-                         eps, false, false);
-      else if (adamw)
-        at::_fused_adamw_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, beta1, beta2, weight_decay, eps,
-                          false, false);
-      else
-        at::_fused_adam_(b.params, b.grads, b.exp_avgs, b.exp_avg_sqs, {}, b.steps, lr, beta1, beta2, weight_decay, eps,
-                         false, false);
-    }
+    for (auto& [key, b] : batches) run_fused_kernel(b, adamw, h, o.get_lr(), device_lr);
   }
 }
 

@@ -20,9 +20,6 @@ namespace robotrain::train {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
-// LeRobot's choice when the policy preset is used: AdamW/Adam with the policy's groups.
-OptimizerConfig optimizer_config_from_preset(const policy::OptimizerPreset& preset);
-std::optional<SchedulerConfig> scheduler_config_from_preset(const policy::OptimizerPreset& preset);
 
 class Optimizer {
  public:
@@ -74,6 +71,9 @@ class Optimizer {
   std::map<void*, StepTensor> step_tensors_;
   std::vector<torch::Tensor> device_lrs_;  // per group, with use_device_lr
   void fused_step();
+  bool fused_kernels_take_all();
+  // The step count the fused kernels read, on p's device, for host step `step`.
+  torch::Tensor device_step_count(const torch::Tensor& p, int64_t step);
 };
 
 // Clips the global L2 norm of all gradients to max_norm (no-op when max_norm <= 0) and

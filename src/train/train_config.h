@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "dataset/val_split.h"
+#include "policy/optimizer_settings.h"
 #include "util/json.h"
 
 namespace robotrain::train {
@@ -46,20 +48,10 @@ struct DatasetConfig {
   bool streaming = false;
 };
 
-struct OptimizerConfig {
-  std::string type = "adamw";  // "adam" | "adamw"
-  double lr = 1e-5;
-  double weight_decay = 1e-4;
-  double grad_clip_norm = 10.0;
-  double beta1 = 0.9, beta2 = 0.999;
-  double eps = 1e-8;
-};
-
-struct SchedulerConfig {
-  std::string type;             // "" = none, "diffuser"
-  std::string name = "cosine";  // diffusers schedule name
-  int64_t num_warmup_steps = 0;
-};
+// The optimizer and scheduler sections (LeRobot's AdamConfig / DiffuserSchedulerConfig), as
+// the policies' presets give them (policy/optimizer_settings.h).
+using policy::OptimizerConfig;
+using policy::SchedulerConfig;
 
 struct TrainConfig {
   DatasetConfig dataset;
@@ -90,7 +82,7 @@ struct TrainConfig {
   // --val-split: episodes held out for val/loss, chosen once when the run starts and kept
   // through resumes (robotrain.json's "train" section: LeRobot's train_config.json has no
   // such fields); `robotrain eval` replays val_episodes by default.
-  double val_split = 0;
+  double val_split = dataset::kDefaultValSplit;
   std::vector<int64_t> val_episodes;
   // Where the dataset came from (local | huggingface | azure-blob | azureml-data-asset |
   // mixed), kept in robotrain.json so that registration's lineage can tell a local directory

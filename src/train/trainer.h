@@ -24,7 +24,6 @@ struct TrainOptions {
   std::string init_from_policy_model;  // warm start: weights only (local directory)
   std::string dataset_source;          // dataset.source tag: local | huggingface | azure-blob | ...
   std::string mixed_precision = "no";  // no | fp16 | bf16 (CUDA autocast)
-  double val_split = 0.1;     // new runs: fraction of episodes held out (resumed runs keep theirs)
   int val_max_batches = 16;   // val/loss: mean over at most this many held-out batches
   double dist_timeout_s = 600;  // distributed: rendezvous and every collective give up after this
   bool system_metrics = true;

@@ -136,9 +136,9 @@ struct Curves {
 // robotrain's training step, as train::run_training takes it.
 Curves train_robotrain(robotrain::policy::Policy& policy, const std::vector<lt::TensorMap>& batches, double clip) {
   const auto preset = policy.optimizer_preset();
-  rt::Optimizer optimizer(rt::optimizer_config_from_preset(preset), policy.param_groups());
+  rt::Optimizer optimizer(preset.optimizer, policy.param_groups());
   std::unique_ptr<rt::LrScheduler> scheduler;
-  if (auto s = rt::scheduler_config_from_preset(preset)) scheduler = std::make_unique<rt::LrScheduler>(*s, kSteps, optimizer);
+  if (preset.scheduler) scheduler = std::make_unique<rt::LrScheduler>(*preset.scheduler, kSteps, optimizer);
   policy.train();
   Curves c;
   for (const auto& raw : batches) {

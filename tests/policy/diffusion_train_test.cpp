@@ -125,12 +125,14 @@ TEST(DiffusionTrain, SelectActionHandsOutTheChunkInOrder) {
   EXPECT_EQ(d["action"].size(), 16u);
   EXPECT_EQ(p.drop_n_last_frames(), 7);
   auto preset = p.optimizer_preset();
-  EXPECT_EQ(preset.type, "adam");
-  EXPECT_DOUBLE_EQ(preset.lr, 1e-4);
-  EXPECT_DOUBLE_EQ(preset.beta1, 0.95);
-  EXPECT_DOUBLE_EQ(preset.weight_decay, 1e-6);
-  EXPECT_EQ(preset.scheduler, "diffuser_cosine");
-  EXPECT_EQ(preset.warmup_steps, 500);
+  EXPECT_EQ(preset.optimizer.type, "adam");
+  EXPECT_DOUBLE_EQ(preset.optimizer.lr, 1e-4);
+  EXPECT_DOUBLE_EQ(preset.optimizer.beta1, 0.95);
+  EXPECT_DOUBLE_EQ(preset.optimizer.weight_decay, 1e-6);
+  ASSERT_TRUE(preset.scheduler.has_value());
+  EXPECT_EQ(preset.scheduler->type, "diffuser");
+  EXPECT_EQ(preset.scheduler->name, "cosine");
+  EXPECT_EQ(preset.scheduler->num_warmup_steps, 500);
 }
 
 TEST(DiffusionTrain, MissingStatsAndBadHorizonAreInputErrors) {

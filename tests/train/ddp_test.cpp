@@ -8,7 +8,7 @@
 
 #include "train/dist_env.h"
 #include "train/distributed.h"
-#include "train/val_split.h"
+#include "dataset/val_split.h"
 #include "util/error.h"
 
 namespace robotrain::train {
@@ -69,25 +69,25 @@ TEST(DistEnv, InconsistentVariablesAreInputErrors) {
 TEST(ValSplit, HoldsOutAFixedDisjointFraction) {
   std::vector<int64_t> eps;
   for (int64_t i = 0; i < 20; ++i) eps.push_back(i);
-  auto val = choose_val_episodes(eps, 0.1, 1000);
+  auto val = dataset::choose_val_episodes(eps, 0.1, 1000);
   ASSERT_EQ(val.size(), 2u);
-  EXPECT_EQ(val, choose_val_episodes(eps, 0.1, 1000));  // same seed, same split
+  EXPECT_EQ(val, dataset::choose_val_episodes(eps, 0.1, 1000));  // same seed, same split
   EXPECT_TRUE(std::is_sorted(val.begin(), val.end()));
-  auto train = without_episodes(eps, val);
+  auto train = dataset::without_episodes(eps, val);
   EXPECT_EQ(train.size(), 18u);
   for (auto v : val) EXPECT_EQ(std::count(train.begin(), train.end(), v), 0);
   // Different seeds spread the choice (not always the last episodes).
   std::set<int64_t> seen;
   for (uint64_t s = 0; s < 20; ++s)
-    for (auto v : choose_val_episodes(eps, 0.1, s)) seen.insert(v);
+    for (auto v : dataset::choose_val_episodes(eps, 0.1, s)) seen.insert(v);
   EXPECT_GT(seen.size(), 5u);
 }
 
 TEST(ValSplit, EdgeCases) {
-  EXPECT_TRUE(choose_val_episodes({0, 1, 2}, 0, 1).empty());
-  EXPECT_TRUE(choose_val_episodes({5}, 0.5, 1).empty());           // never every episode
-  EXPECT_EQ(choose_val_episodes({0, 1, 2}, 0.01, 1).size(), 1u);   // at least one
-  EXPECT_EQ(choose_val_episodes({0, 1, 2}, 0.99, 1).size(), 2u);   // never all
+  EXPECT_TRUE(dataset::choose_val_episodes({0, 1, 2}, 0, 1).empty());
+  EXPECT_TRUE(dataset::choose_val_episodes({5}, 0.5, 1).empty());           // never every episode
+  EXPECT_EQ(dataset::choose_val_episodes({0, 1, 2}, 0.01, 1).size(), 1u);   // at least one
+  EXPECT_EQ(dataset::choose_val_episodes({0, 1, 2}, 0.99, 1).size(), 2u);   // never all
 }
 
 // Two ranks as threads: Linear(4,8) -> Linear(8,2), plus one layer only rank 0 uses and one

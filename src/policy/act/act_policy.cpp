@@ -141,11 +141,10 @@ std::vector<ParamGroup> ActPolicy::param_groups() {
 }
 
 OptimizerPreset ActPolicy::optimizer_preset() const {
-  OptimizerPreset p;
-  p.type = "adamw";
-  p.lr = cfg_.optimizer_lr;
-  p.weight_decay = cfg_.optimizer_weight_decay;
-  p.grad_clip_norm = 10.0;
+  OptimizerPreset p;  // LeRobot's ACTConfig: AdamW, no scheduler
+  p.optimizer.type = "adamw";
+  p.optimizer.lr = cfg_.optimizer_lr;
+  p.optimizer.weight_decay = cfg_.optimizer_weight_decay;
   return p;
 }
 

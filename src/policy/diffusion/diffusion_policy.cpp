@@ -223,16 +223,14 @@ std::vector<ParamGroup> DiffusionPolicy::param_groups() {
 }
 
 OptimizerPreset DiffusionPolicy::optimizer_preset() const {
-  OptimizerPreset p;
-  p.type = "adam";
-  p.lr = cfg_.optimizer_lr;
-  p.beta1 = cfg_.optimizer_betas[0];
-  p.beta2 = cfg_.optimizer_betas[1];
-  p.eps = cfg_.optimizer_eps;
-  p.weight_decay = cfg_.optimizer_weight_decay;
-  p.grad_clip_norm = 10.0;  // LeRobot's TrainPipelineConfig default for diffusion's preset
-  p.scheduler = "diffuser_cosine";
-  p.warmup_steps = cfg_.scheduler_warmup_steps;
+  OptimizerPreset p;  // LeRobot's DiffusionConfig: Adam and DiffuserSchedulerConfig(name="cosine")
+  p.optimizer.type = "adam";
+  p.optimizer.lr = cfg_.optimizer_lr;
+  p.optimizer.beta1 = cfg_.optimizer_betas[0];
+  p.optimizer.beta2 = cfg_.optimizer_betas[1];
+  p.optimizer.eps = cfg_.optimizer_eps;
+  p.optimizer.weight_decay = cfg_.optimizer_weight_decay;
+  p.scheduler = policy::SchedulerConfig{.type = "diffuser", .name = "cosine", .num_warmup_steps = cfg_.scheduler_warmup_steps};
   return p;
 }
 

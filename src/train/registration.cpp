@@ -1,20 +1,20 @@
-#include "cli/registration.h"
+#include "train/registration.h"
 
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
 
-#include "cli/submit_flags.h"
 #include "policy/robotrain_json.h"
 #include "track/registry.h"
 #include "track/tracking_uri.h"
+#include "util/azure_credential.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/strings.h"
 
 namespace fs = std::filesystem;
 
-namespace robotrain::cli {
+namespace robotrain::train {
 namespace {
 
 std::optional<util::Json> read_json_if_exists(const fs::path& path) {
@@ -74,10 +74,57 @@ util::Json register_pretrained(const RegistrationRequest& r) {
   o.version_tags = r.version_tags;
   // The Azure token is asked for only when the registry is Azure ML's.
   if (track::parse_tracking_uri(r.tracking_uri).kind == track::TrackingKind::AzureMl)
-    o.access_token = azure_management_token_provider();
+    o.access_token = util::azure_token_provider(util::kManagementResource);
   auto v = track::register_checkpoint(o);
   util::log_info("registered ", v.name, " version ", v.version, " in the ", v.registry, " registry (", v.uri, ")");
   return {{"registry", v.registry}, {"name", v.name}, {"version", v.version}, {"uri", v.uri}, {"source", v.source}};
 }
 
-}  // namespace robotrain::cli
+namespace {
+
+// What names every version of this run's checkpoints; the checkpoint and the run's ids are
+// added per version.
+RegistrationRequest run_request(const TrainOptions& o, const CheckpointRegistration& r) {
+  return {.name = o.register_checkpoint,
+          .tracking_uri = o.config.tracking_uri,
+          .blob_urls = r.blob_urls,
+          .dataset_assets = r.dataset_assets,
+          .dataset_source = o.dataset_source};
+}
+
+void register_checkpoint(RegistrationRequest request, const fs::path& checkpoint, const TrainOutcome& outcome) {
+  request.pretrained_dir = (checkpoint / "pretrained_model").string();
+  request.run_id = outcome.run_id;
+  request.experiment_id = outcome.experiment_id;
+  request.artifact_uri = outcome.artifact_uri;
+  register_pretrained(request);
+}
+
+}  // namespace
+
+void register_checkpoints_as_written(TrainOptions& o, const CheckpointRegistration& r) {
+  if (!r.intermediate) return;
+  const int64_t last_step = o.config.steps;
+  o.on_checkpoint = [request = run_request(o, r), last_step](const fs::path& checkpoint, int64_t step,
+                                                             const TrainOutcome& outcome) {
+    if (step >= last_step) return;  // the final one is registered after training
+    try {
+      register_checkpoint(request, checkpoint, outcome);
+    } catch (const std::exception& e) {
+      util::log_warn("could not register the checkpoint of step ", step, ": ", e.what());
+    }
+  };
+}
+
+void register_final_checkpoint(const TrainOptions& o, const CheckpointRegistration& r, const TrainOutcome& outcome) {
+  if (!outcome.last_checkpoint)
+    throw util::RuntimeError("--register-checkpoint " + o.register_checkpoint +
+                             ": the run wrote no checkpoint (--save_checkpoint false?): nothing to register");
+  try {
+    register_checkpoint(run_request(o, r), *outcome.last_checkpoint, outcome);
+  } catch (const std::exception& e) {
+    throw util::RuntimeError(std::string("training finished but registering the checkpoint failed: ") + e.what());
+  }
+}
+
+}  // namespace robotrain::train

@@ -1,4 +1,4 @@
-#include "train/val_split.h"
+#include "dataset/val_split.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "util/random.h"
 
-namespace robotrain::train {
+namespace robotrain::dataset {
 
 std::vector<int64_t> choose_val_episodes(const std::vector<int64_t>& episodes, double val_split, uint64_t seed) {
   const auto n = static_cast<int64_t>(episodes.size());
@@ -29,4 +29,4 @@ std::vector<int64_t> without_episodes(const std::vector<int64_t>& episodes, cons
   return keep;
 }
 
-}  // namespace robotrain::train
+}  // namespace robotrain::dataset
