@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "track/entity_fields.h"
 #include "track/file_store.h"
 #include "track/file_tracker.h"
 #include "track/validation.h"
@@ -84,17 +85,15 @@ std::map<std::string, std::string> kv_map(const Json& a) {
   return out;
 }
 
-ExperimentInfo experiment_from_json(const Json& e) {
-  ExperimentInfo x;
-  x.experiment_id = str(e, "experiment_id");
-  x.name = str(e, "name");
-  x.artifact_location = str(e, "artifact_location");
-  x.lifecycle_stage = str(e, "lifecycle_stage");
-  if (x.lifecycle_stage.empty()) x.lifecycle_stage = "active";
-  x.creation_time = json_int64(e, "creation_time");
-  x.last_update_time = json_int64(e, "last_update_time");
-  return x;
-}
+// The REST API's spelling of the fields entity_fields.h reads.
+struct JsonFields {
+  const Json& j;
+  std::string text(const char* key) const { return str(j, key); }
+  int64_t integer(const char* key) const { return json_int64(j, key); }
+  std::string run_status(const char* key) const { return str(j, key); }
+};
+
+ExperimentInfo experiment_from_json(const Json& e) { return experiment_from_fields(JsonFields{e}); }
 
 // The path part of mlflow-artifacts:/p or mlflow-artifacts://host/p.
 std::optional<std::string> mlflow_artifacts_path(const std::string& uri) {
@@ -127,22 +126,7 @@ MetricPoint metric_from_json(const Json& j) {
   return m;
 }
 
-RunInfo run_info_from_json(const Json& i) {
-  RunInfo r;
-  r.run_id = str(i, "run_id");
-  if (r.run_id.empty()) r.run_id = str(i, "run_uuid");
-  r.experiment_id = str(i, "experiment_id");
-  r.run_name = str(i, "run_name");
-  r.user_id = str(i, "user_id");
-  r.status = str(i, "status");
-  if (r.status.empty()) r.status = "RUNNING";
-  r.start_time = json_int64(i, "start_time");
-  r.end_time = json_int64(i, "end_time");
-  r.artifact_uri = str(i, "artifact_uri");
-  r.lifecycle_stage = str(i, "lifecycle_stage");
-  if (r.lifecycle_stage.empty()) r.lifecycle_stage = "active";
-  return r;
-}
+RunInfo run_info_from_json(const Json& i) { return run_info_from_fields(JsonFields{i}); }
 
 RunRecord run_from_json(const Json& run) {
   RunRecord rec;
@@ -170,6 +154,21 @@ ModelVersionInfo model_version_from_json(const Json& j) {
   v.tags = kv_map(j.value("tags", Json::array()));
   return v;
 }
+
+namespace {
+
+RegisteredModelInfo registered_model_from_json(const Json& m) {
+  RegisteredModelInfo info;
+  info.name = str(m, "name");
+  info.creation_timestamp = json_int64(m, "creation_timestamp");
+  info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
+  info.description = str(m, "description");
+  info.tags = kv_map(m.value("tags", Json::array()));
+  for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
+  return info;
+}
+
+}  // namespace
 
 double interactive_budget_s() {
   auto raw = util::get_env("ROBOTRAIN_HTTP_BUDGET_S");
@@ -635,14 +634,7 @@ std::vector<RegisteredModelInfo> MlflowClient::search_registered_models() const 
     if (!token.empty()) q.push_back({"page_token", token});
     Json r = get("registered-models/search", q);
     for (auto& m : r.value("registered_models", Json::array())) {
-      RegisteredModelInfo info;
-      info.name = str(m, "name");
-      info.creation_timestamp = json_int64(m, "creation_timestamp");
-      info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
-      info.description = str(m, "description");
-      info.tags = kv_map(m.value("tags", Json::array()));
-      for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
-      out.push_back(std::move(info));
+      out.push_back(registered_model_from_json(m));
     }
     token = str(r, "next_page_token");
   } while (!token.empty());
@@ -650,15 +642,7 @@ std::vector<RegisteredModelInfo> MlflowClient::search_registered_models() const 
 }
 
 RegisteredModelInfo MlflowClient::get_registered_model(const std::string& name) const {
-  Json m = get("registered-models/get", {{"name", name}}).value("registered_model", Json::object());
-  RegisteredModelInfo info;
-  info.name = str(m, "name");
-  info.creation_timestamp = json_int64(m, "creation_timestamp");
-  info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
-  info.description = str(m, "description");
-  info.tags = kv_map(m.value("tags", Json::array()));
-  for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
-  return info;
+  return registered_model_from_json(get("registered-models/get", {{"name", name}}).value("registered_model", Json::object()));
 }
 
 std::vector<ModelVersionInfo> MlflowClient::search_model_versions(const std::string& name) const {
