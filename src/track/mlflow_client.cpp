@@ -95,6 +95,26 @@ struct JsonFields {
 
 ExperimentInfo experiment_from_json(const Json& e) { return experiment_from_fields(JsonFields{e}); }
 
+// MLflow's paging: `page(token)` fetches one page ("" for the first) and the loop follows
+// next_page_token until a page has none or `enough()` says stop; each element of every page's
+// `items` array goes to `take`.
+template <class Page, class Take>
+void each_paged_item(const Page& page, const char* items, const Take& take, const std::function<bool()>& enough = {}) {
+  std::string token;
+  do {
+    Json r = page(token);
+    for (auto& item : r.value(items, Json::array())) take(item);
+    token = str(r, "next_page_token");
+  } while (!token.empty() && !(enough && enough()));
+}
+
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+Query with_page_token(Query q, const std::string& token) {
+  if (!token.empty()) q.push_back({"page_token", token});
+  return q;
+}
+
 // The path part of mlflow-artifacts:/p or mlflow-artifacts://host/p.
 std::optional<std::string> mlflow_artifacts_path(const std::string& uri) {
   const std::string scheme = "mlflow-artifacts:";
@@ -336,14 +356,12 @@ ExperimentInfo MlflowClient::get_experiment(const std::string& experiment_id) co
 
 std::vector<ExperimentInfo> MlflowClient::search_experiments() const {
   std::vector<ExperimentInfo> out;
-  std::string token;
-  do {
+  auto page = [&](const std::string& token) {
     Json body{{"max_results", 1000}};
     if (!token.empty()) body["page_token"] = token;
-    Json r = post("experiments/search", body);
-    for (auto& e : r.value("experiments", Json::array())) out.push_back(experiment_from_json(e));
-    token = str(r, "next_page_token");
-  } while (!token.empty());
+    return post("experiments/search", body);
+  };
+  each_paged_item(page, "experiments", [&](const Json& e) { out.push_back(experiment_from_json(e)); });
   return out;
 }
 
@@ -432,16 +450,15 @@ RunRecord MlflowClient::get_run(const std::string& run_id) const {
 std::vector<RunRecord> MlflowClient::search_runs(const std::vector<std::string>& experiment_ids,
                                                  const std::string& filter, int max_results) const {
   std::vector<RunRecord> out;
-  std::string token;
-  do {
+  auto page = [&](const std::string& token) {
     Json body{{"experiment_ids", experiment_ids}, {"max_results", std::min(max_results, 1000)},
               {"order_by", Json::array({"attributes.start_time DESC"})}};
     if (!filter.empty()) body["filter"] = filter;
     if (!token.empty()) body["page_token"] = token;
-    Json r = post("runs/search", body);
-    for (auto& run : r.value("runs", Json::array())) out.push_back(run_from_json(run));
-    token = str(r, "next_page_token");
-  } while (!token.empty() && static_cast<int>(out.size()) < max_results);
+    return post("runs/search", body);
+  };
+  each_paged_item(page, "runs", [&](const Json& run) { out.push_back(run_from_json(run)); },
+                  [&] { return static_cast<int>(out.size()) >= max_results; });
   return out;
 }
 
@@ -484,14 +501,9 @@ void MlflowClient::set_tag(const std::string& run_id, const std::string& key, co
 
 std::vector<MetricPoint> MlflowClient::metric_history(const std::string& run_id, const std::string& key) const {
   std::vector<MetricPoint> out;
-  std::string token;
-  do {
-    std::vector<std::pair<std::string, std::string>> q{{"run_id", run_id}, {"metric_key", key}, {"max_results", "25000"}};
-    if (!token.empty()) q.push_back({"page_token", token});
-    Json r = get("metrics/get-history", q);
-    for (auto& m : r.value("metrics", Json::array())) out.push_back(metric_from_json(m));
-    token = str(r, "next_page_token");
-  } while (!token.empty());
+  const Query q{{"run_id", run_id}, {"metric_key", key}, {"max_results", "25000"}};
+  each_paged_item([&](const std::string& token) { return get("metrics/get-history", with_page_token(q, token)); },
+                  "metrics", [&](const Json& m) { out.push_back(metric_from_json(m)); });
   return out;
 }
 
@@ -628,16 +640,9 @@ std::optional<ModelVersionInfo> MlflowClient::get_latest_version(const std::stri
 
 std::vector<RegisteredModelInfo> MlflowClient::search_registered_models() const {
   std::vector<RegisteredModelInfo> out;
-  std::string token;
-  do {
-    std::vector<std::pair<std::string, std::string>> q{{"max_results", "1000"}};
-    if (!token.empty()) q.push_back({"page_token", token});
-    Json r = get("registered-models/search", q);
-    for (auto& m : r.value("registered_models", Json::array())) {
-      out.push_back(registered_model_from_json(m));
-    }
-    token = str(r, "next_page_token");
-  } while (!token.empty());
+  const Query q{{"max_results", "1000"}};
+  each_paged_item([&](const std::string& token) { return get("registered-models/search", with_page_token(q, token)); },
+                  "registered_models", [&](const Json& m) { out.push_back(registered_model_from_json(m)); });
   return out;
 }
 
@@ -647,14 +652,9 @@ RegisteredModelInfo MlflowClient::get_registered_model(const std::string& name) 
 
 std::vector<ModelVersionInfo> MlflowClient::search_model_versions(const std::string& name) const {
   std::vector<ModelVersionInfo> out;
-  std::string token;
-  do {
-    std::vector<std::pair<std::string, std::string>> q{{"filter", "name=" + mlflow_quote(name)}, {"max_results", "1000"}};
-    if (!token.empty()) q.push_back({"page_token", token});
-    Json r = get("model-versions/search", q);
-    for (auto& v : r.value("model_versions", Json::array())) out.push_back(model_version_from_json(v));
-    token = str(r, "next_page_token");
-  } while (!token.empty());
+  const Query q{{"filter", "name=" + mlflow_quote(name)}, {"max_results", "1000"}};
+  each_paged_item([&](const std::string& token) { return get("model-versions/search", with_page_token(q, token)); },
+                  "model_versions", [&](const Json& v) { out.push_back(model_version_from_json(v)); });
   return out;
 }
 
