@@ -14,4 +14,11 @@ track::TrackingBrowser BrowseFlags::browser() const {
   return track::TrackingBrowser(tracking_uri, azure_management_token_provider());
 }
 
+std::string browse_group_help(const std::string& what, const std::string& invalid_input) {
+  return what +
+         ". Exit codes: 0 ok, 1 the store or server failed (an unreachable server gives up after "
+         "ROBOTRAIN_HTTP_BUDGET_S, default 30 s), 2 invalid input (" +
+         invalid_input + ")";
+}
+
 }  // namespace robotrain::cli

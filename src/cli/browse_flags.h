@@ -18,4 +18,8 @@ struct BrowseFlags {
   track::TrackingBrowser browser() const;
 };
 
+// The help of a command group that reads a tracking destination: `what` it does, then the exit
+// codes, with `invalid_input` saying what exits 2.
+std::string browse_group_help(const std::string& what, const std::string& invalid_input);
+
 }  // namespace robotrain::cli

@@ -71,9 +71,8 @@ void download_model(const ModelFlags& f) {
 
 CommandRegistrar reg(61, [](CLI::App& root) {
   auto& model = group(root, "model",
-                      "Registered models (local store or MLflow registry). Exit codes: 0 ok, 1 the store or server "
-                      "failed (an unreachable server gives up after ROBOTRAIN_HTTP_BUDGET_S, default 30 s), 2 invalid "
-                      "input (a malformed name or URI, an unknown model or version)");
+                      browse_group_help("Registered models (local store or MLflow registry)",
+                                        "a malformed name or URI, an unknown model or version"));
   {
     auto f = std::make_shared<ModelFlags>();
     auto* c = model.add_subcommand("list", "List registered models");

@@ -73,9 +73,8 @@ void show_run(const RunsFlags& f) {
 
 CommandRegistrar reg(60, [](CLI::App& root) {
   auto& runs = group(root, "runs",
-                     "Inspect tracked training runs (MLflow store or server). Exit codes: 0 ok, 1 the store or server "
-                     "failed (an unreachable server gives up after ROBOTRAIN_HTTP_BUDGET_S, default 30 s), 2 invalid "
-                     "input (a malformed URI, an unknown run id or experiment)");
+                     browse_group_help("Inspect tracked training runs (MLflow store or server)",
+                                       "a malformed URI, an unknown run id or experiment"));
   {
     auto f = std::make_shared<RunsFlags>();
     auto* c = runs.add_subcommand("list", "List runs, newest first");
