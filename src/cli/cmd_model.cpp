@@ -3,9 +3,8 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/browse_flags.h"
 #include "cli/command.h"
-#include "cli/submit_flags.h"
-#include "track/browse.h"
 #include "track/model_uri.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -15,19 +14,13 @@
 namespace robotrain::cli {
 namespace {
 
-struct ModelFlags {
-  std::string tracking_uri;
+struct ModelFlags : BrowseFlags {
   std::string name;
   std::string output;
-  bool json = false;
 };
 
-track::TrackingBrowser browser(const ModelFlags& f) {
-  return track::TrackingBrowser(f.tracking_uri, azure_management_token_provider());
-}
-
 void list_models(const ModelFlags& f) {
-  auto b = browser(f);
+  auto b = f.browser();
   auto models = b.models();
   if (f.json) {
     util::Json arr = util::Json::array();
@@ -48,7 +41,7 @@ void list_models(const ModelFlags& f) {
 }
 
 void show_model(const ModelFlags& f) {
-  auto versions = browser(f).versions(f.name);
+  auto versions = f.browser().versions(f.name);
   if (f.json) {
     util::Json arr = util::Json::array();
     for (auto& v : versions) arr.push_back(track::to_json(v));
@@ -68,7 +61,7 @@ void download_model(const ModelFlags& f) {
   std::string spec = util::starts_with(f.name, "models:/") ? f.name : "models:/" + f.name;
   auto src = track::parse_warm_start_uri(spec, "model download");
   if (f.output.empty()) throw util::InputError("model download: --output DIR is required");
-  browser(f).download_model(src.name, src.version, f.output);
+  f.browser().download_model(src.name, src.version, f.output);
   if (f.json) {
     std::cout << util::Json{{"model", spec}, {"output", f.output}}.dump(2) << "\n";
     return;
@@ -78,31 +71,25 @@ void download_model(const ModelFlags& f) {
 
 CommandRegistrar reg(61, [](CLI::App& root) {
   auto& model = group(root, "model",
-                      "Registered models (local store or MLflow registry). Exit codes: 0 ok, 1 the store or server "
-                      "failed (an unreachable server gives up after ROBOTRAIN_HTTP_BUDGET_S, default 30 s), 2 invalid "
-                      "input (a malformed name or URI, an unknown model or version)");
-  auto add_common = [](CLI::App* c, ModelFlags& f) {
-    c->add_option("--tracking-uri", f.tracking_uri,
-                  "MLflow destination: directory/file:// (default ./mlruns or $MLFLOW_TRACKING_URI), http(s)://, azureml://");
-    c->add_flag("--json", f.json, "Print JSON");
-  };
+                      browse_group_help("Registered models (local store or MLflow registry)",
+                                        "a malformed name or URI, an unknown model or version"));
   {
     auto f = std::make_shared<ModelFlags>();
     auto* c = model.add_subcommand("list", "List registered models");
-    add_common(c, *f);
+    f->add_to(c);
     c->callback([f] { list_models(*f); });
   }
   {
     auto f = std::make_shared<ModelFlags>();
     auto* c = model.add_subcommand("show", "Show a model's versions and lineage tags");
-    add_common(c, *f);
+    f->add_to(c);
     c->add_option("name", f->name, "Registered model name (an unknown name exits 2)")->required();
     c->callback([f] { show_model(*f); });
   }
   {
     auto f = std::make_shared<ModelFlags>();
     auto* c = model.add_subcommand("download", "Copy a registered version's weights to a directory");
-    add_common(c, *f);
+    f->add_to(c);
     c->add_option("model", f->name, "NAME/VERSION or models:/NAME/VERSION")->required();
     c->add_option("--output,-o", f->output, "Destination directory (created)")->required();
     c->callback([f] { download_model(*f); });

@@ -5,21 +5,18 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/browse_flags.h"
 #include "cli/command.h"
-#include "cli/submit_flags.h"
-#include "track/browse.h"
 #include "util/json.h"
 #include "util/strings.h"
 
 namespace robotrain::cli {
 namespace {
 
-struct RunsFlags {
-  std::string tracking_uri;
+struct RunsFlags : BrowseFlags {
   std::string experiment;
   std::string run_id;
   int max_results = 100;
-  bool json = false;
 };
 
 std::string format_time(int64_t ms) {
@@ -30,10 +27,8 @@ std::string format_time(int64_t ms) {
   return buf;
 }
 
-track::TrackingBrowser browser(const RunsFlags& f) { return track::TrackingBrowser(f.tracking_uri, azure_management_token_provider()); }
-
 void list_runs(const RunsFlags& f) {
-  auto b = browser(f);
+  auto b = f.browser();
   auto runs = b.runs(f.experiment, f.max_results);
   if (f.json) {
     util::Json arr = util::Json::array();
@@ -57,7 +52,7 @@ void list_runs(const RunsFlags& f) {
 }
 
 void show_run(const RunsFlags& f) {
-  auto r = browser(f).run(f.run_id);
+  auto r = f.browser().run(f.run_id);
   if (f.json) {
     std::cout << track::to_json(r).dump(2) << "\n";
     return;
@@ -78,18 +73,12 @@ void show_run(const RunsFlags& f) {
 
 CommandRegistrar reg(60, [](CLI::App& root) {
   auto& runs = group(root, "runs",
-                     "Inspect tracked training runs (MLflow store or server). Exit codes: 0 ok, 1 the store or server "
-                     "failed (an unreachable server gives up after ROBOTRAIN_HTTP_BUDGET_S, default 30 s), 2 invalid "
-                     "input (a malformed URI, an unknown run id or experiment)");
-  auto add_common = [](CLI::App* c, RunsFlags& f) {
-    c->add_option("--tracking-uri", f.tracking_uri,
-                  "MLflow destination: directory/file:// (default ./mlruns or $MLFLOW_TRACKING_URI), http(s)://, azureml://");
-    c->add_flag("--json", f.json, "Print JSON");
-  };
+                     browse_group_help("Inspect tracked training runs (MLflow store or server)",
+                                       "a malformed URI, an unknown run id or experiment"));
   {
     auto f = std::make_shared<RunsFlags>();
     auto* c = runs.add_subcommand("list", "List runs, newest first");
-    add_common(c, *f);
+    f->add_to(c);
     c->add_option("--experiment,--experiment-name", f->experiment, "Only this experiment");
     c->add_option("--max-results", f->max_results, "At most this many runs (default 100)")->transform(int_in(1, 1000000));
     c->callback([f] { list_runs(*f); });
@@ -97,7 +86,7 @@ CommandRegistrar reg(60, [](CLI::App& root) {
   {
     auto f = std::make_shared<RunsFlags>();
     auto* c = runs.add_subcommand("show", "Show a run's params, tags and last metrics");
-    add_common(c, *f);
+    f->add_to(c);
     c->add_option("run_id", f->run_id,
                   "Run id (or the offline-<id> a run got while its server was unreachable); an unknown id exits 2")
         ->required();

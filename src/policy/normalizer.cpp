@@ -59,51 +59,48 @@ void Normalizer::check() const {
   }
 }
 
-// LeRobot 0.5 (processor/normalize_processor.py): MEAN_STD (x - mean) / (std + eps), inverse
-// x * std + mean; the range modes map [low, high] to [-1, 1] with a zero range replaced by eps.
-torch::Tensor Normalizer::normalize(const std::string& key, const torch::Tensor& x) const {
+std::optional<Normalizer::Scale> Normalizer::scale_for(const std::string& key, const torch::Tensor& x) const {
   std::string mode = mode_for(key);
   auto [a, b] = stat_names(mode);
-  if (!a) return x;
+  if (!a) return std::nullopt;
   auto& s = stats_.at(key);
   bool visual = is_visual(key);
-  auto p = stat_like(s.at(a), x, visual), q = stat_like(s.at(b), x, visual);
-  if (mode == "MEAN_STD") return (x - p) / (q + kEps);
-  auto range = q - p;
-  range = torch::where(range == 0, torch::full_like(range, kEps), range);
-  return 2 * (x - p) / range - 1;
+  Scale scale{mode == "MEAN_STD", stat_like(s.at(a), x, visual), stat_like(s.at(b), x, visual)};
+  if (!scale.mean_std) {
+    auto range = scale.spread - scale.offset;
+    scale.spread = torch::where(range == 0, torch::full_like(range, kEps), range);
+  }
+  return scale;
+}
+
+// LeRobot 0.5 (processor/normalize_processor.py): MEAN_STD (x - mean) / (std + eps), inverse
+// x * std + mean; the range modes map [low, high] to [-1, 1].
+torch::Tensor Normalizer::normalize(const std::string& key, const torch::Tensor& x) const {
+  auto s = scale_for(key, x);
+  if (!s) return x;
+  if (s->mean_std) return (x - s->offset) / (s->spread + kEps);
+  return 2 * (x - s->offset) / s->spread - 1;
 }
 
 torch::Tensor Normalizer::unnormalize(const std::string& key, const torch::Tensor& x) const {
-  std::string mode = mode_for(key);
-  auto [a, b] = stat_names(mode);
-  if (!a) return x;
-  auto& s = stats_.at(key);
-  bool visual = is_visual(key);
-  auto p = stat_like(s.at(a), x, visual), q = stat_like(s.at(b), x, visual);
-  if (mode == "MEAN_STD") return x * q + p;
-  auto range = q - p;
-  range = torch::where(range == 0, torch::full_like(range, kEps), range);
-  return (x + 1) / 2 * range + p;
+  auto s = scale_for(key, x);
+  if (!s) return x;
+  if (s->mean_std) return x * s->spread + s->offset;
+  return (x + 1) / 2 * s->spread + s->offset;
 }
 
-TensorMap Normalizer::normalize(const TensorMap& batch) const {
+TensorMap Normalizer::each_feature(const TensorMap& batch, OneFeature apply) const {
   TensorMap out = batch;
   for (auto& f : features_) {
     auto it = out.find(f.key);
-    if (it != out.end()) it->second = normalize(f.key, it->second);
+    if (it != out.end()) it->second = (this->*apply)(f.key, it->second);
   }
   return out;
 }
 
-TensorMap Normalizer::unnormalize(const TensorMap& batch) const {
-  TensorMap out = batch;
-  for (auto& f : features_) {
-    auto it = out.find(f.key);
-    if (it != out.end()) it->second = unnormalize(f.key, it->second);
-  }
-  return out;
-}
+TensorMap Normalizer::normalize(const TensorMap& batch) const { return each_feature(batch, &Normalizer::normalize); }
+
+TensorMap Normalizer::unnormalize(const TensorMap& batch) const { return each_feature(batch, &Normalizer::unnormalize); }
 
 bool Normalizer::is_visual(const std::string& key) const {
   for (auto& f : features_)

@@ -4,6 +4,7 @@
 // files (policy_preprocessor.json + normalizer safetensors, policy_postprocessor.json).
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,18 @@ class Normalizer {
   static StatsTensors load_stats(const std::filesystem::path& dir);
 
  private:
+  // What a feature is scaled by, on the input's device and dtype: (mean, std) for MEAN_STD;
+  // (low, high - low) for the range modes, a zero range replaced by eps.
+  struct Scale {
+    bool mean_std = false;
+    torch::Tensor offset, spread;
+  };
+  using OneFeature = torch::Tensor (Normalizer::*)(const std::string&, const torch::Tensor&) const;
+
   std::string mode_for(const std::string& key) const;
+  // nullopt for IDENTITY.
+  std::optional<Scale> scale_for(const std::string& key, const torch::Tensor& x) const;
+  TensorMap each_feature(const TensorMap& batch, OneFeature apply) const;
   bool is_visual(const std::string& key) const;
   std::vector<PolicyFeature> features_;
   std::vector<std::pair<std::string, std::string>> mapping_;

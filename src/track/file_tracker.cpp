@@ -101,27 +101,24 @@ void FileTracker::journal(const util::Json& entry) {
   }
 }
 
-void FileTracker::log_params(const std::map<std::string, std::string>& params) {
+void FileTracker::write_key_values(const std::string& kind, const std::map<std::string, std::string>& values,
+                                   StoreKeyValue store_one) {
   std::lock_guard lock(mutex_);
   util::Json j = util::Json::object();
-  for (auto& [k, v] : params) {
-    validate_key("param", k);
+  for (auto& [k, v] : values) {
+    validate_key(kind, k);
     j[k] = v;
   }
-  write([&] { for (auto& [k, v] : params) store_.log_param(run_, k, v); },
-        {{"op", "log_batch"}, {"metrics", util::Json::array()}, {"params", j}, {"tags", util::Json::object()}});
+  util::Json entry{{"op", "log_batch"}, {"metrics", util::Json::array()}, {"params", util::Json::object()}, {"tags", util::Json::object()}};
+  entry[kind + "s"] = std::move(j);
+  write([&] { for (auto& [k, v] : values) (store_.*store_one)(run_, k, v); }, entry);
 }
 
-void FileTracker::set_tags(const std::map<std::string, std::string>& tags) {
-  std::lock_guard lock(mutex_);
-  util::Json j = util::Json::object();
-  for (auto& [k, v] : tags) {
-    validate_key("tag", k);
-    j[k] = v;
-  }
-  write([&] { for (auto& [k, v] : tags) store_.set_tag(run_, k, v); },
-        {{"op", "log_batch"}, {"metrics", util::Json::array()}, {"params", util::Json::object()}, {"tags", j}});
+void FileTracker::log_params(const std::map<std::string, std::string>& params) {
+  write_key_values("param", params, &FileStore::log_param);
 }
+
+void FileTracker::set_tags(const std::map<std::string, std::string>& tags) { write_key_values("tag", tags, &FileStore::set_tag); }
 
 void FileTracker::log_metrics(const std::map<std::string, double>& metrics, int64_t step, int64_t timestamp_ms) {
   std::lock_guard lock(mutex_);

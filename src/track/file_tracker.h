@@ -33,6 +33,10 @@ class FileTracker : public Tracker {
   // Runs one store write; when the disk refuses it (full, quota, I/O error) the call goes to
   // the journal instead, and so does every later one: the metrics stay in order.
   void write(const std::function<void()>& to_store, const util::Json& journal_entry);
+  // log_params and set_tags: `kind` ("param" or "tag") names the keys in errors, its plural
+  // the log_batch field the journal records them in.
+  using StoreKeyValue = void (FileStore::*)(const RunInfo&, const std::string&, const std::string&);
+  void write_key_values(const std::string& kind, const std::map<std::string, std::string>& values, StoreKeyValue store_one);
   void start_journaling(const std::string& why);
   void journal(const util::Json& entry);
   FileStore store_;

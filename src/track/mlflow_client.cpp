@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "track/entity_fields.h"
 #include "track/file_store.h"
 #include "track/file_tracker.h"
 #include "track/validation.h"
@@ -84,16 +85,34 @@ std::map<std::string, std::string> kv_map(const Json& a) {
   return out;
 }
 
-ExperimentInfo experiment_from_json(const Json& e) {
-  ExperimentInfo x;
-  x.experiment_id = str(e, "experiment_id");
-  x.name = str(e, "name");
-  x.artifact_location = str(e, "artifact_location");
-  x.lifecycle_stage = str(e, "lifecycle_stage");
-  if (x.lifecycle_stage.empty()) x.lifecycle_stage = "active";
-  x.creation_time = json_int64(e, "creation_time");
-  x.last_update_time = json_int64(e, "last_update_time");
-  return x;
+// The REST API's spelling of the fields entity_fields.h reads.
+struct JsonFields {
+  const Json& j;
+  std::string text(const char* key) const { return str(j, key); }
+  int64_t integer(const char* key) const { return json_int64(j, key); }
+  std::string run_status(const char* key) const { return str(j, key); }
+};
+
+ExperimentInfo experiment_from_json(const Json& e) { return experiment_from_fields(JsonFields{e}); }
+
+// MLflow's paging: `page(token)` fetches one page ("" for the first) and the loop follows
+// next_page_token until a page has none or `enough()` says stop; each element of every page's
+// `items` array goes to `take`.
+template <class Page, class Take>
+void each_paged_item(const Page& page, const char* items, const Take& take, const std::function<bool()>& enough = {}) {
+  std::string token;
+  do {
+    Json r = page(token);
+    for (auto& item : r.value(items, Json::array())) take(item);
+    token = str(r, "next_page_token");
+  } while (!token.empty() && !(enough && enough()));
+}
+
+using Query = std::vector<std::pair<std::string, std::string>>;
+
+Query with_page_token(Query q, const std::string& token) {
+  if (!token.empty()) q.push_back({"page_token", token});
+  return q;
 }
 
 // The path part of mlflow-artifacts:/p or mlflow-artifacts://host/p.
@@ -127,22 +146,7 @@ MetricPoint metric_from_json(const Json& j) {
   return m;
 }
 
-RunInfo run_info_from_json(const Json& i) {
-  RunInfo r;
-  r.run_id = str(i, "run_id");
-  if (r.run_id.empty()) r.run_id = str(i, "run_uuid");
-  r.experiment_id = str(i, "experiment_id");
-  r.run_name = str(i, "run_name");
-  r.user_id = str(i, "user_id");
-  r.status = str(i, "status");
-  if (r.status.empty()) r.status = "RUNNING";
-  r.start_time = json_int64(i, "start_time");
-  r.end_time = json_int64(i, "end_time");
-  r.artifact_uri = str(i, "artifact_uri");
-  r.lifecycle_stage = str(i, "lifecycle_stage");
-  if (r.lifecycle_stage.empty()) r.lifecycle_stage = "active";
-  return r;
-}
+RunInfo run_info_from_json(const Json& i) { return run_info_from_fields(JsonFields{i}); }
 
 RunRecord run_from_json(const Json& run) {
   RunRecord rec;
@@ -170,6 +174,21 @@ ModelVersionInfo model_version_from_json(const Json& j) {
   v.tags = kv_map(j.value("tags", Json::array()));
   return v;
 }
+
+namespace {
+
+RegisteredModelInfo registered_model_from_json(const Json& m) {
+  RegisteredModelInfo info;
+  info.name = str(m, "name");
+  info.creation_timestamp = json_int64(m, "creation_timestamp");
+  info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
+  info.description = str(m, "description");
+  info.tags = kv_map(m.value("tags", Json::array()));
+  for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
+  return info;
+}
+
+}  // namespace
 
 double interactive_budget_s() {
   auto raw = util::get_env("ROBOTRAIN_HTTP_BUDGET_S");
@@ -337,14 +356,12 @@ ExperimentInfo MlflowClient::get_experiment(const std::string& experiment_id) co
 
 std::vector<ExperimentInfo> MlflowClient::search_experiments() const {
   std::vector<ExperimentInfo> out;
-  std::string token;
-  do {
+  auto page = [&](const std::string& token) {
     Json body{{"max_results", 1000}};
     if (!token.empty()) body["page_token"] = token;
-    Json r = post("experiments/search", body);
-    for (auto& e : r.value("experiments", Json::array())) out.push_back(experiment_from_json(e));
-    token = str(r, "next_page_token");
-  } while (!token.empty());
+    return post("experiments/search", body);
+  };
+  each_paged_item(page, "experiments", [&](const Json& e) { out.push_back(experiment_from_json(e)); });
   return out;
 }
 
@@ -433,16 +450,15 @@ RunRecord MlflowClient::get_run(const std::string& run_id) const {
 std::vector<RunRecord> MlflowClient::search_runs(const std::vector<std::string>& experiment_ids,
                                                  const std::string& filter, int max_results) const {
   std::vector<RunRecord> out;
-  std::string token;
-  do {
+  auto page = [&](const std::string& token) {
     Json body{{"experiment_ids", experiment_ids}, {"max_results", std::min(max_results, 1000)},
               {"order_by", Json::array({"attributes.start_time DESC"})}};
     if (!filter.empty()) body["filter"] = filter;
     if (!token.empty()) body["page_token"] = token;
-    Json r = post("runs/search", body);
-    for (auto& run : r.value("runs", Json::array())) out.push_back(run_from_json(run));
-    token = str(r, "next_page_token");
-  } while (!token.empty() && static_cast<int>(out.size()) < max_results);
+    return post("runs/search", body);
+  };
+  each_paged_item(page, "runs", [&](const Json& run) { out.push_back(run_from_json(run)); },
+                  [&] { return static_cast<int>(out.size()) >= max_results; });
   return out;
 }
 
@@ -485,14 +501,9 @@ void MlflowClient::set_tag(const std::string& run_id, const std::string& key, co
 
 std::vector<MetricPoint> MlflowClient::metric_history(const std::string& run_id, const std::string& key) const {
   std::vector<MetricPoint> out;
-  std::string token;
-  do {
-    std::vector<std::pair<std::string, std::string>> q{{"run_id", run_id}, {"metric_key", key}, {"max_results", "25000"}};
-    if (!token.empty()) q.push_back({"page_token", token});
-    Json r = get("metrics/get-history", q);
-    for (auto& m : r.value("metrics", Json::array())) out.push_back(metric_from_json(m));
-    token = str(r, "next_page_token");
-  } while (!token.empty());
+  const Query q{{"run_id", run_id}, {"metric_key", key}, {"max_results", "25000"}};
+  each_paged_item([&](const std::string& token) { return get("metrics/get-history", with_page_token(q, token)); },
+                  "metrics", [&](const Json& m) { out.push_back(metric_from_json(m)); });
   return out;
 }
 
@@ -629,48 +640,21 @@ std::optional<ModelVersionInfo> MlflowClient::get_latest_version(const std::stri
 
 std::vector<RegisteredModelInfo> MlflowClient::search_registered_models() const {
   std::vector<RegisteredModelInfo> out;
-  std::string token;
-  do {
-    std::vector<std::pair<std::string, std::string>> q{{"max_results", "1000"}};
-    if (!token.empty()) q.push_back({"page_token", token});
-    Json r = get("registered-models/search", q);
-    for (auto& m : r.value("registered_models", Json::array())) {
-      RegisteredModelInfo info;
-      info.name = str(m, "name");
-      info.creation_timestamp = json_int64(m, "creation_timestamp");
-      info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
-      info.description = str(m, "description");
-      info.tags = kv_map(m.value("tags", Json::array()));
-      for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
-      out.push_back(std::move(info));
-    }
-    token = str(r, "next_page_token");
-  } while (!token.empty());
+  const Query q{{"max_results", "1000"}};
+  each_paged_item([&](const std::string& token) { return get("registered-models/search", with_page_token(q, token)); },
+                  "registered_models", [&](const Json& m) { out.push_back(registered_model_from_json(m)); });
   return out;
 }
 
 RegisteredModelInfo MlflowClient::get_registered_model(const std::string& name) const {
-  Json m = get("registered-models/get", {{"name", name}}).value("registered_model", Json::object());
-  RegisteredModelInfo info;
-  info.name = str(m, "name");
-  info.creation_timestamp = json_int64(m, "creation_timestamp");
-  info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
-  info.description = str(m, "description");
-  info.tags = kv_map(m.value("tags", Json::array()));
-  for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
-  return info;
+  return registered_model_from_json(get("registered-models/get", {{"name", name}}).value("registered_model", Json::object()));
 }
 
 std::vector<ModelVersionInfo> MlflowClient::search_model_versions(const std::string& name) const {
   std::vector<ModelVersionInfo> out;
-  std::string token;
-  do {
-    std::vector<std::pair<std::string, std::string>> q{{"filter", "name=" + mlflow_quote(name)}, {"max_results", "1000"}};
-    if (!token.empty()) q.push_back({"page_token", token});
-    Json r = get("model-versions/search", q);
-    for (auto& v : r.value("model_versions", Json::array())) out.push_back(model_version_from_json(v));
-    token = str(r, "next_page_token");
-  } while (!token.empty());
+  const Query q{{"filter", "name=" + mlflow_quote(name)}, {"max_results", "1000"}};
+  each_paged_item([&](const std::string& token) { return get("model-versions/search", with_page_token(q, token)); },
+                  "model_versions", [&](const Json& v) { out.push_back(model_version_from_json(v)); });
   return out;
 }
 

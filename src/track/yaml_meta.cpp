@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "track/entity_fields.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/strings.h"
@@ -34,16 +35,28 @@ YAML::Node load(const std::filesystem::path& file) {
   }
 }
 
-std::string get_str(const YAML::Node& n, const char* key) {
-  auto v = n[key];
-  if (!v || v.IsNull()) return "";
-  return v.as<std::string>();
-}
+// meta.yaml's spelling of the fields entity_fields.h reads.
+struct YamlFields {
+  const YAML::Node& n;
+  std::string text(const char* key) const {
+    auto v = n[key];
+    return !v || v.IsNull() ? "" : v.as<std::string>();
+  }
+  int64_t integer(const char* key) const {
+    auto v = n[key];
+    return !v || v.IsNull() ? -1 : v.as<int64_t>();
+  }
+  std::string run_status(const char* key) const {
+    auto v = n[key];
+    return !v || v.IsNull() ? "" : run_status_from_int(static_cast<int>(v.as<int64_t>()));
+  }
+};
 
-int64_t get_int(const YAML::Node& n, const char* key, int64_t fallback = -1) {
-  auto v = n[key];
-  if (!v || v.IsNull()) return fallback;
-  return v.as<int64_t>();
+// A meta.yaml document that must be a mapping; `what` names it in the error.
+YAML::Node load_map(const std::filesystem::path& file, const char* what) {
+  auto n = load(file);
+  if (!n.IsMap()) throw util::RuntimeError(util::cat(file.string(), ": not an MLflow ", what, " meta.yaml"));
+  return n;
 }
 
 }  // namespace
@@ -84,17 +97,7 @@ std::string experiment_meta_yaml(const ExperimentInfo& e) {
 }
 
 ExperimentInfo parse_experiment_meta(const std::filesystem::path& file) {
-  auto n = load(file);
-  if (!n.IsMap()) throw util::RuntimeError(util::cat(file.string(), ": not an MLflow experiment meta.yaml"));
-  ExperimentInfo e;
-  e.experiment_id = get_str(n, "experiment_id");
-  e.name = get_str(n, "name");
-  e.artifact_location = get_str(n, "artifact_location");
-  e.lifecycle_stage = get_str(n, "lifecycle_stage");
-  if (e.lifecycle_stage.empty()) e.lifecycle_stage = "active";
-  e.creation_time = get_int(n, "creation_time");
-  e.last_update_time = get_int(n, "last_update_time");
-  return e;
+  return experiment_from_fields(YamlFields{load_map(file, "experiment")});
 }
 
 std::string run_meta_yaml(const RunInfo& r, bool on_create) {
@@ -117,22 +120,6 @@ std::string run_meta_yaml(const RunInfo& r, bool on_create) {
   return emit_flat_yaml(std::move(f));
 }
 
-RunInfo parse_run_meta(const std::filesystem::path& file) {
-  auto n = load(file);
-  if (!n.IsMap()) throw util::RuntimeError(util::cat(file.string(), ": not an MLflow run meta.yaml"));
-  RunInfo r;
-  r.run_id = get_str(n, "run_id");
-  if (r.run_id.empty()) r.run_id = get_str(n, "run_uuid");
-  r.experiment_id = get_str(n, "experiment_id");
-  r.run_name = get_str(n, "run_name");
-  r.user_id = get_str(n, "user_id");
-  r.status = run_status_from_int(static_cast<int>(get_int(n, "status", 1)));
-  r.start_time = get_int(n, "start_time");
-  r.end_time = get_int(n, "end_time");
-  r.artifact_uri = get_str(n, "artifact_uri");
-  r.lifecycle_stage = get_str(n, "lifecycle_stage");
-  if (r.lifecycle_stage.empty()) r.lifecycle_stage = "active";
-  return r;
-}
+RunInfo parse_run_meta(const std::filesystem::path& file) { return run_info_from_fields(YamlFields{load_map(file, "run")}); }
 
 }  // namespace robotrain::track

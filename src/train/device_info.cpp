@@ -7,13 +7,8 @@
 #if defined(ROBOTRAIN_WITH_CUDA)
 #include <ATen/cuda/CUDAContext.h>
 #endif
-#if defined(ROBOTRAIN_WITH_NCCL)
-#ifndef USE_C10D_NCCL
-#define USE_C10D_NCCL 1
-#endif
-#include <torch/csrc/distributed/c10d/NCCLUtils.hpp>
-#endif
 
+#include "train/c10d_nccl.h"
 #include "util/strings.h"
 
 #ifndef ROBOTRAIN_TORCH_VERSION

@@ -1,4 +1,4 @@
-// The only translation unit that sees c10d, Gloo and NCCL headers (they are heavy).
+// The only translation unit that builds c10d process groups (c10d's headers are heavy).
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO 1  // the wheel's libtorch_cpu is built with Gloo; the header is guarded by this
 #endif
@@ -7,16 +7,11 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#if defined(ROBOTRAIN_WITH_NCCL)
-#ifndef USE_C10D_NCCL
-#define USE_C10D_NCCL 1
-#endif
-#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
-#endif
 
 #include <map>
 #include <mutex>
 
+#include "train/c10d_nccl.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/process.h"

@@ -174,14 +174,18 @@ torch::Tensor DiffusionPolicy::sample_from_queue() {
   stacked.images = cat_field(&Observations::images);
   stacked.env = cat_field(&Observations::env);
   torch::NoGradGuard ng;
-  auto& m = inference_model();
   auto dev = diffusion_->parameters().front().device();
   if (ema_ && ema_->parameters().front().device() != dev) ema_->to(dev);
+  return generate_actions(stacked);
+}
+
+torch::Tensor DiffusionPolicy::generate_actions(const Observations& obs) {
+  auto& m = inference_model();
   const bool was_training = m->is_training();
   m->eval();
   std::optional<torch::Tensor> noise;
   if (next_noise_.defined()) noise = std::exchange(next_noise_, torch::Tensor());
-  auto actions = m->generate_actions(stacked, noise);
+  auto actions = m->generate_actions(obs, noise);
   if (was_training) m->train();
   return unnormalize_action(actions);
 }
@@ -190,15 +194,7 @@ torch::Tensor DiffusionPolicy::predict_action_chunk(const TensorMap& observation
   const auto& state = observation.at("observation.state");
   if (state.dim() == 3) {
     torch::NoGradGuard ng;
-    auto obs = normalized_observations(observation, /*with_time=*/true);
-    auto& m = inference_model();
-    const bool was_training = m->is_training();
-    m->eval();
-    std::optional<torch::Tensor> noise;
-    if (next_noise_.defined()) noise = std::exchange(next_noise_, torch::Tensor());
-    auto actions = m->generate_actions(obs, noise);
-    if (was_training) m->train();
-    return unnormalize_action(actions);
+    return generate_actions(normalized_observations(observation, /*with_time=*/true));
   }
   push_observation(observation);
   return sample_from_queue();

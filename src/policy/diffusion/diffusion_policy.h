@@ -67,6 +67,9 @@ class DiffusionPolicy : public Policy {
   Observations normalized_observations(const TensorMap& batch, bool with_time) const;
   void push_observation(const TensorMap& observation);
   torch::Tensor sample_from_queue();
+  // One un-normalised action chunk from the inference weights in eval mode, with the noise
+  // set_next_noise queued; the model's training mode is restored after.
+  torch::Tensor generate_actions(const Observations& obs);
   DiffusionModel& inference_model() { return ema_ ? ema_ : diffusion_; }
 
   DiffusionConfig cfg_;
