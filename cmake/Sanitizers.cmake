@@ -45,15 +45,7 @@ endif()
 
 # The Python environment with the test peers (cmake/Torch.cmake finds it in the full build).
 if(ROBOTRAIN_TORCH_FREE)
-  set(ROBOTRAIN_VENV "$ENV{ROBOTRAIN_VENV}" CACHE PATH "Virtual environment holding the test peers")
-  if(NOT ROBOTRAIN_VENV)
-    if(DEFINED ENV{XDG_CACHE_HOME} AND NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
-      set(ROBOTRAIN_VENV "$ENV{XDG_CACHE_HOME}/robotrain/venv")
-    else()
-      set(ROBOTRAIN_VENV "$ENV{HOME}/.cache/robotrain/venv")
-    endif()
-  endif()
-  set(ROBOTRAIN_PYTHON "${ROBOTRAIN_VENV}/bin/python" CACHE FILEPATH "Python with the test peers")
+  include(${CMAKE_CURRENT_LIST_DIR}/Venv.cmake)
 endif()
 
 # Code that runs before the sanitizer runtime has started (ELF preinit hooks) must not be

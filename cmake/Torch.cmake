@@ -14,15 +14,7 @@
 # libgloo-dev provides them; only the declarations are used (the implementation is the one
 # inside libtorch_cpu), and the Gloo tests check that the two agree.
 
-set(ROBOTRAIN_VENV "$ENV{ROBOTRAIN_VENV}" CACHE PATH "Virtual environment holding torch (default: ~/.cache/robotrain/venv)")
-if(NOT ROBOTRAIN_VENV)
-  if(DEFINED ENV{XDG_CACHE_HOME} AND NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
-    set(ROBOTRAIN_VENV "$ENV{XDG_CACHE_HOME}/robotrain/venv")
-  else()
-    set(ROBOTRAIN_VENV "$ENV{HOME}/.cache/robotrain/venv")
-  endif()
-endif()
-set(ROBOTRAIN_PYTHON "${ROBOTRAIN_VENV}/bin/python" CACHE FILEPATH "Python with torch installed")
+include(${CMAKE_CURRENT_LIST_DIR}/Venv.cmake)  # ROBOTRAIN_VENV, ROBOTRAIN_PYTHON
 if(NOT EXISTS "${ROBOTRAIN_PYTHON}")
   message(FATAL_ERROR "no Python at ${ROBOTRAIN_PYTHON}: run scripts/install-deps.sh (it creates the torch "
                       "environment), or pass -DROBOTRAIN_PYTHON=/path/to/python with torch 2.10 installed")

@@ -26,67 +26,29 @@ util::ProcessResult run_duckdb(const std::string& script, const std::vector<std:
   return test::run_peer_script(script, args, {}, 300);
 }
 
-ValueType expected_type(std::string duck, bool& is_list) {
-  is_list = false;
-  auto bracket = duck.find('[');
-  if (bracket != std::string::npos) {
-    is_list = true;
-    duck = duck.substr(0, bracket);
-  }
-  if (duck == "INTEGER") return ValueType::Int32;
-  if (duck == "BIGINT" || duck == "UINTEGER") return ValueType::Int64;
-  if (duck == "FLOAT") return ValueType::Float;
-  if (duck == "DOUBLE") return ValueType::Double;
-  if (duck == "BOOLEAN") return ValueType::Bool;
-  if (duck == "VARCHAR") return ValueType::String;
-  if (duck == "BLOB") return ValueType::Binary;
-  ADD_FAILURE() << "unexpected DuckDB type " << duck;
-  return ValueType::Int64;
-}
-
-// Our reader flattens nested lists; flatten DuckDB's nested arrays the same way (null or
-// empty inner lists vanish, null values at the innermost level stay).
-void flatten_into(const util::Json& v, int depth, util::Json& out) {
-  if (depth == 0) {
-    out.push_back(v);
-    return;
-  }
-  if (v.is_null()) return;
-  for (const auto& e : v) flatten_into(e, depth - 1, out);
-}
-
-util::Json flattened(const util::Json& row_value, const std::string& duck_type) {
+// DuckDB names a column's type as "FLOAT", "FLOAT[]", "DOUBLE[][][]", ...
+testing::PeerColumn duckdb_column(const util::Json& column) {
+  const std::string duck = column["type"];
   int depth = 0;
-  for (size_t p = duck_type.find('['); p != std::string::npos; p = duck_type.find('[', p + 1)) ++depth;
-  if (depth < 2 || row_value.is_null()) return row_value;
-  util::Json out = util::Json::array();
-  flatten_into(row_value, depth, out);
-  return out;
+  for (size_t p = duck.find('['); p != std::string::npos; p = duck.find('[', p + 1)) ++depth;
+  const std::string leaf = duck.substr(0, duck.find('['));
+  auto leaf_type = [&]() {
+    if (leaf == "INTEGER") return ValueType::Int32;
+    if (leaf == "BIGINT" || leaf == "UINTEGER") return ValueType::Int64;
+    if (leaf == "FLOAT") return ValueType::Float;
+    if (leaf == "DOUBLE") return ValueType::Double;
+    if (leaf == "BOOLEAN") return ValueType::Bool;
+    if (leaf == "VARCHAR") return ValueType::String;
+    if (leaf == "BLOB") return ValueType::Binary;
+    ADD_FAILURE() << "unexpected DuckDB type " << duck;
+    return ValueType::Int64;
+  };
+  return {leaf_type(), depth};
 }
 
 // Compares every value of `table` with a DuckDB dump {columns: [{name, type}], rows: [...]}.
 void expect_matches_dump(const Table& table, const util::Json& dump, const std::string& label) {
-  ASSERT_EQ(table.columns.size(), dump["columns"].size()) << label;
-  const auto& rows = dump["rows"];
-  ASSERT_EQ(table.num_rows, static_cast<int64_t>(rows.size())) << label;
-  for (size_t c = 0; c < table.columns.size(); ++c) {
-    const Column& col = table.columns[c];
-    const std::string name = dump["columns"][c]["name"];
-    ASSERT_EQ(col.name, name) << label;
-    bool is_list;
-    EXPECT_EQ(col.type, expected_type(dump["columns"][c]["type"], is_list)) << label << " " << name;
-    EXPECT_EQ(col.is_list, is_list) << label << " " << name;
-    ASSERT_EQ(col.num_rows(), table.num_rows) << label << " " << name;
-    for (int64_t r = 0; r < table.num_rows; ++r) {
-      util::Json got = row_json(col, r);
-      const util::Json want = flattened(rows[r][name], dump["columns"][c]["type"]);
-      if (!json_equal(got, want, col.type == ValueType::Float)) {
-        ADD_FAILURE() << label << " column " << name << " row " << r << ": DuckDB " << want.dump() << ", ours "
-                      << got.dump();
-        break;
-      }
-    }
-  }
+  testing::expect_matches_dump(table, dump, label, "DuckDB", duckdb_column);
 }
 
 class DuckDBCrossCheck : public ::testing::Test {
@@ -247,8 +209,7 @@ TEST_F(DuckDBCrossCheck, DuckDBReadsWhatWeWrite) {
     img_path.valid.push_back(r % 4 != 1);
   }
   t.columns = {i32, i64, f, d, b, s, bin, task, lf, ls, li, mean, grid, img_bytes, img_path};
-  for (Compression comp : {Compression::Uncompressed, Compression::Snappy, Compression::Zstd, Compression::Gzip,
-                           Compression::Lz4Raw, Compression::Brotli}) {
+  for (Compression comp : testing::every_codec()) {
     WriteOptions o;
     o.compression = comp;
     o.row_group_rows = 1000;

@@ -40,47 +40,11 @@ ValueType expected_type(const std::string& arrow) {
   return ValueType::Int64;
 }
 
-// Our reader flattens nested lists: flatten pyarrow's the same way (null or empty inner lists
-// vanish, null values at the innermost level stay).
-void flatten_into(const util::Json& v, int depth, util::Json& out) {
-  if (depth == 0) {
-    out.push_back(v);
-    return;
-  }
-  if (v.is_null()) return;
-  for (const auto& e : v) flatten_into(e, depth - 1, out);
-}
-
-util::Json flattened(const util::Json& v, int depth) {
-  if (depth < 2 || v.is_null()) return v;
-  util::Json out = util::Json::array();
-  flatten_into(v, depth, out);
-  return out;
-}
-
 // Every column and value of `t` against a dump {columns: [{name, type, list_depth}], rows}.
 void expect_matches(const Table& t, const util::Json& dump, const std::string& label) {
-  const auto& cols = dump["columns"];
-  ASSERT_EQ(t.columns.size(), cols.size()) << label;
-  ASSERT_EQ(t.num_rows, static_cast<int64_t>(dump["rows"].size())) << label;
-  for (size_t c = 0; c < cols.size(); ++c) {
-    const Column& col = t.columns[c];
-    const std::string name = cols[c]["name"];
-    const int depth = cols[c]["list_depth"];
-    ASSERT_EQ(col.name, name) << label;
-    EXPECT_EQ(col.type, expected_type(cols[c]["type"])) << label << " " << name;
-    EXPECT_EQ(col.is_list, depth > 0) << label << " " << name;
-    ASSERT_EQ(col.num_rows(), t.num_rows) << label << " " << name;
-    for (int64_t r = 0; r < t.num_rows; ++r) {
-      const util::Json want = flattened(dump["rows"][r][name], depth);
-      const util::Json got = row_json(col, r);
-      if (!json_equal(got, want, col.type == ValueType::Float)) {
-        ADD_FAILURE() << label << " column " << name << " row " << r << ": pyarrow " << want.dump() << ", ours "
-                      << got.dump();
-        break;
-      }
-    }
-  }
+  testing::expect_matches_dump(t, dump, label, "pyarrow", [](const util::Json& column) {
+    return testing::PeerColumn{expected_type(column["type"]), column["list_depth"].get<int>()};
+  });
 }
 
 TEST(ParquetPyarrowFixtures, CoverEveryCodecEncodingAndPageVersionPyarrowWrites) {
@@ -217,8 +181,7 @@ TEST(ParquetPyarrowPeer, PyarrowAndLeRobotReadWhatWeWrite) {
   };
   util::TempDir dir;
   util::atomic_write_file(dir.path() / "features.json", features.dump());
-  for (Compression comp : {Compression::Uncompressed, Compression::Snappy, Compression::Zstd, Compression::Gzip,
-                           Compression::Lz4Raw, Compression::Brotli}) {
+  for (Compression comp : testing::every_codec()) {
     SCOPED_TRACE(static_cast<int>(comp));
     WriteOptions o;
     o.compression = comp;

@@ -91,9 +91,7 @@ TEST_P(RoundTrip, EveryTypeWithNullsListsAndRowGroups) {
   expect_same_table(t, r.read());
 }
 
-INSTANTIATE_TEST_SUITE_P(Codecs, RoundTrip,
-                         ::testing::Values(Compression::Uncompressed, Compression::Snappy, Compression::Zstd,
-                                           Compression::Gzip, Compression::Lz4Raw, Compression::Brotli));
+INSTANTIATE_TEST_SUITE_P(Codecs, RoundTrip, ::testing::ValuesIn(testing::every_codec()));
 
 TEST(ParquetRoundTrip, NoNullsAreReportedAsNoValidity) {
   util::TempDir dir;

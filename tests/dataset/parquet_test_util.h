@@ -1,11 +1,12 @@
 #pragma once
 // Helpers shared by the Parquet tests: building columns and turning them into JSON rows
-// (the form DuckDB's dumps use) so that values compare one by one.
+// (the form DuckDB's and pyarrow's dumps use) so that values compare one by one.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -65,6 +66,66 @@ inline bool json_equal(const util::Json& a, const util::Json& b, bool float32) {
     return true;
   }
   return a == b;
+}
+
+// Every codec our writer has: the cross-checks write one file with each.
+inline const std::vector<Compression>& every_codec() {
+  static const std::vector<Compression> all = {Compression::Uncompressed, Compression::Snappy, Compression::Zstd,
+                                               Compression::Gzip,         Compression::Lz4Raw, Compression::Brotli};
+  return all;
+}
+
+// Our reader flattens nested lists; flatten a peer's nested arrays the same way (null or
+// empty inner lists vanish, null values at the innermost level stay).
+inline void flatten_into(const util::Json& v, int depth, util::Json& out) {
+  if (depth == 0) {
+    out.push_back(v);
+    return;
+  }
+  if (v.is_null()) return;
+  for (const auto& e : v) flatten_into(e, depth - 1, out);
+}
+
+inline util::Json flattened(const util::Json& v, int list_depth) {
+  if (list_depth < 2 || v.is_null()) return v;
+  util::Json out = util::Json::array();
+  flatten_into(v, list_depth, out);
+  return out;
+}
+
+// What a peer's dump says of one column, in our terms: the value type of its leaf and how
+// deeply its lists nest (0: not a list).
+struct PeerColumn {
+  ValueType type;
+  int list_depth;
+};
+using DescribePeerColumn = std::function<PeerColumn(const util::Json& dump_column)>;
+
+// Every column and value of `t` against a peer's dump {columns: [{name, ...}], rows: [...]};
+// `describe` reads the peer's own words for a column's type.
+inline void expect_matches_dump(const Table& t, const util::Json& dump, const std::string& label,
+                                const std::string& peer, const DescribePeerColumn& describe) {
+  const auto& cols = dump["columns"];
+  ASSERT_EQ(t.columns.size(), cols.size()) << label;
+  ASSERT_EQ(t.num_rows, static_cast<int64_t>(dump["rows"].size())) << label;
+  for (size_t c = 0; c < cols.size(); ++c) {
+    const Column& col = t.columns[c];
+    const std::string name = cols[c]["name"];
+    const PeerColumn want_col = describe(cols[c]);
+    ASSERT_EQ(col.name, name) << label;
+    EXPECT_EQ(col.type, want_col.type) << label << " " << name;
+    EXPECT_EQ(col.is_list, want_col.list_depth > 0) << label << " " << name;
+    ASSERT_EQ(col.num_rows(), t.num_rows) << label << " " << name;
+    for (int64_t r = 0; r < t.num_rows; ++r) {
+      const util::Json want = flattened(dump["rows"][r][name], want_col.list_depth);
+      const util::Json got = row_json(col, r);
+      if (!json_equal(got, want, col.type == ValueType::Float)) {
+        ADD_FAILURE() << label << " column " << name << " row " << r << ": " << peer << " " << want.dump()
+                      << ", ours " << got.dump();
+        break;
+      }
+    }
+  }
 }
 
 // Expects two columns to hold the same rows (nulls compare equal regardless of filler values).

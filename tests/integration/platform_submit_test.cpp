@@ -1,6 +1,5 @@
-// `robotrain submit` and `robotrain jobs` against executables named az and osmo placed first
-// on PATH. They stand in for the real CLIs only because no Azure ML or OSMO service can run
-// here: they record their arguments and answer with the documented JSON / tsv shapes.
+// `robotrain submit` and `robotrain jobs` against the az and osmo stand-ins of
+// support/fake_platform_clis.h (no Azure ML or OSMO service can run here).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "support/fake_platform_clis.h"
 #include "support/test_support.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -20,58 +20,19 @@ using robotrain::util::Json;
 
 namespace {
 
-const char* kFakeAz = R"(#!/bin/sh
-printf '%s\n' "az $*" >> "$FAKE_DIR/calls.log"
-case "$1 $2 $3" in
-  "ml environment show") exit 1 ;;
-  "ml environment create") echo '{"name":"robotrain"}' ;;
-  "ml job create")
-    while [ $# -gt 0 ]; do
-      if [ "$1" = "--file" ]; then cp "$2" "$FAKE_DIR/submitted.yaml"; fi
-      shift
-    done
-    echo "amlrun-7f3a" ;;
-  "ml job show") cat "$FAKE_DIR/aml_status" 2>/dev/null || echo Running ;;
-  "ml job cancel") echo '{}' ;;
-  "ml job stream") cat "$FAKE_DIR/aml_logs" 2>/dev/null || echo "streamed logs" ;;
-  *) echo "unexpected az call: $*" >&2; exit 2 ;;
-esac
-)";
-
-const char* kFakeOsmo = R"(#!/bin/sh
-printf '%s\n' "osmo $*" >> "$FAKE_DIR/calls.log"
-case "$1 $2" in
-  "workflow submit") cp "$3" "$FAKE_DIR/submitted.yaml"; echo '{"name": "robotrain-wf-42", "overview": "https://osmo.example/workflows/robotrain-wf-42", "dashboard_url": "https://osmo.example/d/42"}' ;;
-  "workflow query") echo "{\"name\": \"$3\", \"status\": \"$(cat "$FAKE_DIR/osmo_status" 2>/dev/null || echo RUNNING)\"}" ;;
-  "workflow logs")
-    if [ "$5" = "robotrain-eval" ] && [ -f "$FAKE_DIR/osmo_eval_logs" ]; then cat "$FAKE_DIR/osmo_eval_logs";
-    elif [ "$5" = "robotrain-train" ] && [ -f "$FAKE_DIR/osmo_train_logs" ]; then cat "$FAKE_DIR/osmo_train_logs";
-    else echo "osmo logs for $3"; fi ;;
-  "workflow cancel") echo '{}' ;;
-  *) echo "unexpected osmo call: $*" >&2; exit 2 ;;
-esac
-)";
-
 class FakeClis : public ::testing::Test {
  protected:
   void SetUp() override {
-    bin = tmp.path() / "bin";
-    fs::create_directories(bin);
-    for (auto [name, text] : {std::pair{"az", kFakeAz}, std::pair{"osmo", kFakeOsmo}}) {
-      std::ofstream(bin / name) << text;
-      fs::permissions(bin / name, fs::perms::owner_all);
-    }
-    env = {{"PATH", bin.string() + ":/usr/bin:/bin"},
-           {"FAKE_DIR", tmp.path().string()},
-           {"ROBOTRAIN_HOME", (tmp.path() / "home").string()},
-           {"AZURE_SUBSCRIPTION_ID", ""},
-           {"AZURE_RESOURCE_GROUP", ""},
-           {"AZUREML_WORKSPACE_NAME", ""},
-           {"AZUREML_COMPUTE", ""}};
+    env = clis.env();
+    env.insert({{"ROBOTRAIN_HOME", (tmp.path() / "home").string()},
+                {"AZURE_SUBSCRIPTION_ID", ""},
+                {"AZURE_RESOURCE_GROUP", ""},
+                {"AZUREML_WORKSPACE_NAME", ""},
+                {"AZUREML_COMPUTE", ""}});
   }
-  std::string calls() { return fs::exists(tmp.path() / "calls.log") ? robotrain::util::read_file(tmp.path() / "calls.log") : ""; }
+  std::string calls() const { return clis.calls(); }
   robotrain::util::TempDir tmp;
-  fs::path bin;
+  robotrain::test::FakePlatformClis clis{tmp.path()};
   std::map<std::string, std::string> env;
 };
 
@@ -85,7 +46,7 @@ TEST_F(FakeClis, OsmoSubmitRecordsReturnedWorkflowIdAndPollsByIt) {
   EXPECT_EQ(rec["platform"], "osmo");
   EXPECT_NE(calls().find("osmo workflow submit "), std::string::npos);
   EXPECT_NE(calls().find("-t json"), std::string::npos);
-  auto submitted = robotrain::util::read_file(tmp.path() / "submitted.yaml");
+  auto submitted = clis.submitted();
   EXPECT_NE(submitted.find("HF_TOKEN: hf_token"), std::string::npos);
   EXPECT_NE(submitted.find("- \"diffusion\""), std::string::npos);
 
@@ -113,7 +74,7 @@ TEST_F(FakeClis, AzureMLSubmitUsesContextFromEnvFileAndForwardsArgs) {
   EXPECT_NE(c.find("az ml environment create --name robotrain"), std::string::npos) << c;
   EXPECT_NE(c.find("--subscription sub-1 --resource-group rg-1 --workspace-name ws-flag"), std::string::npos) << "flag beats .env: " << c;
   EXPECT_NE(c.find("--debug --query name -o tsv"), std::string::npos) << c;
-  auto yaml = robotrain::util::read_file(tmp.path() / "submitted.yaml");
+  auto yaml = clis.submitted();
   EXPECT_NE(yaml.find("compute: azureml:gpu-cl"), std::string::npos) << yaml;
 
   std::ofstream(tmp.path() / "aml_status") << "Completed";
@@ -252,7 +213,7 @@ TEST_F(FakeClis, AzureMLPipelineEvaluatesTheTrainedCheckpointAndReportsOneSummar
   EXPECT_EQ(j["gate_passed"], true);
   EXPECT_EQ(j["quality_gate"], "max_action_mse<=0.05");
   EXPECT_DOUBLE_EQ(j["train_metrics"]["loss"].get<double>(), 0.123);
-  auto eval_yaml = robotrain::util::read_file(tmp.path() / "submitted.yaml");
+  auto eval_yaml = clis.submitted();
   EXPECT_NE(eval_yaml.find("path: azureml://jobs/amlrun-7f3a/outputs/checkpoints"), std::string::npos) << eval_yaml;
   EXPECT_NE(eval_yaml.find("--max-action-mse 0.05"), std::string::npos) << eval_yaml;
   EXPECT_NE(eval_yaml.find("--register-checkpoint m1"), std::string::npos) << eval_yaml;

@@ -1,19 +1,19 @@
 // The seed system's Quick Start ("What users do with it" in its documentation), each command
 // in its robotrain form - verbatim apart from the program name - against the local stand-ins:
 // the Hub stand-in (tests/storage/hf_fake_hub.h) serving the dataset and the pretrained
-// policy, `az` and `osmo` executables first on PATH that answer as the real CLIs do (no Azure
-// ML or OSMO service can run here), and the local runner for the pipeline. Settings the seed
+// policy, the `az` and `osmo` stand-ins of support/fake_platform_clis.h (no Azure ML or OSMO
+// service can run here), and the local runner for the pipeline. Settings the seed
 // takes from the environment (Azure context, TRAINING_STEPS, BATCH_SIZE) come from there, so
 // the pipeline trains for 2 steps instead of 100000.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "integration/seed_support.h"
 #include "integration/train_support.h"
 #include "storage/hf_fake_hub.h"
+#include "support/fake_platform_clis.h"
 
 namespace fs = std::filesystem;
 namespace tt = robotrain::test::train;
@@ -48,42 +48,14 @@ std::vector<std::string> robotrain_form(const std::string& line) {
 
 std::vector<std::string> quick_start_command(size_t index) { return robotrain_form(util::split(kQuickStart, '\n').at(index)); }
 
-const char* kFakeAz = R"(#!/bin/sh
-printf '%s\n' "az $*" >> "$FAKE_DIR/calls.log"
-case "$1 $2 $3" in
-  "ml environment show") exit 1 ;;
-  "ml environment create") echo '{"name":"robotrain"}' ;;
-  "ml job create")
-    while [ $# -gt 0 ]; do
-      if [ "$1" = "--file" ]; then cp "$2" "$FAKE_DIR/submitted.yaml"; fi
-      shift
-    done
-    echo "amlrun-7f3a" ;;
-  *) echo "unexpected az call: $*" >&2; exit 2 ;;
-esac
-)";
-
-const char* kFakeOsmo = R"(#!/bin/sh
-printf '%s\n' "osmo $*" >> "$FAKE_DIR/calls.log"
-case "$1 $2" in
-  "workflow submit") cp "$3" "$FAKE_DIR/submitted.yaml"; echo '{"name": "robotrain-wf-42", "overview": "https://osmo.example/workflows/robotrain-wf-42"}' ;;
-  *) echo "unexpected osmo call: $*" >&2; exit 2 ;;
-esac
-)";
-
 class SeedQuickStart : public ::testing::Test {
  protected:
   util::TempDir tmp{"rt-seed-qs"};
+  robotrain::test::FakePlatformClis clis{tmp.path()};
   FakeHub hub;
   fs::path work;
 
   void SetUp() override {
-    fs::path bin = tmp.path() / "bin";
-    fs::create_directories(bin);
-    for (auto [name, text] : {std::pair{"az", kFakeAz}, std::pair{"osmo", kFakeOsmo}}) {
-      std::ofstream(bin / name) << text;
-      fs::permissions(bin / name, fs::perms::owner_all);
-    }
     work = tmp.path() / "work";
     fs::create_directories(work);
     // The Hub stand-in holds the quick start's dataset (the small generated one under that
@@ -97,19 +69,19 @@ class SeedQuickStart : public ::testing::Test {
   }
 
   std::map<std::string, std::string> env() const {
-    return {{"PATH", (tmp.path() / "bin").string() + ":/usr/bin:/bin"},
-            {"FAKE_DIR", tmp.path().string()},
-            {"ROBOTRAIN_HOME", (tmp.path() / "home").string()},
-            {"AZURE_SUBSCRIPTION_ID", "sub-1"},
-            {"AZURE_RESOURCE_GROUP", "rg-1"},
-            {"AZUREML_WORKSPACE_NAME", "ws-1"},
-            {"AZUREML_COMPUTE", "gpu-cluster"},
-            {"HF_ENDPOINT", hub.url()},
-            {"HF_HOME", (tmp.path() / "hf").string()},
-            {"HF_HUB_CACHE", ""},
-            {"HF_TOKEN", ""},
-            {"HF_HUB_OFFLINE", ""},
-            {"MLFLOW_TRACKING_URI", (tmp.path() / "mlruns").string()}};
+    auto env = clis.env();
+    env.insert({{"ROBOTRAIN_HOME", (tmp.path() / "home").string()},
+                {"AZURE_SUBSCRIPTION_ID", "sub-1"},
+                {"AZURE_RESOURCE_GROUP", "rg-1"},
+                {"AZUREML_WORKSPACE_NAME", "ws-1"},
+                {"AZUREML_COMPUTE", "gpu-cluster"},
+                {"HF_ENDPOINT", hub.url()},
+                {"HF_HOME", (tmp.path() / "hf").string()},
+                {"HF_HUB_CACHE", ""},
+                {"HF_TOKEN", ""},
+                {"HF_HUB_OFFLINE", ""},
+                {"MLFLOW_TRACKING_URI", (tmp.path() / "mlruns").string()}});
+    return env;
   }
 
   // The command run from a scratch working directory (the local runner's outputs land there).
@@ -123,8 +95,8 @@ class SeedQuickStart : public ::testing::Test {
     o.timeout_s = 600;
     return util::run_process(argv, o);
   }
-  std::string submitted() const { return util::read_file(tmp.path() / "submitted.yaml"); }
-  std::string calls() const { return fs::exists(tmp.path() / "calls.log") ? util::read_file(tmp.path() / "calls.log") : ""; }
+  std::string submitted() const { return clis.submitted(); }
+  std::string calls() const { return clis.calls(); }
 };
 
 }  // namespace

@@ -43,6 +43,27 @@ class BlobSources : public ::testing::Test {
     storage::BlobClient(access, location.account).create_container(location.container);
     storage::upload_directory(dir, url, access);
   }
+  // `robotrain train` (2 steps into tmp/run) on the dataset fetched from `blob_urls` into
+  // tmp/data rather than on --dataset.root, with TMPDIR at tmp/tmp; `extra` flags follow.
+  util::ProcessResult train_on_blobs(const std::vector<std::string>& blob_urls, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> flags;
+    for (const auto& url : blob_urls) flags.insert(flags.end(), {"--blob-url", url});
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    flags.insert(flags.end(), {"--dataset-download-dir", (tmp.path() / "data").string()});
+    auto args = tt::train_args((tmp.path() / "run").string(), 2, flags);
+    auto at = std::find(args.begin(), args.end(), "--dataset.root");
+    args.erase(at, at + 2);
+    auto e = env();
+    e["TMPDIR"] = (tmp.path() / "tmp").string();
+    fs::create_directories(tmp.path() / "tmp");
+    return run_robotrain(args, e);
+  }
+  // The fetched dataset merged both prefixes, and the hand-over marker did not outlive the job.
+  void expect_merged_fetch_without_marker() const {
+    EXPECT_EQ(util::read_json_file(tmp.path() / "data" / "meta" / "info.json")["total_episodes"], 4);
+    for (const auto& entry : fs::directory_iterator(tmp.path() / "tmp"))
+      EXPECT_EQ(entry.path().filename().string().find("robotrain-fetched-"), std::string::npos) << entry.path();
+  }
 };
 
 const std::string kBlobRoot = "https://devstoreaccount1.blob.core.windows.net/";
@@ -130,21 +151,9 @@ TEST_F(BlobSources, DatasetFetchDownloadsAndMergesBlobPrefixes) {
 TEST_F(BlobSources, TrainOnTwoBlobPrefixesTrainsOnTheirMerge) {
   upload(tt::synth_dataset(), kBlobRoot + "train/a");
   upload(tt::synth_dataset(), kBlobRoot + "train/b");
-  auto args = tt::train_args((tmp.path() / "run").string(), 2,
-                             {"--blob-url", kBlobRoot + "train/a", "--blob-url", kBlobRoot + "train/b", "--dataset-download-dir",
-                              (tmp.path() / "data").string()});
-  // The same flags, without --dataset.root.
-  auto at = std::find(args.begin(), args.end(), "--dataset.root");
-  args.erase(at, at + 2);
-  auto e = env();
-  e["TMPDIR"] = (tmp.path() / "tmp").string();
-  fs::create_directories(tmp.path() / "tmp");
-  auto r = run_robotrain(args, e);
+  auto r = train_on_blobs({kBlobRoot + "train/a", kBlobRoot + "train/b"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(util::read_json_file(tmp.path() / "data" / "meta" / "info.json")["total_episodes"], 4);
-  // The hand-over marker does not outlive the job.
-  for (const auto& entry : fs::directory_iterator(tmp.path() / "tmp"))
-    EXPECT_EQ(entry.path().filename().string().find("robotrain-fetched-"), std::string::npos) << entry.path();
+  expect_merged_fetch_without_marker();
   auto cfg = util::read_json_file(tmp.path() / "run" / "checkpoints" / "000002" / "pretrained_model" / "train_config.json");
   EXPECT_EQ(cfg["dataset"]["root"], (tmp.path() / "data").string());
 }
@@ -172,20 +181,9 @@ TEST_F(BlobSources, SourceErrorsAreInputErrorsBeforeAnyDownload) {
 TEST_F(BlobSources, TwoWorkersShareOneFetch) {
   upload(tt::synth_dataset(), kBlobRoot + "ddp/a");
   upload(tt::synth_dataset(), kBlobRoot + "ddp/b");
-  auto args = tt::train_args((tmp.path() / "run").string(), 2,
-                             {"--blob-url", kBlobRoot + "ddp/a", "--blob-url", kBlobRoot + "ddp/b", "--nproc-per-node", "2",
-                              "--dataset-download-dir", (tmp.path() / "data").string()});
-  auto at = std::find(args.begin(), args.end(), "--dataset.root");
-  args.erase(at, at + 2);
-  auto e = env();
-  e["TMPDIR"] = (tmp.path() / "tmp").string();
-  fs::create_directories(tmp.path() / "tmp");
-  auto r = run_robotrain(args, e);
+  auto r = train_on_blobs({kBlobRoot + "ddp/a", kBlobRoot + "ddp/b"}, {"--nproc-per-node", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(util::read_json_file(tmp.path() / "data" / "meta" / "info.json")["total_episodes"], 4);
-  // The hand-over marker does not outlive the job.
-  for (const auto& entry : fs::directory_iterator(tmp.path() / "tmp"))
-    EXPECT_EQ(entry.path().filename().string().find("robotrain-fetched-"), std::string::npos) << entry.path();
+  expect_merged_fetch_without_marker();
   EXPECT_TRUE(fs::exists(tmp.path() / "run" / "checkpoints" / "000002" / "pretrained_model" / "model.safetensors"));
   // Only one worker downloaded: a second download into the same directory would have failed.
   EXPECT_EQ(r.err.find("already exists"), std::string::npos) << r.err;

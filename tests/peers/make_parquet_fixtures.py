@@ -20,6 +20,9 @@ import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from parquet_peer_common import value_json
+from parquet_pyarrow_common import table_json
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "parquet")
 
 
@@ -124,45 +127,16 @@ def unsupported_table(n=6):
     })
 
 
-def value_json(v):
-    if isinstance(v, bytes):
-        return v.hex()
+def finite_value_json(v):
     if isinstance(v, float) and not math.isfinite(v):
         raise ValueError("fixtures hold finite floats only (JSON has no NaN)")
     if isinstance(v, list):
-        return [value_json(x) for x in v]
-    return v
-
-
-def leaf_columns(schema):
-    """[(name, field_path, leaf type, list depth)] with structs flattened as robotrain does."""
-    out = []
-    for f in schema:
-        if pa.types.is_struct(f.type):
-            for sub in f.type:
-                out.append((f"{f.name}.{sub.name}", (f.name, sub.name), sub.type, 0))
-            continue
-        t, depth = f.type, 0
-        while pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-            t, depth = t.value_type, depth + 1
-        out.append((f.name, (f.name,), t, depth))
-    return out
+        return [finite_value_json(x) for x in v]
+    return value_json(v)
 
 
 def dump(path, skip=()):
-    read = pq.read_table(path)
-    cols = [c for c in leaf_columns(read.schema) if c[0] not in skip and c[1][0] not in skip]
-    rows = read.to_pylist()
-    out_rows = []
-    for r in rows:
-        o = {}
-        for name, fpath, _, _ in cols:
-            v = r[fpath[0]]
-            if len(fpath) > 1:
-                v = None if v is None else v[fpath[1]]
-            o[name] = value_json(v)
-        out_rows.append(o)
-    return {"columns": [{"name": n, "type": str(t), "list_depth": d} for n, _, t, d in cols], "rows": out_rows}
+    return table_json(pq.read_table(path), skip, value=finite_value_json)
 
 
 def used_codecs_and_encodings(path):

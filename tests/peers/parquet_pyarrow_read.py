@@ -10,37 +10,10 @@ import os
 import sys
 import tempfile
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from parquet_peer_common import value_json, write_json
-
-
-def leaf_columns(schema):
-    out = []
-    for f in schema:
-        if pa.types.is_struct(f.type):
-            out += [(f"{f.name}.{s.name}", (f.name, s.name), s.type, 0) for s in f.type]
-            continue
-        t, depth = f.type, 0
-        while pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-            t, depth = t.value_type, depth + 1
-        out.append((f.name, (f.name,), t, depth))
-    return out
-
-
-def rows_json(table):
-    cols = leaf_columns(table.schema)
-    rows = []
-    for r in table.to_pylist():
-        o = {}
-        for name, path, _, _ in cols:
-            v = r[path[0]]
-            if len(path) > 1:
-                v = None if v is None else v[path[1]]
-            o[name] = value_json(v)
-        rows.append(o)
-    return cols, rows
+from parquet_peer_common import write_json
+from parquet_pyarrow_common import table_json
 
 
 def as_lerobot(path, features, table):
@@ -62,10 +35,9 @@ def as_lerobot(path, features, table):
 
 def main(path, out, features_path=None):
     table = pq.read_table(path)
-    cols, rows = rows_json(table)
     kv = {k.decode(): v.decode() for k, v in (pq.read_metadata(path).metadata or {}).items()}
-    result = {"columns": [{"name": n, "type": str(t), "list_depth": d} for n, _, t, d in cols], "rows": rows,
-              "arrow_schema": {f.name: str(f.type) for f in table.schema}, "key_value_metadata": kv}
+    result = table_json(table)
+    result.update({"arrow_schema": {f.name: str(f.type) for f in table.schema}, "key_value_metadata": kv})
     if features_path:
         with open(features_path) as f:
             features = json.load(f)

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "act_test_configs.h"
 #include "policy/act/act_policy.h"
 #include "policy/pretrained.h"
 #include "policy/tensor_io.h"
@@ -14,22 +15,13 @@
 
 using namespace robotrain::policy;
 using namespace robotrain::policy::act;
+using robotrain::policy::act::fixtures::aloha_act;
+using robotrain::policy::act::fixtures::small_act;
+using robotrain::policy::act::fixtures::unit_stats;
 
 namespace {
 
 using Shapes = std::map<std::string, std::vector<int64_t>>;
-
-StatsTensors unit_stats(const ActConfig& c) {
-  StatsTensors s;
-  std::vector<PolicyFeature> all = c.input_features;
-  all.insert(all.end(), c.output_features.begin(), c.output_features.end());
-  for (auto& f : all) {
-    auto shape = f.type == FeatureType::Visual ? std::vector<int64_t>{3, 1, 1} : f.shape;
-    s[f.key]["mean"] = torch::zeros(shape);
-    s[f.key]["std"] = torch::ones(shape);
-  }
-  return s;
-}
 
 // One transformer layer as LeRobot names it; `cross` adds the decoder's second attention.
 void add_layer(Shapes& out, const std::string& p, int64_t D, int64_t FF, bool decoder) {
@@ -108,19 +100,10 @@ Shapes actual(ActPolicy& p) {
   return s;
 }
 
-ActConfig aloha_config() {
-  ActConfig c;
-  c.input_features = {{"observation.images.top", FeatureType::Visual, {3, 480, 640}},
-                      {"observation.state", FeatureType::State, {14}}};
-  c.output_features = {{"action", FeatureType::Action, {14}}};
-  c.pretrained_backbone_weights.reset();
-  return c;
-}
-
 }  // namespace
 
 TEST(ActKeys, EveryKeyAndShapeOfTheDefaultConfigMatchesTheSpec) {
-  auto c = aloha_config();
+  auto c = aloha_act();
   ActPolicy p(c, unit_stats(c));
   auto want = expected_act_keys(512, 3200, 32, 14, 14, 100);
   ASSERT_EQ(want.size(), 234u) << "the spec's count";
@@ -140,15 +123,8 @@ TEST(ActKeys, EveryKeyAndShapeOfTheDefaultConfigMatchesTheSpec) {
 }
 
 TEST(ActKeys, EnvStateOnlyConfigHasNoBackboneAndThreeOneDTokensWithState) {
-  ActConfig c;
-  c.input_features = {{"observation.state", FeatureType::State, {4}}, {"observation.environment_state", FeatureType::Env, {6}}};
-  c.output_features = {{"action", FeatureType::Action, {2}}};
-  c.pretrained_backbone_weights.reset();
-  c.dim_model = 32;
-  c.n_heads = 4;
-  c.dim_feedforward = 64;
-  c.chunk_size = 4;
-  c.n_action_steps = 4;
+  auto c = small_act({{"observation.state", FeatureType::State, {4}}, {"observation.environment_state", FeatureType::Env, {6}}},
+                     {{"action", FeatureType::Action, {2}}});
   ActPolicy p(c, unit_stats(c));
   auto got = actual(p);
   for (auto& [k, s] : got) EXPECT_EQ(k.find("model.backbone."), std::string::npos) << k;
@@ -162,16 +138,9 @@ TEST(ActKeys, EnvStateOnlyConfigHasNoBackboneAndThreeOneDTokensWithState) {
 }
 
 TEST(ActKeys, PreNormAddsTheEncoderFinalNormAndTwoCamerasShareTheBackbone) {
-  ActConfig c;
-  c.input_features = {{"observation.images.a", FeatureType::Visual, {3, 32, 32}},
-                      {"observation.images.b", FeatureType::Visual, {3, 64, 32}}};
-  c.output_features = {{"action", FeatureType::Action, {3}}};
-  c.pretrained_backbone_weights.reset();
-  c.dim_model = 32;
-  c.n_heads = 4;
-  c.dim_feedforward = 64;
-  c.chunk_size = 4;
-  c.n_action_steps = 4;
+  auto c = small_act({{"observation.images.a", FeatureType::Visual, {3, 32, 32}},
+                      {"observation.images.b", FeatureType::Visual, {3, 64, 32}}},
+                     {{"action", FeatureType::Action, {3}}});
   c.pre_norm = true;
   ActPolicy p(c, unit_stats(c));
   auto got = actual(p);
@@ -191,15 +160,10 @@ TEST(ActKeys, PreNormAddsTheEncoderFinalNormAndTwoCamerasShareTheBackbone) {
 }
 
 TEST(ActKeys, LoadingReportsMissingAndMisshapedKeysAndWarnsOnUnexpectedOnes) {
-  ActConfig c;
-  c.input_features = {{"observation.environment_state", FeatureType::Env, {3}}};
-  c.output_features = {{"action", FeatureType::Action, {2}}};
-  c.pretrained_backbone_weights.reset();
+  auto c = small_act({{"observation.environment_state", FeatureType::Env, {3}}}, {{"action", FeatureType::Action, {2}}}, 3);
   c.dim_model = 16;
   c.n_heads = 2;
   c.dim_feedforward = 16;
-  c.chunk_size = 3;
-  c.n_action_steps = 3;
   ActPolicy p(c, unit_stats(c));
   robotrain::util::TempDir tmp;
   save_pretrained(p, tmp.path());

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "act_test_configs.h"
 #include "policy/act/act_model.h"
 #include "policy/act/act_policy.h"
 #include "policy/factory.h"
@@ -14,51 +15,12 @@
 
 using namespace robotrain::policy;
 using namespace robotrain::policy::act;
-
-namespace {
-
-StatsTensors stats_for(const ActConfig& c) {
-  StatsTensors s;
-  for (auto& f : c.input_features) {
-    auto shape = f.type == FeatureType::Visual ? std::vector<int64_t>{3, 1, 1} : std::vector<int64_t>{f.shape[0]};
-    s[f.key]["mean"] = torch::zeros(shape);
-    s[f.key]["std"] = torch::ones(shape);
-  }
-  auto& a = c.action_feature();
-  s[a.key]["mean"] = torch::zeros({a.shape[0]});
-  s[a.key]["std"] = torch::ones({a.shape[0]});
-  return s;
-}
-
-ActConfig default_config() {
-  ActConfig c;
-  c.input_features = {{"observation.images.top", FeatureType::Visual, {3, 480, 640}}, {"observation.state", FeatureType::State, {14}}};
-  c.output_features = {{"action", FeatureType::Action, {14}}};
-  c.pretrained_backbone_weights.reset();
-  return c;
-}
-
-ActConfig tiny_config() {
-  ActConfig c;
-  c.input_features = {{"observation.images.cam", FeatureType::Visual, {3, 32, 32}}, {"observation.state", FeatureType::State, {2}}};
-  c.output_features = {{"action", FeatureType::Action, {2}}};
-  c.pretrained_backbone_weights.reset();
-  c.dim_model = 32;
-  c.n_heads = 4;
-  c.dim_feedforward = 64;
-  c.n_encoder_layers = 1;
-  c.n_vae_encoder_layers = 1;
-  c.chunk_size = 5;
-  c.n_action_steps = 5;
-  c.latent_dim = 4;
-  c.dropout = 0.0;
-  return c;
-}
-
-}  // namespace
+using robotrain::policy::act::fixtures::aloha_act;
+using robotrain::policy::act::fixtures::tiny_act;
+using robotrain::policy::act::fixtures::unit_stats;
 
 TEST(ActKeys, DefaultConfigMatchesLeRobotStateDict) {
-  ActPolicy p(default_config(), stats_for(default_config()));
+  ActPolicy p(aloha_act(), unit_stats(aloha_act()));
   std::map<std::string, std::vector<int64_t>> shapes;
   int64_t params = 0;
   for (auto& [k, v] : p.lerobot_state_dict()) shapes[k] = v.sizes().vec();
@@ -102,7 +64,7 @@ TEST(ActKeys, DefaultConfigMatchesLeRobotStateDict) {
 }
 
 TEST(ActConfig, JsonRoundTripInLeRobotOrder) {
-  auto c = tiny_config();
+  auto c = tiny_act();
   c.temporal_ensemble_coeff = 0.01;
   c.n_action_steps = 1;
   auto j = c.to_json();
@@ -125,8 +87,8 @@ TEST(ActConfig, JsonRoundTripInLeRobotOrder) {
 
 TEST(ActPretrained, SaveLoadGivesIdenticalOutputsAndProcessorFiles) {
   torch::manual_seed(0);
-  auto c = tiny_config();
-  auto p = std::make_shared<ActPolicy>(c, stats_for(c));
+  auto c = tiny_act();
+  auto p = std::make_shared<ActPolicy>(c, unit_stats(c));
   robotrain::util::TempDir tmp;
   save_pretrained(*p, tmp.path());
   for (auto f : {"config.json", "model.safetensors", "policy_preprocessor.json", "policy_postprocessor.json",
@@ -137,9 +99,9 @@ TEST(ActPretrained, SaveLoadGivesIdenticalOutputsAndProcessorFiles) {
   EXPECT_TRUE(torch::allclose(p->predict_action_chunk(obs), q->predict_action_chunk(obs)));
   EXPECT_EQ(q->config_json(), p->config_json());
   // A config for other shapes is rejected with the mismatching keys named.
-  auto other = tiny_config();
+  auto other = tiny_act();
   other.output_features[0].shape = {3};
-  ActPolicy r(other, stats_for(other));
+  ActPolicy r(other, unit_stats(other));
   try {
     load_pretrained_weights(r, tmp.path());
     FAIL();
@@ -150,8 +112,8 @@ TEST(ActPretrained, SaveLoadGivesIdenticalOutputsAndProcessorFiles) {
 
 TEST(ActTraining, LossFallsOnALearnableTask) {
   torch::manual_seed(1);
-  auto c = tiny_config();
-  ActPolicy p(c, stats_for(c));
+  auto c = tiny_act();
+  ActPolicy p(c, unit_stats(c));
   std::vector<torch::Tensor> params;
   for (auto& g : p.param_groups()) params.insert(params.end(), g.params.begin(), g.params.end());
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-3));
@@ -177,9 +139,9 @@ TEST(ActTraining, LossFallsOnALearnableTask) {
 
 TEST(ActInference, ActionQueueAndTemporalEnsembling) {
   torch::manual_seed(2);
-  auto c = tiny_config();
+  auto c = tiny_act();
   c.n_action_steps = 3;
-  ActPolicy p(c, stats_for(c));
+  ActPolicy p(c, unit_stats(c));
   TensorMap obs = {{"observation.images.cam", torch::rand({1, 3, 32, 32})}, {"observation.state", torch::randn({1, 2})}};
   auto chunk = p.predict_action_chunk(obs);
   ASSERT_EQ(chunk.sizes(), (std::vector<int64_t>{1, 5, 2}));
@@ -199,7 +161,7 @@ TEST(ActTraining, VaeEncoderRunsInFloat32UnderAutocast) {
   // Under mixed precision (bf16 autocast here, as CPU has it; CUDA's fp16/bf16 alike) the VAE
   // encoder's masked attention must not see reduced-precision weights: LibTorch's
   // MultiheadAttention cannot apply a key padding mask to them.
-  auto c = tiny_config();
+  auto c = tiny_act();
   ActModel model(c);
   model->train();
   ActInputs in;
@@ -225,20 +187,20 @@ TEST(ActTraining, VaeEncoderRunsInFloat32UnderAutocast) {
 }
 
 TEST(ActFactory, BuildsFromPartialConfigAndRejectsUnknownTypes) {
-  auto c = tiny_config();
+  auto c = tiny_act();
   auto j = c.to_json();
-  auto p = make_policy_with_stats(j, stats_for(c));
+  auto p = make_policy_with_stats(j, unit_stats(c));
   EXPECT_EQ(p->type(), "act");
   EXPECT_THROW(make_policy_with_stats({{"type", "pi0"}}, {}), robotrain::util::InputError);
-  auto s = stats_for(c);
+  auto s = unit_stats(c);
   s.erase("observation.state");
   EXPECT_THROW(make_policy_with_stats(j, s), robotrain::util::InputError) << "missing stats are named up front";
 }
 
 TEST(ActBackbone, MemoryLayoutFollowsImageSizeAndGivesTheSameFeatures) {
-  auto small = tiny_config();
+  auto small = tiny_act();
   EXPECT_FALSE(ActModel(small)->backbone->channels_last);  // 32x32: NCHW is faster
-  auto large = tiny_config();
+  auto large = tiny_act();
   large.input_features[0].shape = {3, 240, 320};
   EXPECT_TRUE(ActModel(large)->backbone->channels_last);  // 240x320: channels-last is faster
 

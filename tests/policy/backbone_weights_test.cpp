@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "act_test_configs.h"
 #include "policy/act/act_policy.h"
 #include "policy/backbone_weights.h"
 #include "policy/diffusion/diffusion_policy.h"
@@ -54,28 +55,12 @@ NamedTensors torchvision_resnet18() {
 std::map<std::string, torch::Tensor> as_map(const NamedTensors& t) { return {t.begin(), t.end()}; }
 
 act::ActConfig tiny_act(const std::string& weights) {
-  act::ActConfig c;
-  c.input_features = {{"observation.images.cam", FeatureType::Visual, {3, 32, 32}}, {"observation.state", FeatureType::State, {2}}};
-  c.output_features = {{"action", FeatureType::Action, {2}}};
+  act::ActConfig c = act::fixtures::tiny_act();
   c.pretrained_backbone_weights = weights;
-  c.dim_model = 32;
-  c.n_heads = 4;
-  c.dim_feedforward = 64;
-  c.n_encoder_layers = 1;
-  c.n_vae_encoder_layers = 1;
-  c.chunk_size = 5;
-  c.n_action_steps = 5;
-  c.latent_dim = 4;
   return c;
 }
 
-StatsTensors act_stats() {
-  StatsTensors s;
-  s["observation.images.cam"] = {{"mean", torch::zeros({3, 1, 1})}, {"std", torch::ones({3, 1, 1})}};
-  s["observation.state"] = {{"mean", torch::zeros({2})}, {"std", torch::ones({2})}};
-  s["action"] = {{"mean", torch::zeros({2})}, {"std", torch::ones({2})}};
-  return s;
-}
+StatsTensors act_stats() { return act::fixtures::unit_stats(act::fixtures::tiny_act()); }
 
 diffusion::DiffusionConfig tiny_diffusion(const std::string& weights) {
   diffusion::DiffusionConfig c;

@@ -18,6 +18,13 @@ class HttpTest : public ::testing::Test {
   void TearDown() override { set_retry_sleep_scale(1.0); }
 };
 
+// A server that accepts the request and never answers within any stall timeout the tests set.
+TestResponse never_answers(const TestRequest&) {
+  TestResponse r{200, {}, "late"};
+  r.delay_s = 120;
+  return r;
+}
+
 TEST_F(HttpTest, RetriesTransientStatusesThenSucceeds) {
   std::atomic<int> calls{0};
   TestHttpServer server([&](const TestRequest&) {
@@ -168,11 +175,7 @@ TEST(RedactUrl, DropsUserinfoQueryAndFragment) {
 }
 
 TEST_F(HttpTest, AServerThatNeverAnswersFailsAtTheStallTimeout) {
-  TestHttpServer server([&](const TestRequest&) {
-    TestResponse r{200, {}, "late"};
-    r.delay_s = 120;
-    return r;
-  });
+  TestHttpServer server(never_answers);
   HttpRequest req{.url = server.url() + "/x"};
   req.stall_timeout_s = 1;
   auto start = std::chrono::steady_clock::now();
@@ -200,11 +203,7 @@ TEST_F(HttpTest, ASlowlorisBodyFailsAtTheStallTimeout) {
 
 TEST_F(HttpTest, TheTotalBudgetBoundsAllAttemptsAndTheMessageCountsThem) {
   set_retry_sleep_scale(1.0);
-  TestHttpServer server([&](const TestRequest&) {
-    TestResponse r{200, {}, "late"};
-    r.delay_s = 120;
-    return r;
-  });
+  TestHttpServer server(never_answers);
   HttpRequest req{.url = server.url() + "/x"};
   req.stall_timeout_s = 1;
   RetryPolicy policy;
