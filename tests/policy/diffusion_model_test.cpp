@@ -270,7 +270,7 @@ double cos_abar(double s) {
 }
 
 TEST(DiffusionScheduler, SquaredCosAlphasCumprodMatchFormula) {
-  NoiseScheduler s(SchedulerOptions{});
+  NoiseScheduler s(DiffusionConfig{});
   auto ac = s.alphas_cumprod();
   ASSERT_EQ(ac.numel(), 100);
   double prod = 1;
@@ -284,7 +284,7 @@ TEST(DiffusionScheduler, SquaredCosAlphasCumprodMatchFormula) {
 }
 
 TEST(DiffusionScheduler, LinearAlphasCumprodMatchFormula) {
-  SchedulerOptions o;
+  DiffusionConfig o;
   o.beta_schedule = "linear";
   NoiseScheduler s(o);
   double prod = 1;
@@ -296,7 +296,7 @@ TEST(DiffusionScheduler, LinearAlphasCumprodMatchFormula) {
 }
 
 TEST(DiffusionScheduler, AddNoiseUsesPerSampleTimestep) {
-  NoiseScheduler s(SchedulerOptions{});
+  NoiseScheduler s(DiffusionConfig{});
   auto x0 = torch::ones({2, 4, 3}), eps = torch::full({2, 4, 3}, 2.0);
   auto xt = s.add_noise(x0, eps, torch::tensor({0, 70}, torch::kLong));
   for (int b = 0; b < 2; ++b) {
@@ -306,7 +306,7 @@ TEST(DiffusionScheduler, AddNoiseUsesPerSampleTimestep) {
 }
 
 TEST(DiffusionScheduler, OneDdpmStepByHand) {
-  NoiseScheduler s(SchedulerOptions{});  // DDPM, epsilon, clip to [-1, 1]
+  NoiseScheduler s(DiffusionConfig{});  // DDPM, epsilon, clip to [-1, 1]
   const int t = 40;
   auto x = torch::tensor({0.3f, -0.8f, 1.5f}).view({1, 3, 1});
   auto e = torch::tensor({0.1f, 0.5f, -2.0f}).view({1, 3, 1});
@@ -330,8 +330,8 @@ TEST(DiffusionScheduler, OneDdpmStepByHand) {
 }
 
 TEST(DiffusionScheduler, OneDdimStepByHandWithLeadingSpacing) {
-  SchedulerOptions o;
-  o.type = "DDIM";
+  DiffusionConfig o;
+  o.noise_scheduler_type = "DDIM";
   o.clip_sample = false;
   NoiseScheduler s(o);
   s.set_timesteps(10);

@@ -4,25 +4,9 @@
 #include "util/strings.h"
 
 namespace robotrain::policy::diffusion {
-namespace {
-
-SchedulerOptions scheduler_options(const DiffusionConfig& c) {
-  SchedulerOptions o;
-  o.type = c.noise_scheduler_type;
-  o.num_train_timesteps = c.num_train_timesteps;
-  o.beta_schedule = c.beta_schedule;
-  o.beta_start = c.beta_start;
-  o.beta_end = c.beta_end;
-  o.prediction_type = c.prediction_type;
-  o.clip_sample = c.clip_sample;
-  o.clip_sample_range = c.clip_sample_range;
-  return o;
-}
-
-}  // namespace
 
 DiffusionModelImpl::DiffusionModelImpl(const DiffusionConfig& config)
-    : cfg_(config), action_dim_(config.action_feature().shape.at(0)), scheduler_(scheduler_options(config)) {
+    : cfg_(config), action_dim_(config.action_feature().shape.at(0)), scheduler_(config) {
   const auto* state = cfg_.state_feature();
   if (!state) throw util::InputError("diffusion: the dataset must provide 'observation.state'");
   int64_t per_step = state->shape.at(0);

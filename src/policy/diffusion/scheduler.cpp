@@ -29,14 +29,12 @@ torch::Tensor make_betas(const std::string& schedule, int T, double beta_start, 
                                    "' (supported: squaredcos_cap_v2, linear)"));
 }
 
-NoiseScheduler::NoiseScheduler(SchedulerOptions options) : opt_(std::move(options)) {
-  if (opt_.type != "DDPM" && opt_.type != "DDIM")
-    throw util::InputError(util::cat("diffusion: noise_scheduler_type must be DDPM or DDIM, got '", opt_.type, "'"));
-  betas_ = make_betas(opt_.beta_schedule, opt_.num_train_timesteps, opt_.beta_start, opt_.beta_end);
+NoiseScheduler::NoiseScheduler(const DiffusionConfig& config) : cfg_(config) {
+  betas_ = make_betas(cfg_.beta_schedule, cfg_.num_train_timesteps, cfg_.beta_start, cfg_.beta_end);
   alphas_cumprod_ = torch::cumprod(1.0f - betas_, 0);
   auto acc = alphas_cumprod_.contiguous();
   abar_host_.assign(acc.data_ptr<float>(), acc.data_ptr<float>() + acc.numel());
-  for (int64_t t = opt_.num_train_timesteps - 1; t >= 0; --t) timesteps_.push_back(t);
+  for (int64_t t = cfg_.num_train_timesteps - 1; t >= 0; --t) timesteps_.push_back(t);
 }
 
 torch::Tensor NoiseScheduler::add_noise(const torch::Tensor& x0, const torch::Tensor& noise,
@@ -50,18 +48,18 @@ torch::Tensor NoiseScheduler::add_noise(const torch::Tensor& x0, const torch::Te
 }
 
 void NoiseScheduler::set_timesteps(int n) {
-  if (n < 1 || n > opt_.num_train_timesteps)
+  if (n < 1 || n > cfg_.num_train_timesteps)
     throw util::InputError(util::cat("diffusion: num_inference_steps (", n, ") must be in [1, num_train_timesteps = ",
-                                     opt_.num_train_timesteps, "]"));
+                                     cfg_.num_train_timesteps, "]"));
   num_inference_steps_ = n;
-  const int64_t ratio = opt_.num_train_timesteps / n;
+  const int64_t ratio = cfg_.num_train_timesteps / n;
   timesteps_.clear();
   for (int64_t i = n - 1; i >= 0; --i) timesteps_.push_back(i * ratio);
 }
 
 int64_t NoiseScheduler::previous_timestep(int64_t t) const {
-  const int n = num_inference_steps_ ? num_inference_steps_ : opt_.num_train_timesteps;
-  return t - opt_.num_train_timesteps / n;
+  const int n = num_inference_steps_ ? num_inference_steps_ : cfg_.num_train_timesteps;
+  return t - cfg_.num_train_timesteps / n;
 }
 
 double NoiseScheduler::abar(int64_t t) const { return abar_host_.at(static_cast<size_t>(t)); }
@@ -76,19 +74,19 @@ torch::Tensor NoiseScheduler::step(const torch::Tensor& out, int64_t t, const to
   // Scalar coefficients in float32, as diffusers computes them from 0-dim float32 tensors.
   const float a_t = static_cast<float>(abar(t)), a_prev = static_cast<float>(abar_prev(t));
   const float b_t = 1.0f - a_t, b_prev = 1.0f - a_prev;
-  const double r = opt_.clip_sample_range;
+  const double r = cfg_.clip_sample_range;
 
   torch::Tensor x0, eps;
-  if (opt_.prediction_type == "epsilon") {
+  if (cfg_.prediction_type == "epsilon") {
     x0 = (sample - std::sqrt(b_t) * out) / std::sqrt(a_t);
     eps = out;
   } else {
     x0 = out;
     eps = (sample - std::sqrt(a_t) * x0) / std::sqrt(b_t);
   }
-  if (opt_.clip_sample) x0 = x0.clamp(-r, r);
+  if (cfg_.clip_sample) x0 = x0.clamp(-r, r);
 
-  if (opt_.type == "DDIM") {
+  if (cfg_.noise_scheduler_type == "DDIM") {
     // eta = 0: deterministic; the direction uses the unclipped epsilon (use_clipped_model_output false).
     return std::sqrt(a_prev) * x0 + std::sqrt(1.0f - a_prev) * eps;
   }

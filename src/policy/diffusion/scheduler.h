@@ -10,26 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "policy/diffusion/config.h"
+
 namespace robotrain::policy::diffusion {
 
-struct SchedulerOptions {
-  std::string type = "DDPM";  // "DDPM" | "DDIM"
-  int num_train_timesteps = 100;
-  std::string beta_schedule = "squaredcos_cap_v2";  // | "linear"
-  double beta_start = 1e-4, beta_end = 0.02;
-  std::string prediction_type = "epsilon";  // | "sample"
-  bool clip_sample = true;
-  double clip_sample_range = 1.0;
-};
 
 // betas for the named schedule (float32, length T); InputError on unknown names.
 torch::Tensor make_betas(const std::string& schedule, int num_train_timesteps, double beta_start, double beta_end);
 
 class NoiseScheduler {
  public:
-  explicit NoiseScheduler(SchedulerOptions options);
+  // The noise_scheduler_type, num_train_timesteps, beta_*, prediction_type and clip_sample*
+  // fields of a validated config (DiffusionConfig checks them).
+  explicit NoiseScheduler(const DiffusionConfig& config);
 
-  const SchedulerOptions& options() const { return opt_; }
   const torch::Tensor& betas() const { return betas_; }
   const torch::Tensor& alphas_cumprod() const { return alphas_cumprod_; }
 
@@ -51,7 +45,7 @@ class NoiseScheduler {
   double abar(int64_t t) const;       // alphas_cumprod[t] as float32 value
   double abar_prev(int64_t t) const;  // at previous_timestep(t), 1 for t < 0
 
-  SchedulerOptions opt_;
+  DiffusionConfig cfg_;
   torch::Tensor betas_, alphas_cumprod_;
   std::vector<float> abar_host_;
   int num_inference_steps_ = 0;  // 0 until set_timesteps
