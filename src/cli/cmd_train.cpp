@@ -449,7 +449,7 @@ void add_dataset_flags(CLI::App* cmd, TrainFlags& f) {
              c.val_split = parse_real_flag("--val-split", v, 0, 1);
              if (c.val_split >= 1) throw util::InputError("--val-split must be in [0, 1)");
            });
-  f.flags.back().opt->transform(real_in(0, 1));
+  f.flags.back().opt->transform(real_in(0, 1))->type_name("FLOAT");
 }
 
 void add_policy_flags(CLI::App* cmd, TrainFlags& f) {

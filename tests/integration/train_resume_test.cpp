@@ -118,6 +118,34 @@ TEST(TrainResume, ConfigPathResumesFromThatCheckpointAsLeRobotDoes) {
       << "same seed, same held-out episodes";
 }
 
+// The held-out episodes are fixed when a run starts: --val-split on a resume is refused with
+// a warning, and a new run from --config_path takes the recorded split like any other field.
+TEST(TrainResume, TheHeldOutSplitStaysWithTheRun) {
+  util::TempDir tmp("rt-train");
+  const fs::path run = tmp.path() / "run";
+  auto r = run_robotrain(tt::train_args(run.string(), 2, {"--val-split", "0.5", "--no-tracking"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json first = util::read_json_file(run / "checkpoints" / "000002" / "pretrained_model" / "robotrain.json")["train"];
+  ASSERT_EQ(first["val_split"], 0.5);
+  ASSERT_EQ(first["val_episodes"].size(), 1u);
+
+  r = run_robotrain({"train", "--resume", "--output_dir", run.string(), "--steps", "3", "--val-split", "0",
+                     "--num-threads", "2", "--system-metrics", "false", "--no-tracking"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("--val-split 0 ignored: the run holds out the episodes it started with (--val-split 0.5)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(util::read_json_file(run / "checkpoints" / "000003" / "pretrained_model" / "robotrain.json")["train"], first);
+
+  const fs::path config = run / "checkpoints" / "000002" / "pretrained_model" / "train_config.json";
+  r = run_robotrain({"train", "--config_path", config.string(), "--output_dir", (tmp.path() / "again").string(), "--steps",
+                     "1", "--num-threads", "2", "--system-metrics", "false", "--no-tracking"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(util::read_json_file(tmp.path() / "again" / "checkpoints" / "000001" / "pretrained_model" / "robotrain.json")
+                ["train"]["val_split"],
+            0.5);
+}
+
 TEST(TrainResume, SigtermStopsWithACompleteCheckpointAndResumes) {
   util::TempDir tmp("rt-train");
   const fs::path out = tmp.path() / "run";
