@@ -381,11 +381,8 @@ fs::path output_path(const fs::path& dir, const std::string& relative) {
   return path_inside(dir, relative, "output path");
 }
 
-}  // namespace
-
-MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& output_in, const MergeOptions& o) {
-  if (paths.empty()) throw util::InputError("merge needs at least one source dataset");
-  if (output_in.empty()) throw util::InputError("merge needs an --output directory");
+// Every source's metadata, each with all its files present (cheap: reads no data file).
+std::vector<Source> load_sources(const std::vector<fs::path>& paths) {
   std::vector<Source> sources;
   for (const auto& p : paths) {
     Source s;
@@ -396,6 +393,10 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
     });
     sources.push_back(std::move(s));
   }
+  return sources;
+}
+
+void check_sources(const std::vector<Source>& sources) {
   {
     std::vector<DatasetMeta> metas;
     for (const auto& s : sources) metas.push_back(s.meta);
@@ -403,12 +404,10 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
   }
   // Reads every file: after the cheap checks.
   for (const auto& s : sources) as_source_error(s.meta.root, [&] { check_valid(s.meta); });
-  const fs::path output = fs::weakly_canonical(fs::absolute(output_in));
-  check_output(sources, output, o.overwrite);
-  const DatasetMeta& first = sources.front().meta;
-  const Plan plan = make_plan(first, o);
+}
 
-  // Tasks: union by string, numbered in order of first appearance.
+// Tasks: union by string, numbered in order of first appearance (fills each source's task_map).
+std::vector<std::string> merge_tasks(std::vector<Source>& sources) {
   std::vector<std::string> tasks;
   std::map<std::string, int64_t> task_index;
   for (auto& s : sources)
@@ -417,12 +416,145 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
       if (added) tasks.push_back(t);
       s.task_map.push_back(it->second);
     }
-  for (auto& s : sources) s.episode_stats = load_episode_stats(s.meta);
+  return tasks;
+}
 
+// File layout of the output, taken from the first source (LeRobot's defaults for v2.x).
+struct Layout {
+  int64_t chunks_size, data_mb, video_mb;
+};
+
+Layout output_layout(const DatasetMeta& first) {
   const bool v3_first = !util::starts_with(first.codebase_version, "v2");
   const int64_t chunks_size = std::max<int64_t>(1, v3_first ? info_int(first.info, "chunks_size", 1000) : 1000);
   const int64_t data_mb = std::max<int64_t>(1, info_int(first.info, "data_files_size_in_mb", 100));
   const int64_t video_mb = std::max<int64_t>(1, info_int(first.info, "video_files_size_in_mb", 200));
+  return {chunks_size, data_mb, video_mb};
+}
+
+int64_t total_episodes(const std::vector<Source>& sources) {
+  int64_t n = 0;
+  for (const auto& s : sources) n += static_cast<int64_t>(s.meta.episodes.size());
+  return n;
+}
+
+// Video files are copied whole, once per source file: a source's episodes that share a file
+// share its copy.
+struct VideoCopier {
+  fs::path dir;
+  int64_t chunks_size;
+  std::vector<std::string> keys;
+  std::map<std::string, std::pair<int64_t, int64_t>> next_video;  // key -> next (chunk, file)
+  std::map<std::string, std::map<fs::path, std::pair<int64_t, int64_t>>> copied;  // key -> source file -> (chunk, file)
+
+  void start_source() { copied.clear(); }
+
+  void copy(const Episode& se, EpisodeOut& e) {
+    for (const auto& k : keys) {
+      const VideoSegment& seg = se.videos.at(k);
+      auto& done = copied[k];
+      auto it = done.find(seg.path);
+      if (it == done.end()) {
+        auto& nv = next_video[k];
+        const fs::path dst = output_path(
+            dir, format_path_template(kVideoTemplate, {{"video_key", k}, {"chunk_index", nv.first}, {"file_index", nv.second}}));
+        fs::create_directories(dst.parent_path());
+        fs::copy_file(seg.path, dst);
+        it = done.emplace(seg.path, nv).first;
+        next_file(nv.first, nv.second, chunks_size);
+      }
+      e.videos[k] = {it->second.first, it->second.second, seg.from_timestamp, seg.to_timestamp};
+    }
+  }
+};
+
+// The output episodes so far and the frames they hold.
+struct Written {
+  std::vector<EpisodeOut> eps;
+  int64_t frames = 0;
+};
+
+// Episode i of source s appended to the output: its rows, its videos and its stats.
+EpisodeOut copy_episode(const Source& s, size_t i, const Plan& plan, const Written& w, LoadedFile& lf, DataOut& data,
+                        VideoCopier& videos) {
+  const Episode& se = s.meta.episodes[i];
+  EpisodeOut e;
+  e.index = static_cast<int64_t>(w.eps.size());
+  e.length = se.length;
+  e.from = w.frames;
+  e.to = w.frames + se.length;
+  for (const auto& t : se.tasks) e.tasks.push_back(t);
+  if (lf.path != se.data_path) load_file(se.data_path, plan, lf);
+  auto rows = lf.rows.find(se.index);
+  const int64_t n = rows == lf.rows.end() ? 0 : static_cast<int64_t>(rows->second.size());
+  if (n != se.length)
+    throw util::RuntimeError(cat(se.data_path.string(), " holds ", n, " rows of episode ", se.index, " but its length is ",
+                                 se.length, " (", s.meta.root.string(), "); run `robotrain dataset validate` on it"));
+  e.data_chunk = data.chunk;
+  e.data_file = data.file;
+  copy_rows(lf, rows->second, s, e, data);
+  data.maybe_roll();
+  videos.copy(se, e);
+  e.stats = s.episode_stats[i];
+  return e;
+}
+
+void copy_episodes(const std::vector<Source>& sources, const Plan& plan, DataOut& data, VideoCopier& videos, Written& w,
+                   std::optional<util::Progress>& progress) {
+  for (const auto& s : sources) {
+    LoadedFile lf;
+    videos.start_source();
+    for (size_t i = 0; i < s.meta.episodes.size(); ++i) {
+      EpisodeOut e = copy_episode(s, i, plan, w, lf, data, videos);
+      w.frames += s.meta.episodes[i].length;
+      w.eps.push_back(std::move(e));
+      if (progress) progress->advance();
+    }
+  }
+  data.flush();
+}
+
+void write_episodes_meta(const fs::path& dir, const std::vector<EpisodeOut>& eps, const std::vector<std::string>& video_keys) {
+  // Bool features now hold floats: their per-episode stats keep the same numbers.
+  parquet::WriteOptions ew;
+  const auto stat_cols = common_stat_columns(eps);
+  set_stat_shapes(eps, stat_cols, ew);
+  parquet::write_table(dir / kEpisodesFile, episodes_table(eps, video_keys, stat_cols), ew);
+}
+
+void write_stats_json(const fs::path& dir, const std::vector<Source>& sources) {
+  std::vector<DatasetStats> parts;
+  for (const auto& s : sources) {
+    if (s.meta.stats.empty()) util::log_warn("merge: ", s.meta.root.string(), " has no stats; stats.json covers the others only");
+    else parts.push_back(s.meta.stats);
+  }
+  util::write_json_file(dir / "meta/stats.json", stats_to_json(aggregate_stats(parts)));
+}
+
+MergeReport merge_report(const Written& w, size_t tasks, const fs::path& output, const MergeOptions& o) {
+  MergeReport r;
+  r.episodes = static_cast<int64_t>(w.eps.size());
+  r.frames = w.frames;
+  r.tasks = static_cast<int64_t>(tasks);
+  r.repo_id = o.repo_id.empty() ? output.filename().string() : o.repo_id;
+  r.output = output;
+  return r;
+}
+
+}  // namespace
+
+MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& output_in, const MergeOptions& o) {
+  if (paths.empty()) throw util::InputError("merge needs at least one source dataset");
+  if (output_in.empty()) throw util::InputError("merge needs an --output directory");
+  std::vector<Source> sources = load_sources(paths);
+  check_sources(sources);
+  const fs::path output = fs::weakly_canonical(fs::absolute(output_in));
+  check_output(sources, output, o.overwrite);
+  const DatasetMeta& first = sources.front().meta;
+  const Plan plan = make_plan(first, o);
+  const std::vector<std::string> tasks = merge_tasks(sources);
+  for (auto& s : sources) s.episode_stats = load_episode_stats(s.meta);
+  const Layout layout = output_layout(first);
   const auto video_keys = first.video_keys();
 
   if (output.has_parent_path()) fs::create_directories(output.parent_path());
@@ -431,83 +563,22 @@ MergeReport merge_datasets(const std::vector<fs::path>& paths, const fs::path& o
   const fs::path dir = staged.path();
   fs::create_directories(dir / "meta/episodes/chunk-000");
 
-  int64_t total_eps = 0;
-  for (const auto& s : sources) total_eps += static_cast<int64_t>(s.meta.episodes.size());
   std::optional<util::Progress> progress;
-  if (o.progress) progress.emplace("merge", total_eps);
-  DataOut data(plan, dir, chunks_size, data_mb);
-  std::vector<EpisodeOut> eps;
-  std::map<std::string, std::pair<int64_t, int64_t>> next_video;  // key -> next (chunk, file)
-  int64_t frames = 0;
-  for (const auto& s : sources) {
-    LoadedFile lf;
-    std::map<std::string, std::map<fs::path, std::pair<int64_t, int64_t>>> copied;  // key -> source file -> (chunk, file)
-    for (size_t i = 0; i < s.meta.episodes.size(); ++i) {
-      const Episode& se = s.meta.episodes[i];
-      EpisodeOut e;
-      e.index = static_cast<int64_t>(eps.size());
-      e.length = se.length;
-      e.from = frames;
-      e.to = frames + se.length;
-      for (const auto& t : se.tasks) e.tasks.push_back(t);
-      if (lf.path != se.data_path) load_file(se.data_path, plan, lf);
-      auto rows = lf.rows.find(se.index);
-      const int64_t n = rows == lf.rows.end() ? 0 : static_cast<int64_t>(rows->second.size());
-      if (n != se.length)
-        throw util::RuntimeError(cat(se.data_path.string(), " holds ", n, " rows of episode ", se.index, " but its length is ",
-                                     se.length, " (", s.meta.root.string(), "); run `robotrain dataset validate` on it"));
-      e.data_chunk = data.chunk;
-      e.data_file = data.file;
-      copy_rows(lf, rows->second, s, e, data);
-      data.maybe_roll();
-      for (const auto& k : video_keys) {
-        const VideoSegment& seg = se.videos.at(k);
-        auto& done = copied[k];
-        auto it = done.find(seg.path);
-        if (it == done.end()) {
-          auto& nv = next_video[k];
-          const fs::path dst = output_path(
-              dir, format_path_template(kVideoTemplate, {{"video_key", k}, {"chunk_index", nv.first}, {"file_index", nv.second}}));
-          fs::create_directories(dst.parent_path());
-          fs::copy_file(seg.path, dst);
-          it = done.emplace(seg.path, nv).first;
-          next_file(nv.first, nv.second, chunks_size);
-        }
-        e.videos[k] = {it->second.first, it->second.second, seg.from_timestamp, seg.to_timestamp};
-      }
-      e.stats = s.episode_stats[i];
-      frames += se.length;
-      eps.push_back(std::move(e));
-      if (progress) progress->advance();
-    }
-  }
-  data.flush();
+  if (o.progress) progress.emplace("merge", total_episodes(sources));
+  DataOut data(plan, dir, layout.chunks_size, layout.data_mb);
+  VideoCopier videos{dir, layout.chunks_size, video_keys, {}, {}};
+  Written w;
+  copy_episodes(sources, plan, data, videos, w, progress);
 
-  // Bool features now hold floats: their per-episode stats keep the same numbers.
-  parquet::WriteOptions ew;
-  const auto stat_cols = common_stat_columns(eps);
-  set_stat_shapes(eps, stat_cols, ew);
-  parquet::write_table(dir / kEpisodesFile, episodes_table(eps, video_keys, stat_cols), ew);
+  write_episodes_meta(dir, w.eps, video_keys);
   write_tasks_parquet(dir / "meta/tasks.parquet", tasks);
-  std::vector<DatasetStats> parts;
-  for (const auto& s : sources) {
-    if (s.meta.stats.empty()) util::log_warn("merge: ", s.meta.root.string(), " has no stats; stats.json covers the others only");
-    else parts.push_back(s.meta.stats);
-  }
-  util::write_json_file(dir / "meta/stats.json", stats_to_json(aggregate_stats(parts)));
-  util::write_json_file(dir / "meta/info.json", info_json(first, plan, o, static_cast<int64_t>(eps.size()), frames,
-                                                          static_cast<int64_t>(tasks.size()), chunks_size, data_mb, video_mb,
-                                                          !video_keys.empty()));
+  write_stats_json(dir, sources);
+  util::write_json_file(dir / "meta/info.json", info_json(first, plan, o, static_cast<int64_t>(w.eps.size()), w.frames,
+                                                          static_cast<int64_t>(tasks.size()), layout.chunks_size, layout.data_mb,
+                                                          layout.video_mb, !video_keys.empty()));
   staged.commit(o.overwrite);
   if (progress) progress->finish();
-
-  MergeReport r;
-  r.episodes = static_cast<int64_t>(eps.size());
-  r.frames = frames;
-  r.tasks = static_cast<int64_t>(tasks.size());
-  r.repo_id = o.repo_id.empty() ? output.filename().string() : o.repo_id;
-  r.output = output;
-  return r;
+  return merge_report(w, tasks.size(), output, o);
 }
 
 }  // namespace robotrain::dataset

@@ -276,74 +276,94 @@ struct Validator {
     }
   }
 
-  void check_data_file(const fs::path& path, const std::vector<const Episode*>& eps, std::map<int64_t, const Episode*>& by_index,
-                       std::vector<int64_t>& indices_seen) {
-    const std::string file = rel(m, path);
-    std::optional<parquet::Reader> reader;
-    parquet::Table t;
-    std::set<std::string> have;
+  // The columns of a data file to read: the default ones and every non-video feature's. A
+  // missing one is a violation (reading goes on with the others).
+  std::vector<std::string> data_columns(const std::string& file, const std::set<std::string>& have) {
     std::vector<std::string> cols;
-    try {
-      reader.emplace(path);
-      for (const auto& c : reader->info().columns) have.insert(c.name);
-      for (const char* c : {"index", "episode_index", "frame_index", "timestamp", "task_index"})
-        if (have.count(c)) cols.push_back(c);
-        else bad(file, cat("default column '", c, "' is missing"));
-      for (const auto& f : m.features) {
-        if (f.is_video() || is_default_feature(f.key)) continue;
-        if (f.dtype == "image") {
-          if (!have.count(f.key + ".bytes") && !have.count(f.key + ".path"))
-            bad(file, cat("image column '", f.key, "' (struct bytes/path) is missing"));
-          for (const char* leaf : {".bytes", ".path"})
-            if (have.count(f.key + leaf)) cols.push_back(f.key + leaf);
-        } else if (!have.count(f.key)) {
-          bad(file, cat("column '", f.key, "' of feature '", f.key, "' is missing"));
-        } else {
-          cols.push_back(f.key);
-        }
+    for (const char* c : {"index", "episode_index", "frame_index", "timestamp", "task_index"})
+      if (have.count(c)) cols.push_back(c);
+      else bad(file, cat("default column '", c, "' is missing"));
+    for (const auto& f : m.features) {
+      if (f.is_video() || is_default_feature(f.key)) continue;
+      if (f.dtype == "image") {
+        if (!have.count(f.key + ".bytes") && !have.count(f.key + ".path"))
+          bad(file, cat("image column '", f.key, "' (struct bytes/path) is missing"));
+        for (const char* leaf : {".bytes", ".path"})
+          if (have.count(f.key + leaf)) cols.push_back(f.key + leaf);
+      } else if (!have.count(f.key)) {
+        bad(file, cat("column '", f.key, "' of feature '", f.key, "' is missing"));
+      } else {
+        cols.push_back(f.key);
       }
-      t = reader->read(cols);
+    }
+    return cols;
+  }
+
+  // Reads a data file's columns into t; false (with the violation reported) when it cannot.
+  bool read_data_file(const fs::path& path, const std::string& file, parquet::Table& t) {
+    try {
+      parquet::Reader reader(path);
+      std::set<std::string> have;
+      for (const auto& c : reader.info().columns) have.insert(c.name);
+      t = reader.read(data_columns(file, have));
+      return true;
     } catch (const util::Error& e) {
       bad(file, cat("cannot be read: ", e.what()));
-      return;
+      return false;
     }
+  }
+
+  void check_feature_columns(const std::string& file, const parquet::Table& t) {
     for (const auto& f : m.features) {
       if (f.is_video()) continue;
       if (f.dtype == "image") check_image_column(file, f, t);
       else if (t.has(f.key)) check_feature_column(file, f, t.column(f.key));
     }
-    auto col = [&](const char* n) -> const parquet::Column* {
-      if (!t.has(n)) return nullptr;
-      const auto& c = t.column(n);
-      if (!numeric(c)) {
-        bad(file, cat("column '", n, "' holds ", parquet::value_type_name(c.type), ", integers are expected"));
-        return nullptr;
-      }
-      return &c;
-    };
-    const auto *ci = col("index"), *ce = col("episode_index"), *cf = col("frame_index"), *ct = col("timestamp"), *ck = col("task_index");
+  }
+
+  // A default column that holds numbers, or null (reported when it holds text, absent when missing).
+  const parquet::Column* number_column(const std::string& file, const parquet::Table& t, const char* n) {
+    if (!t.has(n)) return nullptr;
+    const auto& c = t.column(n);
+    if (!numeric(c)) {
+      bad(file, cat("column '", n, "' holds ", parquet::value_type_name(c.type), ", integers are expected"));
+      return nullptr;
+    }
+    return &c;
+  }
+
+  // The default columns of one data file, row by row, against the episode table.
+  struct DataRows {
+    Validator& v;
+    const fs::path& path;
+    const std::string& file;
+    const std::map<int64_t, const Episode*>& by_index;
+    std::vector<int64_t>& indices_seen;
+    const parquet::Column *ci = nullptr, *ce = nullptr, *cf = nullptr, *ct = nullptr, *ck = nullptr;  // null: missing or text
     std::map<int64_t, int64_t> rows_per_ep;
     int64_t prev_index = -1, reported = 0;
-    auto bad_row = [&](const std::string& where, std::string what) {
+
+    void bad_row(const std::string& where, std::string what) {
       // A file whose every row is off would print one line per row: a few show the pattern.
-      if (++reported <= 20) bad(where, std::move(what));
-      else if (reported == 21) bad(file, "more rows are inconsistent (not listed)");
-    };
-    for (int64_t row = 0; row < t.num_rows; ++row) {
+      if (++reported <= 20) v.bad(where, std::move(what));
+      else if (reported == 21) v.bad(file, "more rows are inconsistent (not listed)");
+    }
+
+    void check_row(int64_t row) {
       const std::string where = cat(file, " row ", row);
       auto ep_v = ce ? number_at(*ce, row) : std::nullopt;
       if (ce && !ep_v) {
         bad_row(where, "episode_index is null or empty");
-        continue;
+        return;
       }
       const int64_t ep = ep_v ? static_cast<int64_t>(*ep_v) : -1;
       auto eit = by_index.find(ep);
       if (ce && eit == by_index.end()) {
         bad_row(where, cat("episode_index ", text(ep_v), " is not in the episode table"));
-        continue;
+        return;
       }
       const Episode* e = ce ? eit->second : nullptr;
-      if (e && e->data_path != path) bad_row(where, cat("episode ", ep, " row found in ", file, " but meta points at ", rel(m, e->data_path)));
+      if (e && e->data_path != path) bad_row(where, cat("episode ", ep, " row found in ", file, " but meta points at ", rel(v.m, e->data_path)));
       auto fi_v = cf ? number_at(*cf, row) : std::nullopt;
       const int64_t fi = fi_v && std::abs(*fi_v) < 9e15 ? static_cast<int64_t>(*fi_v) : -1;
       if (e && cf) {
@@ -352,33 +372,52 @@ struct Validator {
         if (fi >= e->length) bad_row(where, cat("frame_index ", fi, " is beyond episode ", ep, " length ", e->length));
       }
       rows_per_ep[ep]++;
-      if (ci) {
-        auto gi_v = number_at(*ci, row);
-        const int64_t gi = gi_v && std::abs(*gi_v) < 9e15 ? static_cast<int64_t>(*gi_v) : -1;
-        if (e && cf && gi != e->from_index + fi)
-          bad_row(where, cat("index is ", text(gi_v), ", expected ", e->from_index + fi, " (episode ", ep, " from ",
-                             e->from_index, " + frame ", fi, ")"));
-        if (prev_index >= 0 && gi != prev_index + 1) bad_row(where, cat("index ", gi, " does not follow ", prev_index, " (not contiguous)"));
-        prev_index = gi;
-        if (gi >= 0 && gi < m.total_frames) indices_seen.push_back(gi);
-        else bad_row(where, cat("index ", text(gi_v), " is outside [0, ", m.total_frames, ")"));
-      }
-      if (ct && cf) {
-        auto ts = number_at(*ct, row);
-        const double expect = static_cast<double>(fi) / m.fps;
-        if (!ts || !(std::abs(*ts - expect) <= 1e-4))
-          bad_row(where, cat("timestamp ", text(ts), " != frame_index/fps = ", expect));
-      }
-      if (ck) {
-        auto ti = number_at(*ck, row);
-        if (!ti || !(*ti >= 0 && *ti < static_cast<double>(m.tasks.size())))
-          bad_row(where, cat("task_index ", text(ti), " is not in the tasks table (", m.tasks.size(), " tasks)"));
-      }
-      ++r.frames_checked;
+      if (ci) check_index(where, row, e, ep, fi);
+      if (ct && cf) check_timestamp(where, row, fi);
+      if (ck) check_task(where, row);
+      ++v.r.frames_checked;
     }
+
+    void check_index(const std::string& where, int64_t row, const Episode* e, int64_t ep, int64_t fi) {
+      auto gi_v = number_at(*ci, row);
+      const int64_t gi = gi_v && std::abs(*gi_v) < 9e15 ? static_cast<int64_t>(*gi_v) : -1;
+      if (e && cf && gi != e->from_index + fi)
+        bad_row(where, cat("index is ", text(gi_v), ", expected ", e->from_index + fi, " (episode ", ep, " from ",
+                           e->from_index, " + frame ", fi, ")"));
+      if (prev_index >= 0 && gi != prev_index + 1) bad_row(where, cat("index ", gi, " does not follow ", prev_index, " (not contiguous)"));
+      prev_index = gi;
+      if (gi >= 0 && gi < v.m.total_frames) indices_seen.push_back(gi);
+      else bad_row(where, cat("index ", text(gi_v), " is outside [0, ", v.m.total_frames, ")"));
+    }
+
+    void check_timestamp(const std::string& where, int64_t row, int64_t fi) {
+      auto ts = number_at(*ct, row);
+      const double expect = static_cast<double>(fi) / v.m.fps;
+      if (!ts || !(std::abs(*ts - expect) <= 1e-4))
+        bad_row(where, cat("timestamp ", text(ts), " != frame_index/fps = ", expect));
+    }
+
+    void check_task(const std::string& where, int64_t row) {
+      auto ti = number_at(*ck, row);
+      if (!ti || !(*ti >= 0 && *ti < static_cast<double>(v.m.tasks.size())))
+        bad_row(where, cat("task_index ", text(ti), " is not in the tasks table (", v.m.tasks.size(), " tasks)"));
+    }
+  };
+
+  void check_data_file(const fs::path& path, const std::vector<const Episode*>& eps, std::map<int64_t, const Episode*>& by_index,
+                       std::vector<int64_t>& indices_seen) {
+    const std::string file = rel(m, path);
+    parquet::Table t;
+    if (!read_data_file(path, file, t)) return;
+    check_feature_columns(file, t);
+    // Braced initialisers run in order: type violations are reported column by column.
+    DataRows rows{*this, path, file, by_index, indices_seen, number_column(file, t, "index"),
+                  number_column(file, t, "episode_index"), number_column(file, t, "frame_index"),
+                  number_column(file, t, "timestamp"), number_column(file, t, "task_index"), {}, -1, 0};
+    for (int64_t row = 0; row < t.num_rows; ++row) rows.check_row(row);
     for (const Episode* e : eps)
-      if (rows_per_ep[e->index] != e->length)
-        bad(cat("episode ", e->index), cat(file, " holds ", rows_per_ep[e->index], " rows of it, length is ", e->length));
+      if (rows.rows_per_ep[e->index] != e->length)
+        bad(cat("episode ", e->index), cat(file, " holds ", rows.rows_per_ep[e->index], " rows of it, length is ", e->length));
   }
 
   void check_data() {

@@ -310,81 +310,113 @@ struct ColumnAssembler {
     return rows;
   }
 
+  // What a page's levels describe: value slots (nulls included) and the non-null values among them.
+  struct PageSlots {
+    size_t non_null, slots;
+  };
+
   // Appends one data page: n level entries, their levels, and the encoded values.
   void add_page(size_t n, const uint8_t* def, const uint8_t* rep, int32_t encoding, const uint8_t* data,
                 size_t size) {
-    const uint8_t md = static_cast<uint8_t>(leaf.max_def);
-    const uint8_t ld = static_cast<uint8_t>(leaf.list_def);
     const size_t old = vals.size();
-    size_t non_null = n, slots = n;
     const int64_t rows_before = static_cast<int64_t>(col.offsets.size());
     const size_t page_rows = leaf.is_list ? reserve_rows(rep, n) : 0;
-    if (leaf.is_list && all_equal(def, n, md)) {
-      // Common case (dense lists of non-null values): only row starts matter.
-      uint8_t bad = 0;
-      const uint8_t mr = static_cast<uint8_t>(leaf.max_rep);
-      for (size_t i = 0; i < n; ++i) bad |= static_cast<uint8_t>(rep[i] > mr);
-      if (bad) throw enc::EncodingError("repetition level exceeds the schema maximum");
-      if (n > 0 && rep[0] != 0 && pending_rows == 0) throw enc::EncodingError("column chunk starts in the middle of a list");
-      const int64_t base = static_cast<int64_t>(old);
-      for (size_t i = 0; i < n; ++i)
-        if (rep[i] == 0) col.offsets.push_back(base + static_cast<int64_t>(i));
-      const int64_t new_rows = static_cast<int64_t>(col.offsets.size()) - rows_before;
-      if (!col.row_valid.empty()) col.row_valid.resize(col.offsets.size(), 1);
-      pending_rows += new_rows;
-    } else if (leaf.is_list) {
-      // One pass builds the row structure and counts slots and non-null values.
-      non_null = slots = 0;
-      uint8_t bad = 0;
-      const uint8_t mr = static_cast<uint8_t>(leaf.max_rep);
-      const uint8_t rd = static_cast<uint8_t>(leaf.row_def);
-      int64_t value_count = static_cast<int64_t>(old);
-      for (size_t i = 0; i < n; ++i) {
-        const uint8_t d = def[i];
-        bad |= static_cast<uint8_t>((d > md) | (rep[i] > mr));
-        if (rep[i] == 0) {
-          col.offsets.push_back(value_count + static_cast<int64_t>(slots));
-          const bool present = d >= rd;
-          if (!present || !col.row_valid.empty()) {  // validity materialized at the first null list
-            if (col.row_valid.empty()) {
-              grow(col.row_valid, static_cast<size_t>(rows_before) + page_rows, s.budget);
-              col.row_valid.assign(col.offsets.size() - 1, 1);
-            }
-            col.row_valid.push_back(present);
-          }
-          ++pending_rows;
-        } else if (pending_rows == 0) {
-          throw enc::EncodingError("column chunk starts in the middle of a list");
-        }
-        slots += d >= ld;
-        non_null += d == md;
-      }
-      if (bad) throw enc::EncodingError("level exceeds the schema maximum");
-    } else {
-      if (def) {
-        non_null = 0;
-        uint8_t bad = 0;
-        for (size_t i = 0; i < n; ++i) {
-          non_null += def[i] == md;
-          bad |= static_cast<uint8_t>(def[i] > md);
-        }
-        if (bad) throw enc::EncodingError("definition level exceeds the schema maximum");
-      }
-      pending_rows += static_cast<int64_t>(n);
-    }
+    PageSlots p{n, n};
+    if (leaf.is_list && all_equal(def, n, static_cast<uint8_t>(leaf.max_def))) add_dense_list_rows(n, rep, old, rows_before);
+    else if (leaf.is_list) p = add_list_rows(n, def, rep, old, rows_before, page_rows);
+    else p.non_null = add_flat_rows(n, def);
+    add_values(n, def, encoding, data, size, old, p);
+  }
 
-    grow(vals, old + slots, s.budget);
+  // Common case (dense lists of non-null values): only row starts matter.
+  void add_dense_list_rows(size_t n, const uint8_t* rep, size_t old, int64_t rows_before) {
+    uint8_t bad = 0;
+    const uint8_t mr = static_cast<uint8_t>(leaf.max_rep);
+    for (size_t i = 0; i < n; ++i) bad |= static_cast<uint8_t>(rep[i] > mr);
+    if (bad) throw enc::EncodingError("repetition level exceeds the schema maximum");
+    if (n > 0 && rep[0] != 0 && pending_rows == 0) throw enc::EncodingError("column chunk starts in the middle of a list");
+    const int64_t base = static_cast<int64_t>(old);
+    for (size_t i = 0; i < n; ++i)
+      if (rep[i] == 0) col.offsets.push_back(base + static_cast<int64_t>(i));
+    const int64_t new_rows = static_cast<int64_t>(col.offsets.size()) - rows_before;
+    if (!col.row_valid.empty()) col.row_valid.resize(col.offsets.size(), 1);
+    pending_rows += new_rows;
+  }
+
+  // One pass builds the row structure and counts slots and non-null values.
+  PageSlots add_list_rows(size_t n, const uint8_t* def, const uint8_t* rep, size_t old, int64_t rows_before,
+                          size_t page_rows) {
+    PageSlots p{0, 0};
+    uint8_t bad = 0;
+    const uint8_t md = static_cast<uint8_t>(leaf.max_def);
+    const uint8_t ld = static_cast<uint8_t>(leaf.list_def);
+    const uint8_t mr = static_cast<uint8_t>(leaf.max_rep);
+    const uint8_t rd = static_cast<uint8_t>(leaf.row_def);
+    int64_t value_count = static_cast<int64_t>(old);
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t d = def[i];
+      bad |= static_cast<uint8_t>((d > md) | (rep[i] > mr));
+      if (rep[i] == 0) {
+        col.offsets.push_back(value_count + static_cast<int64_t>(p.slots));
+        const bool present = d >= rd;
+        if (!present || !col.row_valid.empty()) {  // validity materialized at the first null list
+          if (col.row_valid.empty()) {
+            grow(col.row_valid, static_cast<size_t>(rows_before) + page_rows, s.budget);
+            col.row_valid.assign(col.offsets.size() - 1, 1);
+          }
+          col.row_valid.push_back(present);
+        }
+        ++pending_rows;
+      } else if (pending_rows == 0) {
+        throw enc::EncodingError("column chunk starts in the middle of a list");
+      }
+      p.slots += d >= ld;
+      p.non_null += d == md;
+    }
+    if (bad) throw enc::EncodingError("level exceeds the schema maximum");
+    return p;
+  }
+
+  // A flat column: one row per level entry. Returns the non-null values.
+  size_t add_flat_rows(size_t n, const uint8_t* def) {
+    size_t non_null = n;
+    if (def) {
+      non_null = 0;
+      uint8_t bad = 0;
+      const uint8_t md = static_cast<uint8_t>(leaf.max_def);
+      for (size_t i = 0; i < n; ++i) {
+        non_null += def[i] == md;
+        bad |= static_cast<uint8_t>(def[i] > md);
+      }
+      if (bad) throw enc::EncodingError("definition level exceeds the schema maximum");
+    }
+    pending_rows += static_cast<int64_t>(n);
+    return non_null;
+  }
+
+  // Decodes the page's values into slots old.. (straight into vals when the page has no nulls).
+  void add_values(size_t n, const uint8_t* def, int32_t encoding, const uint8_t* data, size_t size, size_t old,
+                  PageSlots p) {
+    grow(vals, old + p.slots, s.budget);
     const std::vector<T>* d = has_dict ? &dict : nullptr;
-    if (non_null == slots) {
-      vals.resize(old + slots);
-      decode_values<T>(leaf, encoding, data, size, non_null, vals.data() + old, d, s);
-      mark_valid(old, def, n, slots, false);
+    if (p.non_null == p.slots) {
+      vals.resize(old + p.slots);
+      decode_values<T>(leaf, encoding, data, size, p.non_null, vals.data() + old, d, s);
+      mark_valid(old, def, n, p.slots, false);
       return;
     }
-    grow(dense, non_null, s.budget);
-    dense.resize(non_null);
-    decode_values<T>(leaf, encoding, data, size, non_null, dense.data(), d, s);
-    vals.resize(old + slots);
+    grow(dense, p.non_null, s.budget);
+    dense.resize(p.non_null);
+    decode_values<T>(leaf, encoding, data, size, p.non_null, dense.data(), d, s);
+    vals.resize(old + p.slots);
+    scatter_dense(n, def, old);
+    mark_valid(old, def, n, p.slots, true);
+  }
+
+  // Moves the decoded non-null values into their slots (null slots keep a default value).
+  void scatter_dense(size_t n, const uint8_t* def, size_t old) {
+    const uint8_t md = static_cast<uint8_t>(leaf.max_def);
+    const uint8_t ld = static_cast<uint8_t>(leaf.list_def);
     size_t k = 0, slot = old;
     for (size_t i = 0; i < n; ++i) {
       if (leaf.is_list && def[i] < ld) continue;
@@ -395,7 +427,6 @@ struct ColumnAssembler {
       }
       ++slot;
     }
-    mark_valid(old, def, n, slots, true);
   }
 };
 

@@ -364,15 +364,7 @@ SchemaElement leaf_element(ValueType t, const std::string& name) {
   return e;
 }
 
-}  // namespace
-
-void write_table(const std::filesystem::path& path, const Table& table, const WriteOptions& options) {
-  int64_t rows = table.num_rows;
-  if (rows == 0 && !table.columns.empty()) rows = table.columns.front().num_rows();
-  validate(path, table, rows);
-  const int32_t codec = codec_of(options.compression);
-  const int64_t rg_rows = std::max<int64_t>(1, options.row_group_rows);
-
+FileMetaData file_metadata(const Table& table, int64_t rows, const WriteOptions& options) {
   FileMetaData fm;
   fm.version = 1;
   fm.num_rows = rows;
@@ -382,6 +374,10 @@ void write_table(const std::filesystem::path& path, const Table& table, const Wr
   root.name = "schema";
   root.num_children = static_cast<int32_t>(table.columns.size());
   fm.schema.push_back(root);
+  return fm;
+}
+
+std::vector<ColumnView> column_views(const std::filesystem::path& path, const Table& table, const WriteOptions& options) {
   std::vector<ColumnView> views;
   for (const auto& c : table.columns) {
     ColumnView v{c};
@@ -391,93 +387,135 @@ void write_table(const std::filesystem::path& path, const Table& table, const Wr
     if (shape != options.list_shapes.end() && shape->second.size() > 1) set_shape(path, v, shape->second);
     views.push_back(v);
   }
+  return views;
+}
 
-  // Schema in column-chunk order; struct fields are grouped under their struct.
-  std::vector<std::vector<std::string>> paths(views.size());
+// Where each column lands: its path in the schema, and the order the column chunks are written in.
+struct SchemaLayout {
+  std::vector<std::vector<std::string>> paths;
   std::vector<size_t> order;
-  std::vector<bool> placed(views.size(), false);
+  std::vector<bool> placed;
+};
+
+// Struct `st`, starting at column i: one group holding every column that is a field of it.
+void add_struct_schema(const std::filesystem::path& path, const std::string& st, size_t i, std::vector<ColumnView>& views,
+                       const WriteOptions& options, FileMetaData& fm, SchemaLayout& layout) {
+  SchemaElement group;
+  group.repetition = OPTIONAL;
+  group.name = st;
+  size_t at = fm.schema.size();
+  fm.schema.push_back(group);
+  for (size_t j = i; j < views.size(); ++j) {
+    const Column& f = views[j].col;
+    if (layout.placed[j] || struct_of(f.name, options.struct_columns) != st) continue;
+    if (f.is_list)
+      throw util::RuntimeError(cat(path.string(), ": struct field '", f.name, "' is a list; only scalar fields are supported"));
+    std::string field = f.name.substr(st.size() + 1);
+    fm.schema.push_back(leaf_element(f.type, field));
+    fm.schema[at].num_children++;
+    layout.paths[j] = {st, field};
+    views[j].in_struct = 1;
+    layout.placed[j] = true;
+    layout.order.push_back(j);
+  }
+}
+
+// A list column: 3-level LIST per nesting level, optional group (LIST) { repeated group list
+// { optional element } }. Returns the leaf's path.
+std::vector<std::string> add_list_schema(const ColumnView& v, FileMetaData& fm) {
+  const Column& c = v.col;
+  std::vector<std::string> p{c.name};
+  for (int d = 0; d < v.depth; ++d) {
+    SchemaElement list;
+    list.repetition = OPTIONAL;
+    list.name = d == 0 ? c.name : "element";
+    list.num_children = 1;
+    list.converted_type = CT_LIST;
+    list.logical = LT_LIST;
+    SchemaElement group;
+    group.repetition = REPEATED;
+    group.name = "list";
+    group.num_children = 1;
+    fm.schema.push_back(list);
+    fm.schema.push_back(group);
+    if (d > 0) p.push_back("element");
+    p.push_back("list");
+  }
+  fm.schema.push_back(leaf_element(c.type, "element"));
+  p.push_back("element");
+  return p;
+}
+
+// Schema in column-chunk order; struct fields are grouped under their struct.
+SchemaLayout add_schema(const std::filesystem::path& path, std::vector<ColumnView>& views, const WriteOptions& options,
+                  FileMetaData& fm) {
+  SchemaLayout layout{std::vector<std::vector<std::string>>(views.size()), {}, std::vector<bool>(views.size(), false)};
   int top = 0;
   for (size_t i = 0; i < views.size(); ++i) {
-    if (placed[i]) continue;
+    if (layout.placed[i]) continue;
     ++top;
     const Column& c = views[i].col;
     const std::string st = struct_of(c.name, options.struct_columns);
     if (!st.empty()) {
-      SchemaElement group;
-      group.repetition = OPTIONAL;
-      group.name = st;
-      size_t at = fm.schema.size();
-      fm.schema.push_back(group);
-      for (size_t j = i; j < views.size(); ++j) {
-        const Column& f = views[j].col;
-        if (placed[j] || struct_of(f.name, options.struct_columns) != st) continue;
-        if (f.is_list)
-          throw util::RuntimeError(cat(path.string(), ": struct field '", f.name, "' is a list; only scalar fields are supported"));
-        std::string field = f.name.substr(st.size() + 1);
-        fm.schema.push_back(leaf_element(f.type, field));
-        fm.schema[at].num_children++;
-        paths[j] = {st, field};
-        views[j].in_struct = 1;
-        placed[j] = true;
-        order.push_back(j);
-      }
+      add_struct_schema(path, st, i, views, options, fm, layout);
       continue;
     }
-    placed[i] = true;
-    order.push_back(i);
-    const ColumnView& v = views[i];
+    layout.placed[i] = true;
+    layout.order.push_back(i);
     if (!c.is_list) {
       fm.schema.push_back(leaf_element(c.type, c.name));
-      paths[i] = {c.name};
+      layout.paths[i] = {c.name};
       continue;
     }
-    // 3-level LIST per nesting level: optional group (LIST) { repeated group list { optional element } }.
-    std::vector<std::string> p{c.name};
-    for (int d = 0; d < v.depth; ++d) {
-      SchemaElement list;
-      list.repetition = OPTIONAL;
-      list.name = d == 0 ? c.name : "element";
-      list.num_children = 1;
-      list.converted_type = CT_LIST;
-      list.logical = LT_LIST;
-      SchemaElement group;
-      group.repetition = REPEATED;
-      group.name = "list";
-      group.num_children = 1;
-      fm.schema.push_back(list);
-      fm.schema.push_back(group);
-      if (d > 0) p.push_back("element");
-      p.push_back("list");
-    }
-    fm.schema.push_back(leaf_element(c.type, "element"));
-    p.push_back("element");
-    paths[i] = p;
+    layout.paths[i] = add_list_schema(views[i], fm);
   }
   fm.schema[0].num_children = top;
+  return layout;
+}
+
+// Rows [r0, r1) of every column, appended to `file`.
+RowGroup write_row_group(int64_t r0, int64_t r1, int16_t ordinal, const std::vector<ColumnView>& views, const SchemaLayout& layout,
+                         int32_t codec, const WriteOptions& options, std::string& file) {
+  RowGroup rg;
+  rg.num_rows = r1 - r0;
+  rg.file_offset = static_cast<int64_t>(file.size());
+  rg.ordinal = ordinal;
+  int64_t compressed = 0;
+  for (size_t i : layout.order) {
+    ChunkWriter w{views[i], codec, options.dictionary, file, {}, {}, {}};
+    int64_t start = static_cast<int64_t>(file.size());
+    w.write(static_cast<size_t>(r0), static_cast<size_t>(r1), layout.paths[i]);
+    ColumnChunk cc;
+    cc.file_offset = start;
+    cc.has_meta = true;
+    cc.meta = std::move(w.meta);
+    rg.total_byte_size += cc.meta.total_uncompressed_size;
+    compressed += cc.meta.total_compressed_size;
+    rg.columns.push_back(std::move(cc));
+  }
+  rg.total_compressed_size = compressed;
+  return rg;
+}
+
+}  // namespace
+
+void write_table(const std::filesystem::path& path, const Table& table, const WriteOptions& options) {
+  int64_t rows = table.num_rows;
+  if (rows == 0 && !table.columns.empty()) rows = table.columns.front().num_rows();
+  validate(path, table, rows);
+  const int32_t codec = codec_of(options.compression);
+  const int64_t rg_rows = std::max<int64_t>(1, options.row_group_rows);
+
+  FileMetaData fm = file_metadata(table, rows, options);
+  std::vector<ColumnView> views = column_views(path, table, options);
+  const SchemaLayout layout = add_schema(path, views, options, fm);
 
   std::string file = "PAR1";
   try {
     for (int64_t r0 = 0; r0 < rows; r0 += rg_rows) {
       const int64_t r1 = std::min(rows, r0 + rg_rows);
-      RowGroup rg;
-      rg.num_rows = r1 - r0;
-      rg.file_offset = static_cast<int64_t>(file.size());
-      rg.ordinal = static_cast<int16_t>(std::min<size_t>(fm.row_groups.size(), 32767));
-      int64_t compressed = 0;
-      for (size_t i : order) {
-        ChunkWriter w{views[i], codec, options.dictionary, file, {}, {}, {}};
-        int64_t start = static_cast<int64_t>(file.size());
-        w.write(static_cast<size_t>(r0), static_cast<size_t>(r1), paths[i]);
-        ColumnChunk cc;
-        cc.file_offset = start;
-        cc.has_meta = true;
-        cc.meta = std::move(w.meta);
-        rg.total_byte_size += cc.meta.total_uncompressed_size;
-        compressed += cc.meta.total_compressed_size;
-        rg.columns.push_back(std::move(cc));
-      }
-      rg.total_compressed_size = compressed;
-      fm.row_groups.push_back(std::move(rg));
+      const auto ordinal = static_cast<int16_t>(std::min<size_t>(fm.row_groups.size(), 32767));
+      fm.row_groups.push_back(write_row_group(r0, r1, ordinal, views, layout, codec, options, file));
     }
   } catch (const util::Error&) {
     throw;
