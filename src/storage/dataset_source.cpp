@@ -1,5 +1,7 @@
 #include "storage/dataset_source.h"
 
+#include <optional>
+
 #include "dataset/merge.h"
 #include "storage/azureml_data.h"
 #include "storage/blob_download.h"
@@ -133,89 +135,136 @@ void check_fetch_sources(const DatasetSources& s, const FetchOptions& o) {
   }
 }
 
-FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o) {
-  check_fetch_sources(s, o);
-  FetchResult result;
-  result.parts = s.count();
-  const bool hub_only = s.count() == 1 && !s.repo_id.empty();
+namespace {
+
+// A single Hub dataset is used where the hub cache holds it, and inside an Azure ML job a
+// single data asset is a read-only mount: train on it in place. Nothing when the sources must
+// be fetched into an output folder.
+std::optional<fs::path> dataset_used_in_place(const DatasetSources& s, const FetchOptions& o) {
   const bool explicit_output = !o.output.empty();
-  if (hub_only && !explicit_output) {
-    result.root = fetch_hub_dataset(s.repo_id, o.hub);
-    require_dataset(result.root, s.repo_id);
-    return result;
+  if (s.count() == 1 && !s.repo_id.empty() && !explicit_output) {
+    fs::path root = fetch_hub_dataset(s.repo_id, o.hub);
+    require_dataset(root, s.repo_id);
+    return root;
   }
-  // Inside an Azure ML job a single data asset is a read-only mount: train on it in place.
   if (s.count() == 1 && !s.dataset_assets.empty() && !explicit_output && inside_azureml_job_with_assets()) {
-    result.root = mounted_data_asset_paths(1).front();
-    require_dataset(result.root, s.dataset_assets[0]);
-    return result;
+    fs::path root = mounted_data_asset_paths(1).front();
+    require_dataset(root, s.dataset_assets[0]);
+    return root;
   }
-  const fs::path output = explicit_output ? o.output : default_output(s);
-  if (fs::exists(output) && !(fs::is_directory(output) && fs::is_empty(output))) {
-    const bool fetched_before = !explicit_output && is_dataset(output);
-    if (fetched_before && !o.overwrite && fetched_copy_is_current(s, output, blob_access_from_env(o.blob))) {
-      util::log_info("dataset from ", dataset_source_tag(s), " already fetched: ", output.string());
-      result.root = output;
-      result.reused = true;
-      return result;
-    }
-    if (fetched_before && !o.overwrite)
-      util::log_info("the blob sources changed since ", output.string(), " was fetched: fetching again");
-    else if (!o.overwrite)
-      throw util::InputError(util::cat(output.string(), " already exists; remove it, choose another --output, or pass --overwrite"));
-  }
-  fs::create_directories(output.parent_path().empty() ? fs::path(".") : output.parent_path());
+  return std::nullopt;
+}
 
+// An output that is already there is reused when it is this fetch's own earlier copy and still
+// current, fetched again when its blob sources changed, and otherwise refused unless
+// --overwrite. True when it is reused.
+bool reuse_earlier_fetch(const DatasetSources& s, const FetchOptions& o, const fs::path& output) {
+  if (!fs::exists(output) || (fs::is_directory(output) && fs::is_empty(output))) return false;
+  const bool fetched_before = o.output.empty() && is_dataset(output);
+  if (fetched_before && !o.overwrite && fetched_copy_is_current(s, output, blob_access_from_env(o.blob))) {
+    util::log_info("dataset from ", dataset_source_tag(s), " already fetched: ", output.string());
+    return true;
+  }
+  if (fetched_before && !o.overwrite)
+    util::log_info("the blob sources changed since ", output.string(), " was fetched: fetching again");
+  else if (!o.overwrite)
+    throw util::InputError(util::cat(output.string(), " already exists; remove it, choose another --output, or pass --overwrite"));
+  return false;
+}
+
+// What the downloads of one fetch share.
+struct Downloads {
   BlobDownloadOptions blob;
-  blob.access = blob_access_from_env(o.blob);
-  blob.parallel = o.parallel;
-  blob.progress = o.progress;
-  blob.overwrite = true;  // an existing output was refused above unless it may be replaced
-  std::vector<std::string> blob_prints;
-  const bool mounted = !s.dataset_assets.empty() && inside_azureml_job_with_assets();
+  bool mounted = false;  // the data assets are read-only mounts of this Azure ML job
   std::vector<fs::path> mounts;
-  if (mounted) mounts = mounted_data_asset_paths(s.dataset_assets.size());
+  std::vector<std::string> blob_prints;  // listing fingerprints of the blob prefixes fetched
+};
 
-  // One remote source downloads straight into the output (the download stages itself).
-  if (s.count() == 1) {
-    if (!s.blob_urls.empty()) {
-      blob_prints.push_back(download_blob_prefix(s.blob_urls[0], output, blob).fingerprint);
-    } else if (!s.dataset_assets.empty() && !mounted) {
-      download_data_asset(s.dataset_assets[0], output, azureml_workspace_from_env(), blob);
-    } else {
-      fs::path from = !s.repo_id.empty() ? fetch_hub_dataset(s.repo_id, o.hub) : mounts[0];
-      require_dataset(from, !s.repo_id.empty() ? s.repo_id : s.dataset_assets[0]);
-      copy_dataset(from, output, true);
-    }
-    require_dataset(output, output.string());
-    if (!explicit_output) write_fetch_manifest(output, blob_prints);
-    result.root = output;
-    return result;
+Downloads prepare_downloads(const DatasetSources& s, const FetchOptions& o) {
+  Downloads d;
+  d.blob.access = blob_access_from_env(o.blob);
+  d.blob.parallel = o.parallel;
+  d.blob.progress = o.progress;
+  d.blob.overwrite = true;  // an existing output was refused before any download unless it may be replaced
+  d.mounted = !s.dataset_assets.empty() && inside_azureml_job_with_assets();
+  if (d.mounted) d.mounts = mounted_data_asset_paths(s.dataset_assets.size());
+  return d;
+}
+
+// The seed's post-fetch check, and (for a default output, which a later fetch may reuse) the
+// blob fingerprints that tell whether it is still current.
+void finish_output(const fs::path& output, const FetchOptions& o, const Downloads& d) {
+  require_dataset(output, output.string());
+  if (o.output.empty()) write_fetch_manifest(output, d.blob_prints);
+}
+
+// One remote source downloads straight into the output (the download stages itself).
+void fetch_single_source(const DatasetSources& s, const FetchOptions& o, const fs::path& output, Downloads& d) {
+  if (!s.blob_urls.empty()) {
+    d.blob_prints.push_back(download_blob_prefix(s.blob_urls[0], output, d.blob).fingerprint);
+  } else if (!s.dataset_assets.empty() && !d.mounted) {
+    download_data_asset(s.dataset_assets[0], output, azureml_workspace_from_env(), d.blob);
+  } else {
+    fs::path from = !s.repo_id.empty() ? fetch_hub_dataset(s.repo_id, o.hub) : d.mounts[0];
+    require_dataset(from, !s.repo_id.empty() ? s.repo_id : s.dataset_assets[0]);
+    copy_dataset(from, output, true);
   }
+  finish_output(output, o, d);
+}
 
-  PartsDir scratch(output);
+// Every source as one dataset: the Hub cache and mounts in place, downloads under `scratch`.
+std::vector<fs::path> fetch_parts(const DatasetSources& s, const FetchOptions& o, const fs::path& scratch, Downloads& d) {
   std::vector<fs::path> parts;
   if (!s.repo_id.empty()) parts.push_back(fetch_hub_dataset(s.repo_id, o.hub));
   for (size_t i = 0; i < s.blob_urls.size(); ++i) {
-    parts.push_back(scratch.path / util::cat("blob_", i));
-    blob_prints.push_back(download_blob_prefix(s.blob_urls[i], parts.back(), blob).fingerprint);
+    parts.push_back(scratch / util::cat("blob_", i));
+    d.blob_prints.push_back(download_blob_prefix(s.blob_urls[i], parts.back(), d.blob).fingerprint);
   }
   for (size_t i = 0; i < s.dataset_assets.size(); ++i) {
-    if (mounted) {
-      parts.push_back(mounts[i]);
+    if (d.mounted) {
+      parts.push_back(d.mounts[i]);
       continue;
     }
-    parts.push_back(scratch.path / util::cat("asset_", i));
-    download_data_asset(s.dataset_assets[i], parts.back(), azureml_workspace_from_env(), blob);
+    parts.push_back(scratch / util::cat("asset_", i));
+    download_data_asset(s.dataset_assets[i], parts.back(), azureml_workspace_from_env(), d.blob);
   }
+  return parts;
+}
+
+void fetch_and_merge_sources(const DatasetSources& s, const FetchOptions& o, const fs::path& output, Downloads& d) {
+  PartsDir scratch(output);
+  std::vector<fs::path> parts = fetch_parts(s, o, scratch.path, d);
   for (size_t i = 0; i < parts.size(); ++i) require_dataset(parts[i], util::cat("dataset source ", i + 1, " (", parts[i].string(), ")"));
   util::log_info("merging ", parts.size(), " datasets into ", output.string());
   dataset::MergeOptions mo;
   mo.overwrite = true;
   dataset::merge_datasets(parts, output, mo);
-  require_dataset(output, output.string());
-  if (!explicit_output) write_fetch_manifest(output, blob_prints);
+  finish_output(output, o, d);
+}
+
+}  // namespace
+
+FetchResult fetch_dataset_sources(const DatasetSources& s, const FetchOptions& o) {
+  check_fetch_sources(s, o);
+  FetchResult result;
+  result.parts = s.count();
+  if (auto root = dataset_used_in_place(s, o)) {
+    result.root = *root;
+    return result;
+  }
+  const fs::path output = o.output.empty() ? default_output(s) : o.output;
   result.root = output;
+  if (reuse_earlier_fetch(s, o, output)) {
+    result.reused = true;
+    return result;
+  }
+  fs::create_directories(output.parent_path().empty() ? fs::path(".") : output.parent_path());
+  Downloads downloads = prepare_downloads(s, o);
+  if (s.count() == 1) {
+    fetch_single_source(s, o, output, downloads);
+    return result;
+  }
+  fetch_and_merge_sources(s, o, output, downloads);
   result.merged = true;
   return result;
 }

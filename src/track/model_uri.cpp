@@ -50,15 +50,108 @@ bool is_canonical_version(const std::string& v) {
   return true;
 }
 
-ModelSource parse_warm_start_uri(const std::string& uri, const std::string& flag) {
-  auto fail = [&](const std::string& why) {
+namespace {
+
+// The one-line errors for a rejected warm-start value: what is wrong, then the accepted forms.
+struct UriRejection {
+  const std::string& uri;
+  const std::string& flag;
+
+  InputError operator()(const std::string& why) const {
     return InputError(cat(flag, ": '", uri, "' ", why, "; ", kAcceptedForms));
-  };
-  auto bad_version = [&](const std::string& v) {
-    return fail(cat("has version '", v,
-                    "': use the numeric version without leading zeros (e.g. 3); 'latest', '@latest' and other "
-                    "shorthands are rejected so runs stay reproducible"));
-  };
+  }
+  InputError bad_version(const std::string& v) const {
+    return (*this)(cat("has version '", v,
+                       "': use the numeric version without leading zeros (e.g. 3); 'latest', '@latest' and other "
+                       "shorthands are rejected so runs stay reproducible"));
+  }
+};
+
+// azureml://…/models/NAME/versions/VERSION or an azureml:/subscriptions/… ARM id.
+void parse_azureml_model_uri(ModelSource& s, const UriRejection& fail) {
+  const std::string& uri = s.uri;
+  s.kind = ModelSourceKind::AzureMlUri;
+  auto vpos = uri.rfind("/versions/");
+  if (uri.find("/data/") != std::string::npos && uri.find("/models/") == std::string::npos)
+    throw fail("is a data asset, not a model (use --dataset-asset for data)");
+  if (vpos == std::string::npos) throw fail("has no /versions/VERSION");
+  auto mpos = uri.rfind("/models/", vpos);
+  if (mpos == std::string::npos) throw fail("has no /models/NAME");
+  s.name = uri.substr(mpos + 8, vpos - mpos - 8);
+  s.version = uri.substr(vpos + 10);
+  if (s.name.empty() || s.name.find('/') != std::string::npos) throw fail("has an empty or malformed model name");
+  if (!is_canonical_version(s.version)) throw fail.bad_version(s.version);
+}
+
+// azureml:NAME:VERSION
+void parse_azureml_model_name(ModelSource& s, const UriRejection& fail) {
+  s.kind = ModelSourceKind::AzureMlName;
+  std::string rest = s.uri.substr(8);
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos)
+    throw fail(rest.find('@') != std::string::npos ? "uses an @label; give an explicit version azureml:NAME:VERSION"
+                                                   : "has no version; use azureml:NAME:VERSION");
+  s.name = rest.substr(0, colon);
+  s.version = rest.substr(colon + 1);
+  if (s.name.empty()) throw fail("has an empty model name");
+  if (s.name.find('@') != std::string::npos) throw fail.bad_version(s.name.substr(s.name.find('@')) + ":" + s.version);
+  if (!is_canonical_version(s.version)) throw fail.bad_version(s.version);
+  validate_register_name(s.name, fail.flag);
+}
+
+// models:/NAME/VERSION
+void parse_mlflow_model_uri(ModelSource& s, const UriRejection& fail) {
+  s.kind = ModelSourceKind::MlflowRegistry;
+  std::string rest = s.uri.substr(7);
+  if (!util::starts_with(rest, "/") || util::starts_with(rest, "//")) throw fail("must look like models:/NAME/VERSION");
+  rest = rest.substr(1);
+  auto slash = rest.rfind('/');
+  if (slash == std::string::npos) {
+    if (rest.find('@') != std::string::npos) throw fail("uses an alias; give an explicit version models:/NAME/VERSION");
+    throw fail("has no version; use models:/NAME/VERSION");
+  }
+  s.name = rest.substr(0, slash);
+  s.version = rest.substr(slash + 1);
+  if (s.name.empty()) throw fail("has an empty model name");
+  if (!is_canonical_version(s.version)) throw fail.bad_version(s.version);
+  validate_register_name(s.name, fail.flag);
+}
+
+// The host must be ACCOUNT.blob.core.windows.net itself: no user info, port or other domain.
+void check_blob_host(const std::string& host, const UriRejection& fail) {
+  if (host.find('@') != std::string::npos) throw fail("contains user info");
+  if (host.find(':') != std::string::npos) throw fail("has an explicit port");
+  std::string lhost = util::to_lower(host);
+  const std::string suffix = ".blob.core.windows.net";
+  if (!util::ends_with(lhost, suffix) || lhost.size() == suffix.size() ||
+      lhost.substr(0, lhost.size() - suffix.size()).find('.') != std::string::npos)
+    throw fail("is not an Azure Blob URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX)");
+}
+
+// https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX
+void parse_blob_folder_url(ModelSource& s, const UriRejection& fail) {
+  const std::string& uri = s.uri;
+  s.kind = ModelSourceKind::HttpsFolder;
+  if (uri.find('?') != std::string::npos)
+    throw fail("has a query string (SAS tokens are not accepted: grant the identity Storage Blob Data Reader)");
+  if (uri.find('#') != std::string::npos) throw fail("has a fragment");
+  std::string rest = uri.substr(8);
+  auto slash = rest.find('/');
+  check_blob_host(slash == std::string::npos ? rest : rest.substr(0, slash), fail);
+  std::string path = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  while (util::ends_with(path, "/")) path.pop_back();
+  auto cslash = path.find('/');
+  std::string container = cslash == std::string::npos ? path : path.substr(0, cslash);
+  std::string prefix = cslash == std::string::npos ? "" : path.substr(cslash + 1);
+  while (util::starts_with(prefix, "/")) prefix = prefix.substr(1);
+  if (container.empty()) throw fail("has no container");
+  if (prefix.empty()) throw fail("has no folder after the container");
+}
+
+}  // namespace
+
+ModelSource parse_warm_start_uri(const std::string& uri, const std::string& flag) {
+  const UriRejection fail{uri, flag};
   ModelSource s;
   s.uri = uri;
   if (uri.empty()) throw fail("is empty");
@@ -67,74 +160,19 @@ ModelSource parse_warm_start_uri(const std::string& uri, const std::string& flag
   std::string lower = util::to_lower(uri);
 
   if (util::starts_with(lower, "azureml://") || util::starts_with(lower, "azureml:/")) {
-    s.kind = ModelSourceKind::AzureMlUri;
-    auto vpos = uri.rfind("/versions/");
-    if (uri.find("/data/") != std::string::npos && uri.find("/models/") == std::string::npos)
-      throw fail("is a data asset, not a model (use --dataset-asset for data)");
-    if (vpos == std::string::npos) throw fail("has no /versions/VERSION");
-    auto mpos = uri.rfind("/models/", vpos);
-    if (mpos == std::string::npos) throw fail("has no /models/NAME");
-    s.name = uri.substr(mpos + 8, vpos - mpos - 8);
-    s.version = uri.substr(vpos + 10);
-    if (s.name.empty() || s.name.find('/') != std::string::npos) throw fail("has an empty or malformed model name");
-    if (!is_canonical_version(s.version)) throw bad_version(s.version);
+    parse_azureml_model_uri(s, fail);
     return s;
   }
   if (util::starts_with(lower, "azureml:")) {
-    s.kind = ModelSourceKind::AzureMlName;
-    std::string rest = uri.substr(8);
-    auto colon = rest.rfind(':');
-    if (colon == std::string::npos)
-      throw fail(rest.find('@') != std::string::npos ? "uses an @label; give an explicit version azureml:NAME:VERSION"
-                                                     : "has no version; use azureml:NAME:VERSION");
-    s.name = rest.substr(0, colon);
-    s.version = rest.substr(colon + 1);
-    if (s.name.empty()) throw fail("has an empty model name");
-    if (s.name.find('@') != std::string::npos) throw bad_version(s.name.substr(s.name.find('@')) + ":" + s.version);
-    if (!is_canonical_version(s.version)) throw bad_version(s.version);
-    validate_register_name(s.name, flag);
+    parse_azureml_model_name(s, fail);
     return s;
   }
   if (util::starts_with(lower, "models:")) {
-    s.kind = ModelSourceKind::MlflowRegistry;
-    std::string rest = uri.substr(7);
-    if (!util::starts_with(rest, "/") || util::starts_with(rest, "//")) throw fail("must look like models:/NAME/VERSION");
-    rest = rest.substr(1);
-    auto slash = rest.rfind('/');
-    if (slash == std::string::npos) {
-      if (rest.find('@') != std::string::npos) throw fail("uses an alias; give an explicit version models:/NAME/VERSION");
-      throw fail("has no version; use models:/NAME/VERSION");
-    }
-    s.name = rest.substr(0, slash);
-    s.version = rest.substr(slash + 1);
-    if (s.name.empty()) throw fail("has an empty model name");
-    if (!is_canonical_version(s.version)) throw bad_version(s.version);
-    validate_register_name(s.name, flag);
+    parse_mlflow_model_uri(s, fail);
     return s;
   }
   if (util::starts_with(lower, "https://")) {
-    s.kind = ModelSourceKind::HttpsFolder;
-    if (uri.find('?') != std::string::npos)
-      throw fail("has a query string (SAS tokens are not accepted: grant the identity Storage Blob Data Reader)");
-    if (uri.find('#') != std::string::npos) throw fail("has a fragment");
-    std::string rest = uri.substr(8);
-    auto slash = rest.find('/');
-    std::string host = slash == std::string::npos ? rest : rest.substr(0, slash);
-    if (host.find('@') != std::string::npos) throw fail("contains user info");
-    if (host.find(':') != std::string::npos) throw fail("has an explicit port");
-    std::string lhost = util::to_lower(host);
-    const std::string suffix = ".blob.core.windows.net";
-    if (!util::ends_with(lhost, suffix) || lhost.size() == suffix.size() ||
-        lhost.substr(0, lhost.size() - suffix.size()).find('.') != std::string::npos)
-      throw fail("is not an Azure Blob URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX)");
-    std::string path = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    while (util::ends_with(path, "/")) path.pop_back();
-    auto cslash = path.find('/');
-    std::string container = cslash == std::string::npos ? path : path.substr(0, cslash);
-    std::string prefix = cslash == std::string::npos ? "" : path.substr(cslash + 1);
-    while (util::starts_with(prefix, "/")) prefix = prefix.substr(1);
-    if (container.empty()) throw fail("has no container");
-    if (prefix.empty()) throw fail("has no folder after the container");
+    parse_blob_folder_url(s, fail);
     return s;
   }
   if (util::starts_with(lower, "http://") || util::starts_with(lower, "wasbs://") || util::starts_with(lower, "abfss://") ||

@@ -181,30 +181,34 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 
 std::string what_failed(const HttpRequest& request) { return cat(request.method, " ", redact_url(request.url)); }
 
-// One exchange with one URL (no redirects followed). `deadline_s` (steady clock, 0 = none)
-// cuts the attempt's timeouts to the caller's remaining budget.
-HttpResponse perform(const HttpRequest& request, double deadline_s) {
-  std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  double timeout_s = request.timeout_s, connect_timeout_s = request.connect_timeout_s;
+struct AttemptTimeouts {
+  double total_s = 0;
+  double connect_s = 0;
+};
+
+// The request's timeouts, cut to what is left of the caller's budget (`deadline_s`, steady
+// clock, 0 = none); a spent budget fails before anything is sent.
+AttemptTimeouts attempt_timeouts(const HttpRequest& request, double deadline_s) {
+  AttemptTimeouts t{request.timeout_s, request.connect_timeout_s};
   if (deadline_s > 0) {
     double left = deadline_s - steady_now_s();
     if (left <= 0) throw NetworkError(cat(what_failed(request), ": the time budget for this request is spent"));
-    timeout_s = timeout_s > 0 ? std::min(timeout_s, left) : left;
-    connect_timeout_s = connect_timeout_s > 0 ? std::min(connect_timeout_s, left) : left;
+    t.total_s = t.total_s > 0 ? std::min(t.total_s, left) : left;
+    t.connect_s = t.connect_s > 0 ? std::min(t.connect_s, left) : left;
   }
-  const double stall_s = request.stall_timeout_s == 0 ? default_stall_timeout_s() : request.stall_timeout_s;
+  return t;
+}
 
-  CURL* curl = curl_easy_init();
-  if (!curl) throw NetworkError("curl_easy_init failed");
-  HttpResponse response;
-  CurlTransfer transfer{&request, &response, curl};
-
+curl_slist* header_list(const HttpRequest& request) {
   curl_slist* headers = nullptr;
   for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
   // libcurl adds "Expect: 100-continue" for large bodies; some servers mishandle it.
-  headers = curl_slist_append(headers, "Expect:");
+  return curl_slist_append(headers, "Expect:");
+}
 
-  char error_text[CURL_ERROR_SIZE] = {0};
+// Where the request goes and where the answer's headers and body are collected.
+void set_exchange_options(CURL* curl, const HttpRequest& request, curl_slist* headers, CurlTransfer& transfer,
+                          char* error_text) {
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -219,12 +223,20 @@ HttpResponse perform(const HttpRequest& request, double deadline_s) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(0.0, timeout_s) * 1000));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max(0.0, connect_timeout_s) * 1000));
+}
+
+void set_time_limits(CURL* curl, const HttpRequest& request, const AttemptTimeouts& timeouts) {
+  const double stall_s = request.stall_timeout_s == 0 ? default_stall_timeout_s() : request.stall_timeout_s;
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(0.0, timeouts.total_s) * 1000));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max(0.0, timeouts.connect_s) * 1000));
   if (stall_s > 0) {
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, std::max(1L, request.stall_min_bytes_per_s));
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, std::max(1L, std::lround(stall_s)));
   }
+}
+
+// How this client presents itself, can be cancelled, and checks the server's TLS identity.
+void set_client_options(CURL* curl, const HttpRequest& request, CurlTransfer& transfer) {
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "robotrain/0.1");
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // accept gzip/deflate, decoded for us
   if (request.cancelled) {
@@ -241,7 +253,9 @@ HttpResponse perform(const HttpRequest& request, double deadline_s) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+}
 
+void set_method(CURL* curl, const HttpRequest& request) {
   const std::string& m = request.method;
   if (m == "GET") {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
@@ -252,15 +266,12 @@ HttpResponse perform(const HttpRequest& request, double deadline_s) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
+}
 
-  CURLcode rc = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-  char* effective = nullptr;
-  curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
-  response.effective_url = effective ? effective : request.url;
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-
+// An oversized answer or a bad URL is not worth retrying (RuntimeError); a failed connection
+// or transfer is (NetworkError). A write the body sink stopped on purpose is no failure here.
+void throw_if_transfer_failed(const HttpRequest& request, const CurlTransfer& transfer, CURLcode rc,
+                              const char* error_text) {
   if (transfer.body_too_large)
     throw RuntimeError(cat(what_failed(request), ": the answer is larger than ", human_bytes(static_cast<double>(request.max_body_bytes)),
                            ", more than this request can hold (is the URL the right service?)"));
@@ -276,6 +287,33 @@ HttpResponse perform(const HttpRequest& request, double deadline_s) {
     throw NetworkError(cat(what_failed(request), ": ", one_line(why, 300),
                            " (is the server reachable? check the URL, proxy and network)"));
   }
+}
+
+// One exchange with one URL (no redirects followed). `deadline_s` (steady clock, 0 = none)
+// cuts the attempt's timeouts to the caller's remaining budget.
+HttpResponse perform(const HttpRequest& request, double deadline_s) {
+  std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  const AttemptTimeouts timeouts = attempt_timeouts(request, deadline_s);
+
+  CURL* curl = curl_easy_init();
+  if (!curl) throw NetworkError("curl_easy_init failed");
+  HttpResponse response;
+  CurlTransfer transfer{&request, &response, curl};
+  curl_slist* headers = header_list(request);
+  char error_text[CURL_ERROR_SIZE] = {0};
+  set_exchange_options(curl, request, headers, transfer, error_text);
+  set_time_limits(curl, request, timeouts);
+  set_client_options(curl, request, transfer);
+  set_method(curl, request);
+
+  CURLcode rc = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  char* effective = nullptr;
+  curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective);
+  response.effective_url = effective ? effective : request.url;
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  throw_if_transfer_failed(request, transfer, rc, error_text);
   return response;
 }
 
