@@ -55,6 +55,20 @@ struct Setup {
   int64_t height, width, dim_model, chunk, batch;
 };
 
+// What every act_step result names: the configuration measured and the machine.
+robotrain::util::Json setup_json(const Setup& s) {
+  robotrain::util::Json j;
+  j["bench"] = "act_step";
+  j["config"] = s.name;
+  j["image"] = {3, s.height, s.width};
+  j["batch"] = s.batch;
+  j["dim_model"] = s.dim_model;
+  j["chunk"] = s.chunk;
+  j["threads"] = torch::get_num_threads();
+  j["cpu"] = robotrain::util::cpu_model();
+  return j;
+}
+
 ActConfig make_config(const Setup& s) {
   ActConfig c;
   c.input_features = {{"observation.images.top", FeatureType::Visual, {3, s.height, s.width}},
@@ -130,16 +144,8 @@ void run_against_peer(const Setup& s, int iters) {
   for (auto& [k, m] : stats) peer_stats[k] = std::map<std::string, torch::Tensor>(m.begin(), m.end());
   robotrain::util::TempDir tmp("rt-bench-act-peer");
   robotrain::bench::PeerPair peers(spec, peer_batch, peer_stats, tmp.path(), torch::get_num_threads());
-  robotrain::util::Json j;
-  j["bench"] = "act_step";
+  robotrain::util::Json j = setup_json(s);
   j["mode"] = "peer";
-  j["config"] = s.name;
-  j["image"] = {3, s.height, s.width};
-  j["batch"] = s.batch;
-  j["dim_model"] = s.dim_model;
-  j["chunk"] = s.chunk;
-  j["threads"] = torch::get_num_threads();
-  j["cpu"] = robotrain::util::cpu_model();
   j["runtime"] = robotrain::util::native_runtime_summary();
   robotrain::bench::interleave_with_peers(peers, full_step, /*warmup=*/1, iters, j);
   std::cout << j.dump() << std::endl;
@@ -233,16 +239,8 @@ void run(const Setup& s, int iters) {
   int64_t n_params = 0;
   for (auto& p : params) n_params += p.numel();
   double parts = backbone + transformer + optim;
-  robotrain::util::Json j;
-  j["bench"] = "act_step";
-  j["config"] = s.name;
-  j["image"] = {3, s.height, s.width};
-  j["batch"] = s.batch;
-  j["dim_model"] = s.dim_model;
-  j["chunk"] = s.chunk;
+  robotrain::util::Json j = setup_json(s);
   j["params"] = n_params;
-  j["threads"] = torch::get_num_threads();
-  j["cpu"] = robotrain::util::cpu_model();
   j["blas"] = robotrain::util::native_runtime_summary();
   j["iterations"] = iters;
   j["statistic"] = "median";

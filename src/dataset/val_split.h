@@ -1,7 +1,7 @@
 #pragma once
 // The held-out validation episodes (--val-split): fixed when a run starts, recorded in the
-// checkpoint (robotrain.json's train section: val_episodes) so resumed runs and `robotrain eval` use the
-// same split, and never trained on.
+// checkpoint (robotrain.json's train section: val_episodes) so that resumed runs and
+// `robotrain eval` use the same split, and never trained on.
 #include <cstdint>
 #include <vector>
 

@@ -83,20 +83,19 @@ struct Moments {
   torch::Tensor exp_avg, exp_avg_sq;
 };
 
-// torch::optim's per-parameter state (AdamParamState or AdamWParamState), created as it would
-// create it, so that checkpoints read the same whichever path stepped.
+// torch::optim's per-parameter state (AdamParamState or AdamWParamState) in its map slot,
+// created as torch::optim would create it, so that checkpoints read the same whichever path
+// stepped; then its step count advanced.
 template <class State>
-Moments advance_state(torch::optim::OptimizerParamState* found, const torch::Tensor& p,
-                      std::unique_ptr<torch::optim::OptimizerParamState>& created) {
-  if (!found) {
+Moments advance_state(std::unique_ptr<torch::optim::OptimizerParamState>& slot, const torch::Tensor& p) {
+  if (!slot) {
     auto s = std::make_unique<State>();
     s->step(0)
         .exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve))
         .exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-    found = s.get();
-    created = std::move(s);
+    slot = std::move(s);
   }
-  auto& s = static_cast<State&>(*found);
+  auto& s = static_cast<State&>(*slot);
   s.step(s.step() + 1);
   return {s.step(), s.exp_avg(), s.exp_avg_sq()};
 }
@@ -130,7 +129,7 @@ void run_fused_kernel(FusedBatch& b, bool adamw, const AdamHyper& h, double lr, 
 
 }  // namespace
 
-bool Optimizer::fused_kernels_take_all() {
+bool Optimizer::fused_kernels_take_all() const {
   for (auto& group : impl_->param_groups())
     for (auto& p : group.params())
       if (p.grad().defined() && (!fused_kernel_supports(p) || p.grad().is_sparse())) return false;
@@ -160,12 +159,9 @@ void Optimizer::fused_step() {
     std::map<std::pair<int, int>, FusedBatch> batches;  // (device index + type, dtype)
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
-      auto it = state.find(state_key(p));
-      std::unique_ptr<torch::optim::OptimizerParamState> created;
-      auto* found = it == state.end() ? nullptr : it->second.get();
-      const Moments m = adamw ? advance_state<torch::optim::AdamWParamState>(found, p, created)
-                              : advance_state<torch::optim::AdamParamState>(found, p, created);
-      if (created) state.emplace(state_key(p), std::move(created));
+      auto& slot = state[state_key(p)];
+      const Moments m = adamw ? advance_state<torch::optim::AdamWParamState>(slot, p)
+                              : advance_state<torch::optim::AdamParamState>(slot, p);
       auto& b = batches[{static_cast<int>(p.device().type()) * 1024 + p.device().index() + 1, static_cast<int>(p.scalar_type())}];
       b.params.push_back(p);
       b.grads.push_back(p.grad());

@@ -71,7 +71,7 @@ class Optimizer {
   std::map<void*, StepTensor> step_tensors_;
   std::vector<torch::Tensor> device_lrs_;  // per group, with use_device_lr
   void fused_step();
-  bool fused_kernels_take_all();
+  bool fused_kernels_take_all() const;
   // The step count the fused kernels read, on p's device, for host step `step`.
   torch::Tensor device_step_count(const torch::Tensor& p, int64_t step);
 };

@@ -26,7 +26,7 @@ namespace {
 Json robotrain_training_state(const TrainingRun& r) {
   Json tracking{{"run_id", r.tracker->run_id()}, {"experiment_id", r.tracker->experiment_id()},
                 {"tracking_uri", util::redact_url(r.tracker->tracking_uri())}};  // never user:password@ or a query
-  return Json{{"samples_consumed", r.feeder->samples_consumed() * r.world_size}, {"world_size", r.world_size},
+  return Json{{"samples_consumed", r.feeder->samples_consumed() * r.world_size()}, {"world_size", r.world_size()},
               {"loss_scaler", r.scaler->enabled() ? r.scaler->state() : Json(nullptr)},
               {"tracking", tracking}, {"format", "robotrain-training-state/1"}};
 }

@@ -40,7 +40,7 @@ void open_training_data(TrainingRun& r) {
   r.train_data = std::make_unique<dataset::LeRobotDataset>(cfg.dataset.root, ds_opts);
   for (auto e : r.train_data->episodes_skipped()) util::log_warn("episode ", e, " skipped (missing video)");
   if (r.train_data->num_frames() <= 0) throw util::InputError(util::cat(cfg.dataset.root, ": no frames to train on"));
-  if (!cfg.val_episodes.empty() && r.primary) {
+  if (!cfg.val_episodes.empty() && r.primary()) {
     dataset::DatasetOptions vo = ds_opts;
     vo.episodes = cfg.val_episodes;
     r.val_data = std::make_unique<dataset::LeRobotDataset>(cfg.dataset.root, vo);
@@ -48,8 +48,8 @@ void open_training_data(TrainingRun& r) {
                    " (", r.val_data->num_frames(), " frames), val/loss every ", cfg.eval_freq, " steps");
   }
 
-  dataset::SamplerOptions sampler{static_cast<uint64_t>(cfg.seed), true, r.policy->drop_n_last_frames(), r.rank,
-                                  r.world_size};
+  dataset::SamplerOptions sampler{static_cast<uint64_t>(cfg.seed), true, r.policy->drop_n_last_frames(), r.rank(),
+                                  r.world_size()};
   dataset::LoaderOptions loader_opts;
   loader_opts.batch_size = cfg.batch_size;
   loader_opts.num_workers = cfg.num_workers;
@@ -60,7 +60,7 @@ void open_training_data(TrainingRun& r) {
     // the same point of the epoch.
     const int64_t saved_world = r.resumed_state.value("world_size", int64_t{1});
     const int64_t consumed = r.resumed_state.value("samples_consumed", r.step * cfg.batch_size * saved_world);
-    r.loader->seek(consumed / r.world_size);
+    r.loader->seek(consumed / r.world_size());
   }
 
   r.transforms = std::make_unique<ImageTransforms>(cfg.dataset.image_transforms);

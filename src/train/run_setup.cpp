@@ -76,15 +76,12 @@ void place_run(TrainingRun& r) {
   r.dist_env = dist_env_from_environment();
   const bool distributed = r.dist_env && r.dist_env->distributed();
   if (!distributed) r.dist_env.reset();
-  r.rank = distributed ? r.dist_env->rank : 0;
-  r.world_size = distributed ? r.dist_env->world_size : 1;
-  r.primary = r.rank == 0;
-  r.outcome.primary = r.primary;
+  r.outcome.primary = r.primary();
   // Only rank 0 talks; the others still report warnings and errors.
-  if (!r.primary && util::log_level() < util::LogLevel::Warn) util::set_log_level(util::LogLevel::Warn);
-  resolve_config(cfg, r.primary);
+  if (!r.primary() && util::log_level() < util::LogLevel::Warn) util::set_log_level(util::LogLevel::Warn);
+  resolve_config(cfg, r.primary());
   // Before anything is written: one run per output directory (rank 0 writes for all ranks).
-  if (r.primary) r.lock = std::make_unique<RunLock>(cfg.output_dir, cfg.resume);
+  if (r.primary()) r.lock = std::make_unique<RunLock>(cfg.output_dir, cfg.resume);
   if (distributed && util::starts_with(cfg.policy_device(), "cuda") && cfg.policy_device().find(':') == std::string::npos)
     cfg.policy["device"] = util::cat("cuda:", r.dist_env->local_rank);  // one GPU per local rank
   r.outcome.output_dir = cfg.output_dir;
@@ -99,8 +96,8 @@ void place_run(TrainingRun& r) {
   if (!distributed) return;
   auto timeout = std::chrono::milliseconds(static_cast<int64_t>(r.options.dist_timeout_s * 1000));
   r.dist = std::make_unique<DistContext>(*r.dist_env, r.device, timeout);
-  util::log_info("distributed: ", r.world_size, " workers (", r.dist->backend(), "), rendezvous ", r.dist_env->master_addr,
-                 ":", r.dist_env->master_port, "; effective batch size ", cfg.batch_size * r.world_size);
+  util::log_info("distributed: ", r.world_size(), " workers (", r.dist->backend(), "), rendezvous ", r.dist_env->master_addr,
+                 ":", r.dist_env->master_port, "; effective batch size ", cfg.batch_size * r.world_size());
 }
 
 // The one AMP switch (the CLI folds policy.use_amp into mixed_precision), the fp16 loss

@@ -103,10 +103,10 @@ void open_tracking(TrainingRun& r) {
   topts.run_name = cfg.job_name;
   topts.system_metrics = r.options.system_metrics;
   topts.journal_path = track::journal_path_in(cfg.output_dir);  // undeliverable calls stay with the run
-  const auto tags = seed_tags(r.options, r.world_size);
+  const auto tags = seed_tags(r.options, r.world_size());
   topts.tags = tags;
   topts.run_id = run_to_continue(r);
-  topts.disabled = !r.primary || r.options.no_tracking;  // ranks other than 0 of a distributed job track nothing
+  topts.disabled = !r.primary() || r.options.no_tracking;  // ranks other than 0 of a distributed job track nothing
   try {
     r.tracker = track::open_tracker(topts);
   } catch (const util::InputError&) {
@@ -118,7 +118,7 @@ void open_tracking(TrainingRun& r) {
   record_tracking_ids(r);
   r.log_checkpoints = r.options.log_checkpoints.value_or(remote_tracking(cfg.tracking_uri));
   r.tracker->set_tags(tags);
-  if (!r.resume_from) r.tracker->log_params(seed_params(r.options, r.world_size));
+  if (!r.resume_from) r.tracker->log_params(seed_params(r.options, r.world_size()));
 }
 
 void finish_tracking(TrainingRun& r, bool failed) {

@@ -12,8 +12,8 @@ namespace robotrain::train {
 StepLog::StepLog(TrainingRun& run)
     : run_(run),
       metrics_(run.cfg.batch_size, run.train_data->num_frames(), static_cast<int64_t>(run.train_data->episodes_used().size()),
-               run.step, run.world_size) {
-  if (run.primary && util::stderr_is_terminal()) progress_.emplace("Training", run.cfg.steps - run.step);
+               run.step, run.world_size()) {
+  if (run.primary() && util::stderr_is_terminal()) progress_.emplace("Training", run.cfg.steps - run.step);
 }
 
 void StepLog::record(const StepResult& s, double data_s) {

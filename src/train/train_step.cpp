@@ -57,7 +57,7 @@ void eager_step(TrainingRun& r, const policy::TensorMap& batch, StepResult& s) {
     r.reducer->prepare();
     r.scaler->scale_loss(out.loss).backward();
     auto sums = r.reducer->finish({out.loss.item<double>(), StopSignals::requested() ? 1.0 : 0.0});
-    s.loss = sums[0] / r.world_size;
+    s.loss = sums[0] / r.world_size();
     s.stop_all = sums[1] > 0;
   } else {
     r.scaler->scale_loss(out.loss).backward();

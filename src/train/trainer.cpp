@@ -19,7 +19,7 @@ uint64_t augment_seed(const TrainConfig& cfg, int64_t step) {
 
 bool checkpoint_due(const TrainingRun& r) {
   const TrainConfig& cfg = r.cfg;
-  return r.primary && cfg.save_checkpoint && ((cfg.save_freq > 0 && r.step % cfg.save_freq == 0) || r.step == cfg.steps);
+  return r.primary() && cfg.save_checkpoint && ((cfg.save_freq > 0 && r.step % cfg.save_freq == 0) || r.step == cfg.steps);
 }
 
 // The signal this process stops for after the step, 0 to go on. In a data-parallel job every
@@ -46,13 +46,13 @@ void train_until_done(TrainingRun& r, StepLog& log) {
     if (checkpoint_due(r)) save_checkpoint(r, last_saved = r.step);
     if (const int sig = stop_requested(r, result)) {
       r.outcome.stop_signal = sig;
-      if (r.primary) util::log_warn("received signal ", sig, ": stopping after step ", r.step);
+      if (r.primary()) util::log_warn("received signal ", sig, ": stopping after step ", r.step);
       break;
     }
   }
   // A stopped run keeps its last step.
   const bool stopped_unsaved = r.outcome.stop_signal && last_saved != r.step && r.step > r.outcome.start_step;
-  if (r.primary && r.cfg.save_checkpoint && stopped_unsaved) save_checkpoint(r, r.step);
+  if (r.primary() && r.cfg.save_checkpoint && stopped_unsaved) save_checkpoint(r, r.step);
 }
 
 }  // namespace

@@ -55,10 +55,11 @@ struct TrainingRun {
   TrainOptions options;
   TrainConfig& cfg;  // options.config, completed by setup (device, episodes, optimizer)
 
-  // Where it runs: this process's rank of a data-parallel job (0 of 1 alone).
+  // Where it runs: this process's place in a data-parallel job (none: alone, rank 0 of 1).
   std::optional<DistEnv> dist_env;
-  int rank = 0, world_size = 1;
-  bool primary = true;  // rank 0: writes checkpoints, tracks, logs
+  int rank() const { return dist_env ? dist_env->rank : 0; }
+  int world_size() const { return dist_env ? dist_env->world_size : 1; }
+  bool primary() const { return rank() == 0; }  // writes checkpoints, tracks, logs
   std::unique_ptr<RunLock> lock;
   int threads = 1;
   torch::Device device{torch::kCPU};
@@ -121,14 +122,11 @@ StepResult train_step(TrainingRun& run, const policy::TensorMap& batch);
 // options.on_checkpoint.
 void save_checkpoint(TrainingRun& run, int64_t at_step);
 
-// val/loss when the run holds episodes out and `run.step` is an eval step; nullopt otherwise.
+// val/loss when the run holds episodes out and `run.step` is an eval step; nullopt otherwise:
+// the mean loss over at most val_max_batches batches of the held-out episodes, in eval mode,
+// without gradients or augmentation, the same batches every time, and the training random
+// stream left as it was.
 std::optional<double> validate_if_due(TrainingRun& run);
-
-// Mean loss over at most `max_batches` batches of `data`, in eval mode without gradients and
-// without augmentation; the batches are the same at every call, and the training random
-// stream is left as it was.
-double validation_loss(policy::Policy& policy, const dataset::LeRobotDataset& data, uint64_t seed, int batch_size,
-                       int max_batches, BatchAdapterOptions adapter);
 
 // LeRobot's MetricsTracker around the step: averages between log lines, the progress bar on
 // a terminal, the log line, and train/* metrics to the tracker.

@@ -31,8 +31,7 @@ struct EvalMode {
   ~EvalMode() { policy.train(); }
 };
 
-}  // namespace
-
+// Mean loss over at most `max_batches` batches of `data`.
 double validation_loss(policy::Policy& policy, const dataset::LeRobotDataset& data, uint64_t seed, int batch_size,
                        int max_batches, BatchAdapterOptions adapter) {
   dataset::SamplerOptions so{seed, true, policy.drop_n_last_frames(), 0, 1};
@@ -58,6 +57,8 @@ double validation_loss(policy::Policy& policy, const dataset::LeRobotDataset& da
   }
   return count > 0 ? sum / static_cast<double>(count) : 0.0;
 }
+
+}  // namespace
 
 std::optional<double> validate_if_due(TrainingRun& r) {
   const TrainConfig& cfg = r.cfg;

@@ -75,7 +75,7 @@ TEST_F(TrainingStages, SetupHoldsOutEpisodesAndTakesThePolicysPreset) {
   EXPECT_DOUBLE_EQ(run->cfg.optimizer->lr, 1e-5);
   EXPECT_FALSE(run->scheduler);
   EXPECT_EQ(run->step, 0);
-  EXPECT_TRUE(run->primary);
+  EXPECT_TRUE(run->primary());
   EXPECT_EQ(run->device.str(), "cpu");
 }
 
