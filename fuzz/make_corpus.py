@@ -241,6 +241,8 @@ def hf_api_seeds():
         {"type": "file", "oid": "b" * 40, "size": 2411, "path": "meta/info.json"},
         {"type": "file", "oid": "c" * 40, "size": 134, "path": "data/chunk-000/file-000.parquet",
          "lfs": {"oid": "d" * 64, "size": 1048576, "pointerSize": 134}}]))
+    # A size no integer holds (UBSan found a float-to-int64 cast on it in CI).
+    save(d, "tree_size_out_of_range.json", json.dumps([{"type": "file", "oid": "b" * 40, "size": 1e300, "path": "a"}]))
     save(d, "link_header", '<https://huggingface.co/api/datasets/lerobot/pusht/tree/main?recursive=true&cursor=ZXlKbGJt>; rel="next"')
     save(d, "etag", 'W/"' + "e" * 64 + '"')
 

@@ -1,5 +1,6 @@
 #include "util/azure_credential.h"
 
+#include <cmath>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -27,8 +28,13 @@ std::string json_string(const Json& j, const char* key) {
   if (!j.contains(key)) return "";
   const auto& v = j[key];
   if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
   if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  if (v.is_number()) return std::to_string(static_cast<int64_t>(v.get<double>()));
+  // A float beyond int64_t is no time at all: read as absent (the short default lifetime).
+  if (v.is_number()) {
+    const double seconds = v.get<double>();
+    if (std::isfinite(seconds) && std::abs(seconds) < 9e18) return std::to_string(static_cast<int64_t>(seconds));
+  }
   return "";
 }
 
@@ -244,7 +250,8 @@ int64_t parse_token_expiry(const std::string& expires_on, const std::string& exp
     std::tm tm{};
     if (strptime(expires_on.c_str(), "%m/%d/%Y %H:%M:%S", &tm)) return static_cast<int64_t>(timegm(&tm));
   }
-  if (!expires_in.empty() && parse_int64(trim(expires_in), v)) return now + v;
+  int64_t at = 0;  // a lifetime so long that now + it overflows is read as unknown
+  if (!expires_in.empty() && parse_int64(trim(expires_in), v) && !__builtin_add_overflow(now, v, &at)) return at;
   return now + 600;  // unknown: assume short-lived so it is refreshed soon
 }
 

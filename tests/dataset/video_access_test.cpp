@@ -3,6 +3,7 @@
 // start at 0), nearest-frame semantics and one decoding pass per multi-timestamp request.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -266,4 +267,30 @@ TEST(VideoAccess, CodecThreadsGiveIdenticalFrames) {
   auto a = one.frames_at(ts);
   auto b = four.frames_at(ts);
   for (size_t k = 0; k < ts.size(); ++k) EXPECT_EQ(a[k].rgb, b[k].rgb) << "query " << k;
+}
+
+// Timestamps come from the dataset's Parquet files: a corrupt one is an error naming the video,
+// never a cast out of int64_t's range (UBSan) or a hang.
+TEST(VideoAccess, TimestampsFarOutsideTheVideoAreErrors) {
+  robotrain::util::TempDir tmp;
+  auto p = encode(tmp.path() / "m.mp4", "mpeg4", 64, 48, 0, 6);
+  if (p.empty()) GTEST_SKIP() << "no mpeg4 encoder in this FFmpeg";
+  Decoder d(p);
+  for (double t : {1e300, -1e300, 1e18}) {
+    try {
+      d.frames_at({t});
+      ADD_FAILURE() << t << " s gave a frame";
+    } catch (const robotrain::util::RuntimeError& e) {
+      EXPECT_NE(std::string(e.what()).find("no frame at"), std::string::npos) << e.what();
+    }
+  }
+  for (double t : {std::nan(""), double{INFINITY}}) {
+    try {
+      d.frames_at({0.0, t});
+      ADD_FAILURE() << t << " s gave a frame";
+    } catch (const robotrain::util::RuntimeError& e) {
+      EXPECT_NE(std::string(e.what()).find("is not a finite number"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(d.frames_at({2 / 30.0}).size(), 1u) << "the decoder still serves good timestamps";
 }

@@ -179,6 +179,22 @@ TEST(HubIds, OnlyHexObjectAndCommitIdsBecomePaths) {
   EXPECT_TRUE(files_under(tmp.path()).empty());
 }
 
+TEST(HubAnswers, ASizeNoIntegerHoldsIsAMalformedListing) {
+  const std::string oid(40, 'b');
+  for (const char* size : {"1e300", "-1e300", "18446744073709551615", "NaN"}) {
+    const std::string body = "[{\"type\":\"file\",\"path\":\"a\",\"oid\":\"" + oid + "\",\"size\":" + size + "}]";
+    try {
+      storage::parse_tree_page(body, "dataset o/n");
+      ADD_FAILURE() << size << " was accepted";
+    } catch (const util::RuntimeError& e) {
+      EXPECT_THAT(e.what(), testing::StartsWith("dataset o/n: the hub's tree listing is malformed")) << size;
+    }
+  }
+  auto files = storage::parse_tree_page("[{\"type\":\"file\",\"path\":\"a\",\"oid\":\"" + oid + "\",\"size\":2.0}]", "d");
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].size, 2);
+}
+
 // A Hub stand-in whose every id field is hostile in turn.
 class HostileHub : public Hostile {
  protected:

@@ -176,3 +176,7 @@ TEST(TokenExpiry, ParsesTheFormsAzureUses) {
   EXPECT_EQ(util::parse_token_expiry("11/14/2023 22:13:20 +00:00", "", 0), 1700000000);
   EXPECT_EQ(util::parse_token_expiry("", "", 100), 700);
 }
+
+TEST(TokenExpiry, ALifetimeThatOverflowsIsReadAsUnknown) {
+  EXPECT_EQ(util::parse_token_expiry("", "9223372036854775807", 100), 700);
+}

@@ -79,9 +79,17 @@ struct Decoder::Impl {
   // Seeks to the keyframe at or before `t`. Callers pass the query plus its tolerance so
   // that a keyframe exactly at the query (t/time_base may round just below) is not missed
   // for the one before it, which would cost a whole extra GOP of decoding.
+  // The stream tick at or before `t`. Timestamps come from the dataset's files: one far
+  // outside the video is clamped here (and reported as "no frame" later), not cast out of range.
+  int64_t tick_at(double t) const {
+    const double tick = std::floor(t / av_q2d(file.stream()->time_base));
+    constexpr double kLimit = 0x1p62;  // well inside int64_t, far beyond any real video
+    return static_cast<int64_t>(std::clamp(tick, -kLimit, kLimit));
+  }
+
   void seek_before(double t) {
     AVStream* st = file.stream();
-    int64_t ts = static_cast<int64_t>(std::floor(t / av_q2d(st->time_base)));
+    int64_t ts = tick_at(t);
     if (st->start_time != AV_NOPTS_VALUE) ts = std::max(ts, st->start_time);
     int r = av_seek_frame(file.ctx, file.stream_index, ts, AVSEEK_FLAG_BACKWARD);
     if (r < 0) r = av_seek_frame(file.ctx, file.stream_index, st->start_time == AV_NOPTS_VALUE ? 0 : st->start_time, AVSEEK_FLAG_BACKWARD);
@@ -98,7 +106,7 @@ struct Decoder::Impl {
   bool forward_is_cheaper(double t) const {
     if (held_pts < 0 || held_pts > t) return false;
     AVStream* st = file.stream();
-    int64_t ts = static_cast<int64_t>(std::floor(t / av_q2d(st->time_base)));
+    int64_t ts = tick_at(t);
     if (const AVIndexEntry* e = avformat_index_get_entry_from_timestamp(st, ts, AVSEEK_FLAG_BACKWARD)) {
       double keyframe = e->timestamp * av_q2d(st->time_base);
       double frame = 1.0 / std::max(1.0, info.fps);
@@ -149,6 +157,9 @@ struct Decoder::Impl {
     for (size_t k = 0; k < order.size(); ++k) {
       const size_t i = order[k];
       const double t = timestamps[i];
+      if (!std::isfinite(t))
+        throw util::RuntimeError(util::cat("timestamp ", t, " s asked of ", path.string(),
+                                           " is not a finite number: the dataset's timestamp column is corrupt"));
       if (k > 0 && timestamps[order[k - 1]] == t) {
         same(i, order[k - 1]);
         continue;
