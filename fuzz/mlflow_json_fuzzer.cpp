@@ -19,21 +19,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const Json::exception&) {
     return 0;  // the client reports invalid JSON as such
   }
-  robotrain::fuzz::guarded(strict, [&] { run_from_json(body.value("run", Json::object())); });
+  if (!body.is_object()) return 0;  // and any answer but an object (MlflowClient::parse_reply)
+  using robotrain::util::array_member;
+  using robotrain::util::object_member;
+  robotrain::fuzz::guarded(strict, [&] { run_from_json(object_member(body, "run")); });
   robotrain::fuzz::guarded(strict, [&] {
-    for (auto& r : body.value("runs", Json::array())) run_from_json(r);
+    for (auto& r : array_member(body, "runs")) run_from_json(r);
   });
   robotrain::fuzz::guarded(strict, [&] {
-    for (auto& m : body.value("metrics", Json::array())) metric_from_json(m);
+    for (auto& m : array_member(body, "metrics")) metric_from_json(m);
   });
-  robotrain::fuzz::guarded(strict, [&] { run_info_from_json(body.value("run_info", Json::object())); });
-  robotrain::fuzz::guarded(strict, [&] { model_version_from_json(body.value("model_version", Json::object())); });
+  robotrain::fuzz::guarded(strict, [&] { run_info_from_json(object_member(body, "run_info")); });
+  robotrain::fuzz::guarded(strict, [&] { model_version_from_json(object_member(body, "model_version")); });
   robotrain::fuzz::guarded(strict, [&] {
-    for (auto& v : body.value("model_versions", Json::array())) model_version_from_json(v);
+    for (auto& v : array_member(body, "model_versions")) model_version_from_json(v);
   });
   robotrain::fuzz::guarded(strict, [&] {
-    for (auto& m : body.value("registered_models", Json::array()))
-      for (auto& v : m.value("latest_versions", Json::array())) model_version_from_json(v);
+    for (auto& m : array_member(body, "registered_models"))
+      for (auto& v : array_member(m, "latest_versions")) model_version_from_json(v);
   });
   robotrain::fuzz::guarded(strict, [&] { json_int64(body, "next_page_token"); });
   return 0;

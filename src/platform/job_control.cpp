@@ -83,7 +83,7 @@ StatusReport osmo_status(JobRecord& r) {
   if (p.exit_code != 0) throw util::RuntimeError("osmo workflow query " + r.id + " failed: " + util::trim(p.err.empty() ? p.out : p.err));
   std::string raw;
   try {
-    raw = util::Json::parse(p.out).value("status", "");
+    raw = util::string_member(util::Json::parse(p.out), "status");
   } catch (const std::exception&) {
     raw = "";
   }

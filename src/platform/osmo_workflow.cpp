@@ -103,9 +103,10 @@ SubmittedJob submit_osmo(const SubmitOptions& o, const std::string& yaml_path) {
   } catch (const std::exception&) {
     throw util::RuntimeError("osmo workflow submit printed no JSON (expected -t json output): " + util::trim(r.out).substr(0, 200));
   }
-  std::string id = j.value("name", "");
+  std::string id = util::string_member(j, "name");
   if (id.empty()) throw util::RuntimeError("osmo workflow submit returned no workflow id (\"name\") in: " + util::trim(r.out).substr(0, 200));
-  std::string url = j.value("dashboard_url", j.value("overview", ""));
+  std::string url = util::string_member(j, "dashboard_url");
+  if (url.empty()) url = util::string_member(j, "overview");
   return {id, url};
 }
 

@@ -88,7 +88,7 @@ class ServerTarget : public ReplayTarget {
     std::string exp = client_.get_or_create_experiment(experiment_name_of(e));
     if (auto existing = client_.find_run_by_client_token(exp, token)) return *existing;
     std::map<std::string, std::string> tags;
-    for (auto& [k, v] : pairs(e.value("tags", Json::object()))) tags[k] = v;
+    for (auto& [k, v] : pairs(util::object_member(e, "tags"))) tags[k] = v;
     return client_.create_run(exp, e.value("run_name", ""), e.value("start_time", util::now_ms()), tags, token);
   }
   void log_batch(const RunInfo& run, const std::vector<MetricPoint>& metrics,
@@ -120,7 +120,7 @@ class StoreTarget : public ReplayTarget {
           util::read_file(store_.run_dir(r) / "tags" / "robotrain_client_token") == token)
         return r;
     std::map<std::string, std::string> tags;
-    for (auto& [k, v] : pairs(e.value("tags", Json::object()))) tags[k] = v;
+    for (auto& [k, v] : pairs(util::object_member(e, "tags"))) tags[k] = v;
     tags["robotrain_client_token"] = token;
     return store_.create_run(exp, e.value("run_name", ""), tags.count("mlflow.user") ? tags["mlflow.user"] : "",
                              e.value("start_time", util::now_ms()), tags);
@@ -151,12 +151,14 @@ std::vector<Json> read_entries(const fs::path& journal) {
   while (std::getline(in, line)) {
     ++n;
     if (util::trim(line).empty()) continue;
+    Json entry;
     try {
-      entries.push_back(Json::parse(line));
+      entry = Json::parse(line);
     } catch (const std::exception&) {
       // A torn last line (a crash mid-write) is expected; anything else is corruption.
-      util::log_warn(journal.string(), ":", n, ": skipping unreadable journal line");
     }
+    if (entry.is_object()) entries.push_back(std::move(entry));
+    else util::log_warn(journal.string(), ":", n, ": skipping unreadable journal line");
   }
   return entries;
 }
@@ -165,8 +167,8 @@ void replay_entry(ReplayTarget& target, const RunInfo& run, const Json& e, const
   std::string op = e.value("op", "");
   if (op == "log_batch") {
     std::vector<MetricPoint> metrics;
-    for (auto& m : e.value("metrics", Json::array())) metrics.push_back(metric_from_json(m));
-    target.log_batch(run, metrics, pairs(e.value("params", Json::object())), pairs(e.value("tags", Json::object())));
+    for (auto& m : util::array_member(e, "metrics")) metrics.push_back(metric_from_json(m));
+    target.log_batch(run, metrics, pairs(util::object_member(e, "params")), pairs(util::object_member(e, "tags")));
   } else if (op == "update_run") {
     target.update_run(run, e.value("status", "FINISHED"), e.value("end_time", int64_t{-1}));
   } else if (op == "artifact") {

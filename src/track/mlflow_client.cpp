@@ -103,7 +103,7 @@ void each_paged_item(const Page& page, const char* items, const Take& take, cons
   std::string token;
   do {
     Json r = page(token);
-    for (auto& item : r.value(items, Json::array())) take(item);
+    for (auto& item : util::array_member(r, items)) take(item);
     token = str(r, "next_page_token");
   } while (!token.empty() && !(enough && enough()));
 }
@@ -150,11 +150,11 @@ RunInfo run_info_from_json(const Json& i) { return run_info_from_fields(JsonFiel
 
 RunRecord run_from_json(const Json& run) {
   RunRecord rec;
-  rec.info = run_info_from_json(run.value("info", Json::object()));
-  Json data = run.value("data", Json::object());
-  rec.params = kv_map(data.value("params", Json::array()));
-  rec.tags = kv_map(data.value("tags", Json::array()));
-  for (auto& m : data.value("metrics", Json::array())) {
+  rec.info = run_info_from_json(util::object_member(run, "info"));
+  Json data = util::object_member(run, "data");
+  rec.params = kv_map(util::array_member(data, "params"));
+  rec.tags = kv_map(util::array_member(data, "tags"));
+  for (auto& m : util::array_member(data, "metrics")) {
     auto p = metric_from_json(m);
     rec.metrics[p.key] = p;
   }
@@ -171,7 +171,7 @@ ModelVersionInfo model_version_from_json(const Json& j) {
   v.status = str(j, "status");
   v.creation_timestamp = json_int64(j, "creation_timestamp");
   v.description = str(j, "description");
-  v.tags = kv_map(j.value("tags", Json::array()));
+  v.tags = kv_map(util::array_member(j, "tags"));
   return v;
 }
 
@@ -183,8 +183,8 @@ RegisteredModelInfo registered_model_from_json(const Json& m) {
   info.creation_timestamp = json_int64(m, "creation_timestamp");
   info.last_updated_timestamp = json_int64(m, "last_updated_timestamp");
   info.description = str(m, "description");
-  info.tags = kv_map(m.value("tags", Json::array()));
-  for (auto& v : m.value("latest_versions", Json::array())) info.latest_versions.push_back(model_version_from_json(v));
+  info.tags = kv_map(util::array_member(m, "tags"));
+  for (auto& v : util::array_member(m, "latest_versions")) info.latest_versions.push_back(model_version_from_json(v));
   return info;
 }
 
@@ -288,8 +288,11 @@ Json MlflowClient::parse_reply(const util::HttpRequest& request, const util::Htt
     body = Json();
   }
   if (response.ok()) {
-    if (body.is_null()) throw MlflowError(cat("MLflow ", request.method, " ", util::redact_url(request.url),
-                                              ": response is not JSON"), "INVALID_RESPONSE", response.status);
+    // Every MLflow REST answer is a JSON object; anything else is not an MLflow server's.
+    if (!body.is_object())
+      throw MlflowError(cat("MLflow ", request.method, " ", util::redact_url(request.url), ": response is not a JSON object",
+                            " (is the URL an MLflow tracking server?)"),
+                        "INVALID_RESPONSE", response.status);
     return body;
   }
   std::string code = body.is_object() ? str(body, "error_code") : "";
@@ -343,7 +346,7 @@ bool MlflowClient::reachable(double timeout_s) const {
 
 std::optional<ExperimentInfo> MlflowClient::get_experiment_by_name(const std::string& name) const {
   try {
-    return experiment_from_json(get("experiments/get-by-name", {{"experiment_name", name}}).value("experiment", Json::object()));
+    return experiment_from_json(util::object_member(get("experiments/get-by-name", {{"experiment_name", name}}), "experiment"));
   } catch (const MlflowError& e) {
     if (e.error_code() == "RESOURCE_DOES_NOT_EXIST" || e.status() == 404) return std::nullopt;
     throw;
@@ -351,7 +354,7 @@ std::optional<ExperimentInfo> MlflowClient::get_experiment_by_name(const std::st
 }
 
 ExperimentInfo MlflowClient::get_experiment(const std::string& experiment_id) const {
-  return experiment_from_json(get("experiments/get", {{"experiment_id", experiment_id}}).value("experiment", Json::object()));
+  return experiment_from_json(util::object_member(get("experiments/get", {{"experiment_id", experiment_id}}), "experiment"));
 }
 
 std::vector<ExperimentInfo> MlflowClient::search_experiments() const {
@@ -412,7 +415,7 @@ RunInfo MlflowClient::create_run(const std::string& experiment_id, const std::st
     try {
       resp = send_once(req);
       if (!util::is_retryable_status(resp.status, policy_)) {
-        return run_info_from_json(parse_reply(req, resp).value("run", Json::object()).value("info", Json::object()));
+        return run_info_from_json(util::object_member(util::object_member(parse_reply(req, resp), "run"), "info"));
       }
       reason = cat("HTTP ", resp.status);
       reply = &resp;
@@ -444,7 +447,7 @@ RunInfo MlflowClient::create_run(const std::string& experiment_id, const std::st
 }
 
 RunRecord MlflowClient::get_run(const std::string& run_id) const {
-  return run_from_json(get("runs/get", {{"run_id", run_id}}).value("run", Json::object()));
+  return run_from_json(util::object_member(get("runs/get", {{"run_id", run_id}}), "run"));
 }
 
 std::vector<RunRecord> MlflowClient::search_runs(const std::vector<std::string>& experiment_ids,
@@ -571,7 +574,7 @@ void MlflowClient::download_artifacts(const std::string& artifact_uri, const fs:
     std::string p = rel.empty() ? *root : *root + "/" + rel;
     req.url = base_url_ + "/api/2.0/mlflow-artifacts/artifacts?path=" + util::url_encode(p);
     Json listing = parse_reply(req, send(req));
-    auto files = listing.value("files", Json::array());
+    auto files = util::array_member(listing, "files");
     if (files.empty() && rel.empty()) {
       // A single file source: download it directly.
       util::HttpRequest one;
@@ -586,7 +589,7 @@ void MlflowClient::download_artifacts(const std::string& artifact_uri, const fs:
       std::string name = fs::path(str(f, "path")).filename().string();
       if (name.empty() || name == "." || name == "..") continue;
       std::string child = rel.empty() ? name : rel + "/" + name;
-      if (f.value("is_dir", false)) {
+      if (f.is_object() && f.contains("is_dir") && f["is_dir"].is_boolean() && f["is_dir"].get<bool>()) {
         walk(child, out / name);
       } else {
         util::HttpRequest dl;
@@ -618,12 +621,12 @@ ModelVersionInfo MlflowClient::create_model_version(const std::string& name, con
   Json body{{"name", name}, {"source", source}, {"tags", kv_list(tags)}};
   if (!description.empty()) body["description"] = description;
   if (!run_id.empty()) body["run_id"] = run_id;
-  return model_version_from_json(post("model-versions/create", body).value("model_version", Json::object()));
+  return model_version_from_json(util::object_member(post("model-versions/create", body), "model_version"));
 }
 
 ModelVersionInfo MlflowClient::get_model_version(const std::string& name, const std::string& version) const {
   return model_version_from_json(
-      get("model-versions/get", {{"name", name}, {"version", version}}).value("model_version", Json::object()));
+      util::object_member(get("model-versions/get", {{"name", name}, {"version", version}}), "model_version"));
 }
 
 std::optional<ModelVersionInfo> MlflowClient::get_latest_version(const std::string& name) const {
@@ -647,7 +650,7 @@ std::vector<RegisteredModelInfo> MlflowClient::search_registered_models() const 
 }
 
 RegisteredModelInfo MlflowClient::get_registered_model(const std::string& name) const {
-  return registered_model_from_json(get("registered-models/get", {{"name", name}}).value("registered_model", Json::object()));
+  return registered_model_from_json(util::object_member(get("registered-models/get", {{"name", name}}), "registered_model"));
 }
 
 std::vector<ModelVersionInfo> MlflowClient::search_model_versions(const std::string& name) const {

@@ -50,9 +50,16 @@ RegisteredModelVersion register_azureml(const RegisterOptions& o, const std::map
   {
     auto [req, resp] = call("GET", base + "/versions?api-version=" + api_version() + "&$orderBy=createdtime%20desc&$top=10", "");
     if (resp.ok()) {
-      for (auto& v : Json::parse(resp.body).value("value", Json::array())) {
+      Json listing;
+      try {
+        listing = Json::parse(resp.body);
+      } catch (const Json::exception&) {
+        throw util::RuntimeError(cat("Azure ML listed the versions of ", model, " in a body that is not JSON"));
+      }
+      for (auto& v : util::array_member(listing, "value")) {
         int64_t n = 0;
-        if (util::parse_int64(v.value("name", ""), n)) next = std::max(next, n + 1);
+        if (v.is_object() && v.contains("name") && v["name"].is_string() && util::parse_int64(v["name"].get<std::string>(), n))
+          next = std::max(next, n + 1);
       }
     } else if (resp.status != 404) {
       throw util::RuntimeError(util::describe_http_failure(req, resp));

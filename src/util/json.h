@@ -63,6 +63,13 @@ struct JsonSerializer<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same
 using Json = nlohmann::basic_json<nlohmann::ordered_map, std::vector, std::string, bool, std::int64_t,
                                   std::uint64_t, double, std::allocator, JsonSerializer>;
 
+// Lenient readers of answers from servers: the member `key` when `j` is an object holding
+// one of the wanted shape, else an empty object / array (never nlohmann's type_error 306).
+const Json& object_member(const Json& j, const char* key);
+const Json& array_member(const Json& j, const char* key);
+// The member `key` when it is a string, else "".
+std::string string_member(const Json& j, const char* key);
+
 // Reads and parses a JSON file; errors name the file and the parser's position.
 Json read_json_file(const std::filesystem::path& path);
 // Writes atomically (temp file + rename), pretty-printed with `indent` spaces.

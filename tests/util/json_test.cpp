@@ -62,5 +62,20 @@ TEST(JsonIntegers, OtherTypesStillConvertAsBefore) {
   EXPECT_EQ(out.dump(), R"({"n":-5,"u":5})");
 }
 
+TEST(JsonMembers, OnlyMembersOfTheWantedShapeAreReturned) {
+  Json j = Json::parse(R"({"o": {"a": 1}, "a": [1], "s": "x", "n": 5})");
+  EXPECT_EQ(object_member(j, "o"), Json::parse(R"({"a": 1})"));
+  EXPECT_EQ(array_member(j, "a"), Json::parse("[1]"));
+  EXPECT_EQ(string_member(j, "s"), "x");
+  for (const char* key : {"a", "s", "n", "missing"}) EXPECT_TRUE(object_member(j, key).is_object() && object_member(j, key).empty()) << key;
+  for (const char* key : {"o", "s", "n", "missing"}) EXPECT_TRUE(array_member(j, key).is_array() && array_member(j, key).empty()) << key;
+  for (const char* key : {"o", "a", "n", "missing"}) EXPECT_EQ(string_member(j, key), "") << key;
+  for (const Json& not_object : {Json(5), Json::array({1}), Json("o"), Json()}) {
+    EXPECT_TRUE(object_member(not_object, "o").empty());
+    EXPECT_TRUE(array_member(not_object, "a").empty());
+    EXPECT_EQ(string_member(not_object, "s"), "");
+  }
+}
+
 }  // namespace
 }  // namespace robotrain::util
