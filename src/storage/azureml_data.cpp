@@ -43,10 +43,6 @@ util::Json arm_get(const AzureMLWorkspace& ws, const std::string& path, const st
 // A URI from the service, as a message may show it.
 std::string shown(const std::string& uri) { return util::one_line(util::redact_url(uri), 300); }
 
-std::string json_str(const util::Json& j, const char* key) {
-  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-
 std::string strip_slashes(std::string s) {
   while (!s.empty() && s.front() == '/') s.erase(0, 1);
   while (!s.empty() && s.back() == '/') s.pop_back();
@@ -108,11 +104,11 @@ BlobLocation locate_data_uri(const std::string& data_uri, const AzureMLWorkspace
     std::string path = strip_slashes(data_uri.substr(paths + 7));
     util::Json j = arm_get(ws, "/datastores/" + util::url_encode(datastore), util::cat("datastore '", util::one_line(datastore, 100), "'"));
     const util::Json& p = j.contains("properties") ? j["properties"] : j;
-    std::string type = json_str(p, "datastoreType");
+    std::string type = util::string_member(p, "datastoreType");
     BlobLocation loc;
-    loc.account = json_str(p, "accountName");
-    loc.container = json_str(p, "containerName");
-    if (loc.container.empty()) loc.container = json_str(p, "filesystem");  // ADLS Gen2 also serves the Blob API
+    loc.account = util::string_member(p, "accountName");
+    loc.container = util::string_member(p, "containerName");
+    if (loc.container.empty()) loc.container = util::string_member(p, "filesystem");  // ADLS Gen2 also serves the Blob API
     if (loc.account.empty() || loc.container.empty() || (type != "AzureBlob" && type != "AzureDataLakeGen2"))
       throw util::RuntimeError(util::cat("datastore '", util::one_line(datastore, 100), "' is of type '", util::one_line(type, 60),
                                          "'; only AzureBlob and AzureDataLakeGen2 datastores can be downloaded"));
@@ -160,8 +156,8 @@ BlobLocation resolve_data_asset_location(const DataAssetRef& asset, const AzureM
   std::string what = util::cat("data asset ", asset.name, ":", asset.version);
   util::Json j = arm_get(ws, util::cat("/data/", asset.name, "/versions/", asset.version), what);
   const util::Json& p = j.contains("properties") ? j["properties"] : j;
-  std::string type = util::to_lower(json_str(p, "dataType"));
-  std::string uri = json_str(p, "dataUri");
+  std::string type = util::to_lower(util::string_member(p, "dataType"));
+  std::string uri = util::string_member(p, "dataUri");
   if (uri.empty()) throw util::RuntimeError(util::cat(what, " has no dataUri"));
   if (!type.empty() && type != "uri_folder")
     throw util::InputError(util::cat(what, " is a ", type, " asset; a LeRobot dataset must be a uri_folder asset"));
@@ -178,7 +174,7 @@ BlobLocation resolve_model_location(const std::string& name, const std::string& 
   std::string what = util::cat("model ", name, ":", version);
   util::Json j = arm_get(ws, util::cat("/models/", name, "/versions/", version), what);
   const util::Json& p = j.contains("properties") ? j["properties"] : j;
-  std::string uri = json_str(p, "modelUri");
+  std::string uri = util::string_member(p, "modelUri");
   if (uri.empty()) throw util::RuntimeError(util::cat(what, " has no modelUri"));
   BlobLocation loc = resolve_data_uri(uri, ws);
   util::log_info("Resolved ", what, " to ", util::one_line(util::cat(loc.account, "/", loc.container, "/", loc.prefix), 300));

@@ -29,21 +29,12 @@ bool MlflowError::transient() const {
 int64_t json_int64(const Json& j, const char* key, int64_t fallback) {
   if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
   const auto& v = j[key];
-  if (v.is_number_unsigned()) {
-    auto u = v.get<uint64_t>();
-    return u <= static_cast<uint64_t>(INT64_MAX) ? static_cast<int64_t>(u) : fallback;
-  }
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    // A hostile or broken server may send 1e40 or NaN: converting those to int64 is undefined.
-    double d = v.get<double>();
-    return std::isfinite(d) && d >= -0x1p63 && d < 0x1p63 ? static_cast<int64_t>(d) : fallback;
-  }
   if (v.is_string()) {
     int64_t out;
-    if (util::parse_int64(v.get<std::string>(), out)) return out;
+    return util::parse_int64(v.get<std::string>(), out) ? out : fallback;
   }
-  return fallback;
+  // A hostile or broken server may send 1e40, NaN or 2^64-1: those read as absent.
+  return util::integer_if_fits<int64_t>(v).value_or(fallback);
 }
 
 namespace {
@@ -151,7 +142,7 @@ RunInfo run_info_from_json(const Json& i) { return run_info_from_fields(JsonFiel
 RunRecord run_from_json(const Json& run) {
   RunRecord rec;
   rec.info = run_info_from_json(util::object_member(run, "info"));
-  Json data = util::object_member(run, "data");
+  const Json& data = util::object_member(run, "data");
   rec.params = kv_map(util::array_member(data, "params"));
   rec.tags = kv_map(util::array_member(data, "tags"));
   for (auto& m : util::array_member(data, "metrics")) {
@@ -574,7 +565,7 @@ void MlflowClient::download_artifacts(const std::string& artifact_uri, const fs:
     std::string p = rel.empty() ? *root : *root + "/" + rel;
     req.url = base_url_ + "/api/2.0/mlflow-artifacts/artifacts?path=" + util::url_encode(p);
     Json listing = parse_reply(req, send(req));
-    auto files = util::array_member(listing, "files");
+    const Json& files = util::array_member(listing, "files");
     if (files.empty() && rel.empty()) {
       // A single file source: download it directly.
       util::HttpRequest one;

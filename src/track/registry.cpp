@@ -58,8 +58,7 @@ RegisteredModelVersion register_azureml(const RegisterOptions& o, const std::map
       }
       for (auto& v : util::array_member(listing, "value")) {
         int64_t n = 0;
-        if (v.is_object() && v.contains("name") && v["name"].is_string() && util::parse_int64(v["name"].get<std::string>(), n))
-          next = std::max(next, n + 1);
+        if (util::parse_int64(util::string_member(v, "name"), n)) next = std::max(next, n + 1);
       }
     } else if (resp.status != 404) {
       throw util::RuntimeError(util::describe_http_failure(req, resp));

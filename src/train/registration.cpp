@@ -30,23 +30,18 @@ std::string checkpoint_name(const fs::path& pretrained_dir) {
   return !name.empty() && name.find_first_not_of("0123456789") == std::string::npos ? name : "";
 }
 
-// A string field that may be missing or null (draccus writes None as null).
-std::string string_field(const util::Json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
-
 // Policy type, job and dataset as recorded in the checkpoint's train_config.json.
 track::LineageInfo lineage_of(const RegistrationRequest& r) {
   track::LineageInfo info;
   fs::path dir(r.pretrained_dir);
   if (auto config = read_json_if_exists(dir / "config.json"))
-    if (auto type = string_field(*config, "type"); !type.empty()) info.policy_type = type;
+    if (auto type = util::string_member(*config, "type"); !type.empty()) info.policy_type = type;
   if (auto train = read_json_if_exists(dir / "train_config.json")) {
-    info.job_name = string_field(*train, "job_name");
+    info.job_name = util::string_member(*train, "job_name");
     if (train->contains("dataset")) {
       const auto& d = (*train)["dataset"];
-      info.dataset_repo_id = string_field(d, "repo_id");
-      info.dataset_root = string_field(d, "root");
+      info.dataset_repo_id = util::string_member(d, "repo_id");
+      info.dataset_root = util::string_member(d, "root");
     }
   }
   // A local directory is named in train_config.json by its directory's name (LeRobot needs a

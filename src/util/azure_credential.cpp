@@ -1,6 +1,5 @@
 #include "util/azure_credential.h"
 
-#include <cmath>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -28,13 +27,8 @@ std::string json_string(const Json& j, const char* key) {
   if (!j.contains(key)) return "";
   const auto& v = j[key];
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-  // A float beyond int64_t is no time at all: read as absent (the short default lifetime).
-  if (v.is_number()) {
-    const double seconds = v.get<double>();
-    if (std::isfinite(seconds) && std::abs(seconds) < 9e18) return std::to_string(static_cast<int64_t>(seconds));
-  }
+  // A number beyond int64_t is no time at all: read as absent (the short default lifetime).
+  if (auto seconds = integer_if_fits<int64_t>(v)) return std::to_string(*seconds);
   return "";
 }
 

@@ -62,6 +62,15 @@ TEST(JsonIntegers, OtherTypesStillConvertAsBefore) {
   EXPECT_EQ(out.dump(), R"({"n":-5,"u":5})");
 }
 
+TEST(JsonIntegers, IntegerIfFitsIsTheLenientFormOfTheSameCheck) {
+  EXPECT_EQ(integer_if_fits<std::int64_t>(Json::parse("-7.9")), -7);
+  EXPECT_EQ(integer_if_fits<std::int64_t>(Json::parse("9223372036854775807")), INT64_MAX);
+  for (const char* text : {"1e300", "18446744073709551615", "true", "\"5\"", "null", "[1]"})
+    EXPECT_EQ(integer_if_fits<std::int64_t>(Json::parse(text)), std::nullopt) << text;
+  EXPECT_EQ(integer_if_fits<std::uint8_t>(Json::parse("256")), std::nullopt);
+  EXPECT_EQ(integer_if_fits<std::uint8_t>(Json::parse("255.5")), 255);
+}
+
 TEST(JsonMembers, OnlyMembersOfTheWantedShapeAreReturned) {
   Json j = Json::parse(R"({"o": {"a": 1}, "a": [1], "s": "x", "n": 5})");
   EXPECT_EQ(object_member(j, "o"), Json::parse(R"({"a": 1})"));

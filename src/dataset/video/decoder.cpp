@@ -76,9 +76,6 @@ struct Decoder::Impl {
     }
   }
 
-  // Seeks to the keyframe at or before `t`. Callers pass the query plus its tolerance so
-  // that a keyframe exactly at the query (t/time_base may round just below) is not missed
-  // for the one before it, which would cost a whole extra GOP of decoding.
   // The stream tick at or before `t`. Timestamps come from the dataset's files: one far
   // outside the video is clamped here (and reported as "no frame" later), not cast out of range.
   int64_t tick_at(double t) const {
@@ -87,6 +84,9 @@ struct Decoder::Impl {
     return static_cast<int64_t>(std::clamp(tick, -kLimit, kLimit));
   }
 
+  // Seeks to the keyframe at or before `t`. Callers pass the query plus its tolerance so
+  // that a keyframe exactly at the query (t/time_base may round just below) is not missed
+  // for the one before it, which would cost a whole extra GOP of decoding.
   void seek_before(double t) {
     AVStream* st = file.stream();
     int64_t ts = tick_at(t);
@@ -159,7 +159,8 @@ struct Decoder::Impl {
       const double t = timestamps[i];
       if (!std::isfinite(t))
         throw util::RuntimeError(util::cat("timestamp ", t, " s asked of ", path.string(),
-                                           " is not a finite number: the dataset's timestamp column is corrupt"));
+                                           " is not a finite number: the dataset's timestamp column is corrupt;"
+                                           " `robotrain dataset validate` shows where"));
       if (k > 0 && timestamps[order[k - 1]] == t) {
         same(i, order[k - 1]);
         continue;
